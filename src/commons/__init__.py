@@ -6,27 +6,92 @@ repeated-game engine with pluggable sanction and communication mechanisms.
 The public face re-exports only; the work lives in the modules named for what they hold.
 """
 
+from . import scenarios
+from ._params import Uniform
 from ._version import version as __version__
 from .bioeconomics import GordonSchaefer, SteadyState
+from .engine import Model, PluginError, simulate
 from .equilibrium import EquilibriumResult, nash_equilibrium, open_access, social_optimum
 from .game import CPRGame
+from .mechanisms import CentralAudit, FixedQuota, PeerMonitoring, QuotaFine, StockShareQuota
+from .network import TrustNetwork
+from .payoffs import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
+from .plugin import PHASES, Plugin
 from .production import Exponential, Power, Production, Quadratic
 from .repeated import TriggerResult, critical_discount_factor, grim_trigger_sustains
+from .resource import CareBudget, LakeStock, LogisticStock, NoStock, Resource
+from .results import RunResult
+from .rules import (
+    BestResponse,
+    ConditionalCooperation,
+    FixedDraw,
+    Imitation,
+    LogitResponse,
+    Mixed,
+    PlayNash,
+    PlayOptimum,
+    ReviseOrImitate,
+    RothErev,
+    Rule,
+    SmithEntry,
+    Trigger,
+)
+from .state import State
+from .trust import ComplianceTrust
 
 __all__ = [
+    "PHASES",
+    "BestResponse",
     "CPRGame",
+    "CareBudget",
+    "CentralAudit",
+    "ComplianceTrust",
+    "ConditionalCooperation",
     "EquilibriumResult",
     "Exponential",
+    "Fishery",
+    "FixedDraw",
+    "FixedQuota",
     "GordonSchaefer",
+    "Imitation",
+    "LakeDamage",
+    "LakeStock",
+    "LogisticStock",
+    "LogitResponse",
+    "Mixed",
+    "Model",
+    "NoStock",
+    "PeerMonitoring",
+    "PlayNash",
+    "PlayOptimum",
+    "Plugin",
+    "PluginError",
     "Power",
+    "PrivateConcave",
     "Production",
     "Quadratic",
+    "QuotaFine",
+    "Resource",
+    "ReviseOrImitate",
+    "RothErev",
+    "Rule",
+    "RunResult",
+    "SmithEntry",
+    "StageGame",
+    "State",
     "SteadyState",
+    "StockShareQuota",
+    "Technology",
+    "Trigger",
     "TriggerResult",
+    "TrustNetwork",
+    "Uniform",
     "__version__",
     "critical_discount_factor",
     "grim_trigger_sustains",
     "nash_equilibrium",
     "open_access",
+    "scenarios",
+    "simulate",
     "social_optimum",
 ]

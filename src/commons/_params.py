@@ -1,0 +1,70 @@
+"""Broadcasting of model parameters over replicates and organisations.
+
+Any scalar parameter of a model component may instead be an array of shape (R,), one value per
+replicate, so that a whole sweep runs as one batch; per-organisation parameters may be scalars,
+arrays of shape (N,) or (R, N), or a distribution (:class:`Uniform`) sampled per replicate from
+the set-up stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_real, check_array
+
+__all__ = ["Uniform", "per_org", "per_replicate"]
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """A per-organisation value drawn uniformly from [low, high) for each replicate."""
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        lo = as_real("Uniform.low", self.low)
+        hi = as_real("Uniform.high", self.high)
+        if hi < lo:
+            raise ValueError(f"Uniform.high must be >= Uniform.low, got [{lo}, {hi}]")
+
+    def sample(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms in (0, 1) to [low, high)."""
+        return self.low + (self.high - self.low) * u
+
+
+def per_replicate(name: str, value: Any, R: int, **bounds) -> np.ndarray:
+    """``value`` as a float array of shape (R,): a scalar is repeated, an (R,) array checked."""
+    if np.ndim(value) == 0:
+        return np.full(R, as_real(name, value, **bounds))
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != (R,):
+        raise ValueError(f"{name} must be a scalar or an array of shape (replicates,) = ({R},), "
+                         f"got shape {arr.shape}")
+    return np.array(check_array(name, arr, **bounds))
+
+
+def per_org(name: str, value: Any, R: int, N: int, *, uniforms: np.ndarray | None = None,
+            **bounds) -> np.ndarray:
+    """``value`` as a float array of shape (R, N).
+
+    Accepts a scalar, an (N,) array (same for every replicate), an (R, N) array, or a
+    :class:`Uniform`, sampled with ``uniforms`` of shape (R, N).
+    """
+    if isinstance(value, Uniform):
+        if uniforms is None:  # pragma: no cover - engine always supplies set-up uniforms
+            raise ValueError(f"{name}: a distribution needs set-up random numbers")
+        out = value.sample(uniforms)
+        return np.array(check_array(name, out, **bounds))
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full((R, N), as_real(name, value, **bounds))
+    if arr.shape == (N,):
+        arr = np.broadcast_to(arr, (R, N))
+    elif arr.shape != (R, N):
+        raise ValueError(f"{name} must be a scalar, an array of shape (n,) = ({N},) or "
+                         f"(replicates, n) = ({R}, {N}), got shape {arr.shape}")
+    return np.array(check_array(name, arr, **bounds))

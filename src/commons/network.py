@@ -1,0 +1,131 @@
+"""The trust network: any networkx graph in, CSR arrays inside.
+
+Organisations are the graph's nodes, ordered canonically (sorted labels when they sort, else the
+graph's own order). A directed edge i -> j means i watches, trusts and may imitate j; an
+undirected edge counts in both directions. Inside the engine the network is a CSR structure:
+``indptr`` (N + 1,), ``indices`` (E,) with each row's neighbours sorted, ``src`` (E,) the row of
+each edge, ``weight`` (E,) the graph's edge weight (1 if unweighted) and ``distance`` (E,)
+its proximity as a path length (1 / weight by default, so heavier ties are closer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["TrustNetwork"]
+
+
+@dataclass(frozen=True, eq=False)
+class TrustNetwork:
+    """A directed trust network in CSR form over organisations 0..N-1."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weight: np.ndarray
+    nodes: tuple[Any, ...]
+
+    @classmethod
+    def from_graph(cls, graph: nx.Graph | None, n: int, *, weight: str | None = "weight"
+                   ) -> TrustNetwork:
+        """Build from a networkx graph with exactly ``n`` nodes (``None``: no edges).
+
+        Self-loops are dropped. Edge weights must be finite and > 0.
+        """
+        if graph is None:
+            return cls(np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                       tuple(range(n)))
+        if not isinstance(graph, nx.Graph):
+            raise TypeError(f"network must be a networkx graph, got {type(graph).__name__}")
+        if graph.number_of_nodes() != n:
+            raise ValueError(f"network has {graph.number_of_nodes()} nodes but the model has "
+                             f"n = {n} organisations")
+        nodes = list(graph.nodes)
+        with contextlib.suppress(TypeError):
+            nodes = sorted(nodes)
+        A = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=weight, format="csr",
+                                     dtype=np.float64)
+        A.setdiag(0)
+        A.eliminate_zeros()
+        A.sort_indices()
+        if A.nnz and (not np.all(np.isfinite(A.data)) or np.any(A.data <= 0)):
+            raise ValueError("network edge weights must be finite and > 0")
+        return cls(A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data.copy(),
+                   tuple(nodes))
+
+    @property
+    def n(self) -> int:
+        """Number of organisations."""
+        return self.indptr.size - 1
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges E."""
+        return self.indices.size
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Out-degree of each organisation (number of neighbours it watches)."""
+        return np.diff(self.indptr)
+
+    @property
+    def src(self) -> np.ndarray:
+        """Source organisation of each directed edge, shape (E,)."""
+        return np.repeat(np.arange(self.n), self.degree)
+
+    @property
+    def distance(self) -> np.ndarray:
+        """Proximity of each edge as a distance, 1 / weight (1 for an unweighted graph)."""
+        return 1.0 / self.weight
+
+    @property
+    def reverse(self) -> np.ndarray:
+        """For each edge i -> j, the index of j -> i (or -1 if the graph lacks it)."""
+        key = self.src * self.n + self.indices
+        rkey = self.indices * self.n + self.src
+        order = np.argsort(key)
+        pos = np.searchsorted(key[order], rkey)
+        pos = np.minimum(pos, key.size - 1)
+        found = key[order][pos] == rkey if key.size else np.zeros(0, bool)
+        return np.where(found, order[pos], -1)
+
+    def adjacency(self) -> sp.csr_array:
+        """The 0/1 adjacency as a scipy CSR array (row i: whom i watches)."""
+        return sp.csr_array((np.ones(self.n_edges), self.indices, self.indptr),
+                            shape=(self.n, self.n))
+
+    def neighbour_mean(self, values: np.ndarray, *, empty: float = 0.0,
+                       edge_weights: np.ndarray | None = None) -> np.ndarray:
+        """Mean over each organisation's neighbours of ``values`` (R, N) -> (R, N).
+
+        With ``edge_weights`` (R, E) the mean is weighted; organisations without neighbours
+        (or with zero total weight) get ``empty``.
+        """
+        R = values.shape[0]
+        if self.n_edges == 0:
+            return np.full_like(values, empty, dtype=np.float64)
+        if edge_weights is None:
+            total = values[:, self.indices].astype(np.float64)
+            wsum = np.broadcast_to(self.degree.astype(np.float64), (R, self.n))
+        else:
+            total = edge_weights * values[:, self.indices]
+            wsum = np.add.reduceat(edge_weights, self.indptr[:-1].clip(max=self.n_edges - 1),
+                                   axis=1) * (self.degree > 0)
+        sums = np.add.reduceat(total, self.indptr[:-1].clip(max=self.n_edges - 1), axis=1)
+        sums = sums * (self.degree > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = sums / wsum
+        return np.where(wsum > 0, out, empty)
+
+    def shortest_paths(self, cutoff: int | None = None) -> np.ndarray:
+        """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable)."""
+        from scipy.sparse.csgraph import shortest_path
+        d = shortest_path(self.adjacency(), method="D", unweighted=True)
+        if cutoff is not None:
+            d[d > cutoff] = np.inf
+        return d

@@ -1,0 +1,283 @@
+"""Resources: what organisations draw on, how draws are granted and how the pool regenerates.
+
+Each resource fills two phases. In **appropriate** it grants the organisations' claims, with
+proportional rationing when they exceed the stock: ratio = S / D if D > S else 1, h_i = ratio d_i.
+In **regenerate** the pool grows (logistic), recycles (lake) or is refilled (care budget), random
+shocks strike, and collapse (an absorbing empty stock) is recorded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ._params import per_replicate
+from ._validation import as_real
+from .plugin import Plugin
+
+__all__ = ["CareBudget", "LakeStock", "LogisticStock", "NoStock", "Resource"]
+
+
+class Resource(Plugin):
+    """Base class: proportional rationing in the appropriate phase."""
+
+    phases: ClassVar[tuple[str, ...]] = ("appropriate", "regenerate")
+    kind: ClassVar[str] = "stock"
+
+    def initial_stock(self, ctx) -> np.ndarray:
+        """Stock at the start of round 0, shape (R,)."""
+        raise NotImplementedError
+
+    def setup(self, state, ctx) -> None:
+        state.stock = self.initial_stock(ctx).copy()
+
+    def appropriate(self, st, ctx) -> None:
+        """Grant claims, rationing proportionally: h = min(1, S / D) d; S <- max(S - sum h, 0)."""
+        D = st.demand.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(st.stock < D, st.stock / D, 1.0)
+        st.granted = st.demand * ratio[:, None]
+        st.stock = np.maximum(st.stock - ratio * D, 0.0)
+        st.extra["ratio"] = ratio
+
+    def sustainable_yield(self, ctx) -> np.ndarray:
+        """The largest draw per round that can be kept up forever, shape (R,) (or (R, T))."""
+        raise NotImplementedError
+
+    def reference_stock(self, ctx) -> np.ndarray:
+        """The stock the final stock is compared with (MSY stock for a renewable), shape (R,)."""
+        raise NotImplementedError
+
+    def _shock(self, st, ctx, P) -> None:
+        if not np.any(P["shock_prob"] > 0):
+            return
+        u = ctx.uniforms(self, 1)[:, 0, 0]
+        hit = u < P["shock_prob"]
+        st.stock = np.where(hit, st.stock * (1.0 - P["shock_size"]), st.stock)
+
+
+class LogisticStock(Resource):
+    r"""A renewable stock with discrete logistic regrowth (Schaefer 1957).
+
+    After appropriation leaves S', the stock becomes S = min(K, S' + g S' (1 - S'/K)); then with
+    probability ``shock_prob`` a shock destroys a fraction ``shock_size`` of it. A stock at or
+    below ``collapse_below * K`` collapses to 0, which is absorbing (0 regrows to 0).
+
+    Parameters
+    ----------
+    capacity : float or (R,) array
+        Carrying capacity K > 0.
+    growth : float or (R,) array
+        Intrinsic growth rate g in [0, 3) (above 3 the discrete map is chaotic without harvest).
+    initial : float or (R,) array, optional
+        Initial stock as a fraction of K (default 1).
+    shock_prob, shock_size : float or (R,) array
+        Probability per round of a shock and the fraction of the stock it destroys.
+    collapse_below : float
+        Collapse threshold as a fraction of K (default 0: only an emptied stock collapses).
+
+    Notes
+    -----
+    Maximum sustainable yield g K / 4 at stock K / 2.
+    """
+
+    def __init__(self, capacity: Any, growth: Any, *, initial: Any = 1.0, shock_prob: Any = 0.0,
+                 shock_size: Any = 0.0, collapse_below: float = 0.0) -> None:
+        self.capacity = capacity
+        self.growth = growth
+        self.initial = initial
+        self.shock_prob = shock_prob
+        self.shock_size = shock_size
+        self.collapse_below = as_real("collapse_below", collapse_below, low=0.0, high=1.0,
+                                      high_open=True)
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return bool(np.any(np.asarray(self.shock_prob) > 0))
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R = ctx.R
+        return {
+            "K": per_replicate("capacity", self.capacity, R, low=0.0, low_open=True),
+            "g": per_replicate("growth", self.growth, R, low=0.0, high=3.0, high_open=True),
+            "initial": per_replicate("initial", self.initial, R, low=0.0, high=1.0),
+            "shock_prob": per_replicate("shock_prob", self.shock_prob, R, low=0.0, high=1.0),
+            "shock_size": per_replicate("shock_size", self.shock_size, R, low=0.0, high=1.0),
+        }
+
+    def initial_stock(self, ctx) -> np.ndarray:
+        P = ctx.params[self]
+        return P["K"] * P["initial"]
+
+    def regenerate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        K, g = P["K"], P["g"]
+        S = st.stock
+        st.stock = np.minimum(K, S + g * S * (1.0 - S / K))
+        self._shock(st, ctx, P)
+        newly = ~st.collapsed & (st.stock <= self.collapse_below * K)
+        st.collapse_round = np.where(newly, st.t, st.collapse_round)
+        st.collapsed |= newly
+        st.stock = np.where(st.collapsed, 0.0, st.stock)
+
+    def sustainable_yield(self, ctx) -> np.ndarray:
+        P = ctx.params[self]
+        return P["g"] * P["K"] / 4.0
+
+    def reference_stock(self, ctx) -> np.ndarray:
+        return ctx.params[self]["K"] / 2.0
+
+
+class CareBudget(Resource):
+    r"""A budget refilled every round, as a care system's annual allocation.
+
+    At the start of round t the pool holds B (1 + growth)**t plus ``carry_over`` times what was
+    left unspent; claims beyond it are rationed proportionally. A budget cannot collapse; its
+    tragedy is rationing (see the ``shortfall`` record).
+
+    Parameters
+    ----------
+    amount : float or (R,) array
+        Budget B > 0 in round 0.
+    growth : float or (R,) array
+        Growth rate of the budget per round (> -1).
+    carry_over : float or (R,) array
+        Share of the unspent budget carried into the next round, in [0, 1].
+    """
+
+    kind: ClassVar[str] = "budget"
+
+    def __init__(self, amount: Any, *, growth: Any = 0.0, carry_over: Any = 0.0) -> None:
+        self.amount = amount
+        self.growth = growth
+        self.carry_over = carry_over
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R = ctx.R
+        return {"B": per_replicate("amount", self.amount, R, low=0.0, low_open=True),
+                "growth": per_replicate("growth", self.growth, R, low=-1.0, low_open=True),
+                "carry": per_replicate("carry_over", self.carry_over, R, low=0.0, high=1.0)}
+
+    def initial_stock(self, ctx) -> np.ndarray:
+        return ctx.params[self]["B"].copy()
+
+    def regenerate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        st.stock = P["B"] * (1.0 + P["growth"]) ** (st.t + 1) + P["carry"] * st.stock
+
+    def sustainable_yield(self, ctx) -> np.ndarray:
+        P = ctx.params[self]
+        t = np.arange(ctx.rounds)
+        return P["B"][:, None] * (1.0 + P["growth"][:, None]) ** t[None, :]
+
+    def reference_stock(self, ctx) -> np.ndarray:
+        return ctx.params[self]["B"]
+
+
+class NoStock(Resource):
+    """No pool constraint: every claim is granted (the one-shot laboratory game, repeated)."""
+
+    kind: ClassVar[str] = "none"
+
+    def initial_stock(self, ctx) -> np.ndarray:
+        return np.zeros(ctx.R)
+
+    def appropriate(self, st, ctx) -> None:
+        st.granted = st.demand.copy()
+
+    def regenerate(self, st, ctx) -> None:
+        return None
+
+    def sustainable_yield(self, ctx) -> np.ndarray:
+        return np.full(ctx.R, np.inf)
+
+    def reference_stock(self, ctx) -> np.ndarray:
+        return np.ones(ctx.R)
+
+
+def lake_threshold(loss: float, recycling: float) -> float:
+    """Critical phosphorus level: root of x**q / (1 + x**q) - b x on [0.01, 1.5] (Carpenter 1999).
+
+    Returns ``inf`` when the recycling curve never crosses the loss line there.
+    """
+    f = lambda x: x**recycling / (1 + x**recycling) - loss * x  # noqa: E731
+    if f(0.01) * f(1.5) > 0:
+        return math.inf
+    return brentq(f, 0.01, 1.5, xtol=1e-14)
+
+
+class LakeStock(Resource):
+    r"""A shallow lake: the stock is phosphorus, and draws are releases into it (a public bad).
+
+    Carpenter, Ludwig & Brock (1999); Mäler, Xepapadeas & de Zeeuw (2003):
+
+        P_{t+1} = (1 - b) P_t + P_t**q / (1 + P_t**q) + A_t + eps_t,
+
+    with A_t the total release and eps_t ~ LogNormal with mean ``inflow_mean`` and standard
+    deviation ``inflow_sd`` (mu = ln(m**2 / sqrt(s**2 + m**2)), sigma = sqrt(ln(1 + s**2/m**2))).
+    The lake "collapses" (turns eutrophic) the first time P exceeds the critical level p_crit,
+    the root of x**q/(1 + x**q) = b x; with b = 0.42, q = 2 it is 0.5445 and irreversible.
+    Releases are never rationed.
+    """
+
+    kind: ClassVar[str] = "pollution"
+
+    def __init__(self, *, loss: float = 0.42, recycling: float = 2.0, initial: float = 0.0,
+                 inflow_mean: float = 0.02, inflow_sd: float = 0.001) -> None:
+        self.loss = as_real("loss", loss, low=0.0, high=1.0, low_open=True)
+        self.recycling = as_real("recycling", recycling, low=1.0, low_open=True)
+        self.initial = as_real("initial", initial, low=0.0)
+        self.inflow_mean = as_real("inflow_mean", inflow_mean, low=0.0)
+        self.inflow_sd = as_real("inflow_sd", inflow_sd, low=0.0)
+        self.critical = lake_threshold(self.loss, self.recycling)
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return self.inflow_sd > 0
+
+    def initial_stock(self, ctx) -> np.ndarray:
+        return np.full(ctx.R, self.initial)
+
+    def appropriate(self, st, ctx) -> None:
+        st.granted = st.demand.copy()
+        st.extra["released"] = st.granted.sum(axis=1)
+
+    def regenerate(self, st, ctx) -> None:
+        P = st.stock
+        m, s = self.inflow_mean, self.inflow_sd
+        if s > 0 and m > 0:
+            mu = math.log(m * m / math.sqrt(s * s + m * m))
+            sigma = math.sqrt(math.log(1 + s * s / (m * m)))
+            u = ctx.uniforms(self, 1)[:, 0, :]
+            from .streams import box_muller
+            eps = np.exp(mu + sigma * box_muller(u[:, 0], u[:, 1]))
+        else:
+            eps = m
+        q = self.recycling
+        st.stock = (1 - self.loss) * P + P**q / (1 + P**q) + st.extra["released"] + eps
+        newly = ~st.collapsed & (st.stock > self.critical)
+        st.collapse_round = np.where(newly, st.t, st.collapse_round)
+        st.collapsed |= newly
+
+    def steady_loading(self, points: int = 2001) -> tuple[np.ndarray, np.ndarray]:
+        """Steady phosphorus levels P below p_crit and the total release that holds each.
+
+        In steady state b P - P**q / (1 + P**q) - m = A (mean inflow m); returns (A, P) with A
+        floored at 0.
+        """
+        q, b = self.recycling, self.loss
+        top = self.critical if math.isfinite(self.critical) else 10.0
+        x = np.linspace(0.0, top, points)
+        load = np.maximum(b * x - x**q / (1 + x**q) - self.inflow_mean, 0.0)
+        return load, x
+
+    def sustainable_yield(self, ctx) -> np.ndarray:
+        """Largest constant total release that keeps the lake below p_crit in steady state."""
+        return np.full(ctx.R, float(self.steady_loading()[0].max()))
+
+    def reference_stock(self, ctx) -> np.ndarray:
+        c = self.critical if math.isfinite(self.critical) else 1.0
+        return np.full(ctx.R, c)

@@ -1,0 +1,133 @@
+"""Decision rules: how organisations choose their draws (the decide and learn phases).
+
+A rule is a plug-in. In **decide** it sets ``state.draws`` for this round (by default the
+draws it chose when it last learned); in **learn** it sets ``state.next_draws`` from what the
+round revealed. Draws are always clipped to [0, max_draw] by the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._params import per_org
+from ..plugin import Plugin
+
+__all__ = ["FixedDraw", "Mixed", "PlayNash", "PlayOptimum", "Rule"]
+
+
+class Rule(Plugin):
+    """Base class: carry the draws chosen in the previous learn phase into this round."""
+
+    phases: ClassVar[tuple[str, ...]] = ("decide", "learn")
+
+    def decide(self, st, ctx) -> None:
+        st.draws = st.next_draws.copy()
+
+    def learn(self, st, ctx) -> None:
+        st.next_draws = st.draws.copy()
+
+
+class FixedDraw(Rule):
+    """Always draw the same amount: x_i(t) = value_i (scalar, (N,), (R, N) or Uniform)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"x": per_org("value", self.value, ctx.R, ctx.N,
+                             uniforms=ctx.setup_uniforms(self)[:, :, 0], low=0.0)}
+
+    def decide(self, st, ctx) -> None:
+        st.draws = ctx.params[self]["x"].copy()
+
+
+class PlayNash(Rule):
+    """Draw the stage game's Nash equilibrium every round (the technology's ``nash_draws``)."""
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"x": ctx.technology.nash_draws(ctx)}
+
+    def decide(self, st, ctx) -> None:
+        st.draws = ctx.params[self]["x"].copy()
+
+
+class PlayOptimum(Rule):
+    """Draw the group's best sustainable allocation every round (``optimum_draws``)."""
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"x": ctx.technology.optimum_draws(ctx)}
+
+    def decide(self, st, ctx) -> None:
+        st.draws = ctx.params[self]["x"].copy()
+
+
+class Mixed(Rule):
+    """Different organisations follow different rules.
+
+    Parameters
+    ----------
+    assignment : sequence of (Rule, organisations)
+        Each rule with the organisations (indices or a boolean mask of length N) that follow
+        it; together they must cover every organisation exactly once.
+
+    Every sub-rule runs vectorised over all organisations and the draws of each organisation
+    are taken from its own rule.
+    """
+
+    def __init__(self, assignment) -> None:
+        self.assignment = [(r, o) for r, o in assignment]
+        for r, _ in self.assignment:
+            if not isinstance(r, Rule):
+                raise TypeError(f"Mixed: every entry needs a Rule, got {type(r).__name__}")
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return any(r.stochastic for r, _ in self.assignment)
+
+    def params(self) -> dict[str, Any]:
+        return {"rules": [r.describe() for r, _ in self.assignment]}
+
+    def children(self) -> list[Plugin]:
+        """The sub-rules (the engine binds them too)."""
+        return [r for r, _ in self.assignment]
+
+    def bind(self, ctx) -> dict[str, Any]:
+        owner = np.full(ctx.N, -1)
+        for k, (_, orgs) in enumerate(self.assignment):
+            idx = np.asarray(orgs)
+            if idx.dtype == bool:
+                if idx.shape != (ctx.N,):
+                    raise ValueError(f"Mixed: a mask must have length n = {ctx.N}")
+                idx = np.flatnonzero(idx)
+            if idx.size and (idx.min() < 0 or idx.max() >= ctx.N):
+                raise ValueError(f"Mixed: organisation indices must lie in [0, {ctx.N})")
+            if np.any(owner[idx] >= 0):
+                raise ValueError("Mixed: an organisation is assigned to two rules")
+            owner[idx] = k
+        if np.any(owner < 0):
+            raise ValueError(f"Mixed: organisations {np.flatnonzero(owner < 0)[:5].tolist()} "
+                             "have no rule")
+        return {"owner": owner}
+
+    def setup(self, st, ctx) -> None:
+        for r, _ in self.assignment:
+            r.setup(st, ctx)
+
+    def _combine(self, st, ctx, phase: str, field: str) -> None:
+        owner = ctx.params[self]["owner"]
+        base = getattr(st, field).copy()
+        out = base.copy()
+        for k, (r, _) in enumerate(self.assignment):
+            setattr(st, field, base.copy())
+            getattr(r, phase)(st, ctx)
+            cols = owner == k
+            out[:, cols] = getattr(st, field)[:, cols]
+        setattr(st, field, out)
+
+    def decide(self, st, ctx) -> None:
+        self._combine(st, ctx, "decide", "draws")
+
+    def learn(self, st, ctx) -> None:
+        self._combine(st, ctx, "learn", "next_draws")

@@ -1,0 +1,69 @@
+"""Reinforcement learning on a grid of draws (Roth & Erev 1995; Erev & Roth 1998)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._params import per_replicate
+from .._validation import check_integer
+from .base import Rule
+
+__all__ = ["RothErev"]
+
+
+class RothErev(Rule):
+    r"""Roth–Erev reinforcement learning over G draw levels.
+
+    Each organisation keeps propensities q_k over the levels g_k = max_draw k / (G - 1) and
+    picks level k with probability q_k / sum_l q_l. After the round, with reinforcement
+    r = pi - pi_min (pi_min the lowest payoff it has seen, so r >= 0), the propensities update
+    (Erev & Roth 1998, with recency phi and experimentation eps):
+
+        q_k <- (1 - phi) q_k + r (1 - eps)          if k was played,
+        q_k <- (1 - phi) q_k + r eps / (G - 1)      otherwise.
+    """
+
+    stochastic: ClassVar[bool] = True
+
+    def __init__(self, grid: int = 11, recency: Any = 0.1, experimentation: Any = 0.2,
+                 initial: float = 1.0) -> None:
+        self.grid = check_integer("grid", grid, low=2)
+        self.recency = recency
+        self.experimentation = experimentation
+        self.initial = initial
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"phi": per_replicate("recency", self.recency, ctx.R, low=0.0, high=1.0),
+                "eps": per_replicate("experimentation", self.experimentation, ctx.R, low=0.0,
+                                     high=1.0)}
+
+    def _key(self) -> str:
+        return f"roth-erev{id(self)}"
+
+    def setup(self, st, ctx) -> None:
+        st.extra[self._key()] = {
+            "q": np.full((ctx.R, ctx.N, self.grid), float(self.initial)),
+            "k": np.zeros((ctx.R, ctx.N), np.int64),
+            "floor": np.full((ctx.R, ctx.N), np.inf)}
+
+    def decide(self, st, ctx) -> None:
+        mem = st.extra[self._key()]
+        u = ctx.uniforms(self)[..., 0]
+        cdf = np.cumsum(mem["q"], axis=-1)
+        k = (cdf < u[..., None] * cdf[..., -1:]).sum(axis=-1)
+        mem["k"] = np.minimum(k, self.grid - 1)
+        st.draws = ctx.max_draw * mem["k"] / (self.grid - 1)
+
+    def learn(self, st, ctx) -> None:
+        P = ctx.params[self]
+        mem = st.extra[self._key()]
+        mem["floor"] = np.minimum(mem["floor"], st.payoffs)
+        r = (st.payoffs - mem["floor"])[..., None]
+        eps = P["eps"][:, None, None]
+        played = np.arange(self.grid) == mem["k"][..., None]
+        gain = np.where(played, r * (1 - eps), r * eps / (self.grid - 1))
+        mem["q"] = (1 - P["phi"][:, None, None]) * mem["q"] + gain
+        mem["q"] = np.maximum(mem["q"], 1e-300)
+        st.next_draws = st.draws.copy()

@@ -1,0 +1,100 @@
+"""Best-response rules: myopic, noisy, logit, and open-access entry."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._params import per_replicate
+from .._validation import check_integer
+from ..streams import box_muller
+from .base import Rule
+
+__all__ = ["BestResponse", "LogitResponse", "SmithEntry"]
+
+
+class BestResponse(Rule):
+    r"""Myopic (noisy) best response with inertia.
+
+    Each round each organisation revises with probability ``revision_rate`` (mu) to
+    x' = clip(BR_i + sigma z, 0, max_draw), z ~ N(0, 1), where BR_i is its best reply to the
+    current state (others' draws, the quota, the expected fine per unit over it); otherwise it
+    keeps its draw. With mu < 1 the updating is asynchronous, which makes best-response
+    dynamics converge in Cournot-type games where simultaneous revision cycles.
+    """
+
+    stochastic: ClassVar[bool] = True
+
+    def __init__(self, revision_rate: Any = 1.0, noise: Any = 0.0) -> None:
+        self.revision_rate = revision_rate
+        self.noise = noise
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
+                                    high=1.0),
+                "sigma": per_replicate("noise", self.noise, ctx.R, low=0.0)}
+
+    def learn(self, st, ctx) -> None:
+        P = ctx.params[self]
+        u = ctx.uniforms(self)
+        br = ctx.technology.best_response(st, ctx)
+        target = br + P["sigma"][:, None] * box_muller(u[..., 1], u[..., 2])
+        revise = u[..., 0] < P["mu"][:, None]
+        st.next_draws = np.where(revise, np.clip(target, 0.0, ctx.max_draw), st.draws)
+
+
+class LogitResponse(Rule):
+    r"""Logit (quantal) best response on a grid of draws (McKelvey & Palfrey 1995).
+
+    A revising organisation picks draw g_k = max_draw k / (G - 1) with probability
+    exp(U_k / tau) / sum_l exp(U_l / tau), U_k its payoff from drawing g_k against the others'
+    current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
+    """
+
+    stochastic: ClassVar[bool] = True
+
+    def __init__(self, temperature: Any = 1.0, grid: int = 21, revision_rate: Any = 1.0) -> None:
+        self.temperature = temperature
+        self.grid = check_integer("grid", grid, low=2)
+        self.revision_rate = revision_rate
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"tau": per_replicate("temperature", self.temperature, ctx.R, low=0.0,
+                                     low_open=True),
+                "mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
+                                    high=1.0)}
+
+    def learn(self, st, ctx) -> None:
+        P = ctx.params[self]
+        u = ctx.uniforms(self)
+        levels = np.linspace(0.0, 1.0, self.grid)
+        z = ctx.max_draw[..., None] * levels  # (R, N, G)
+        U = ctx.technology.evaluate(st, ctx, z)
+        logits = U / P["tau"][:, None, None]
+        logits -= logits.max(axis=-1, keepdims=True)
+        w = np.exp(logits)
+        cdf = np.cumsum(w, axis=-1)
+        k = (cdf < u[..., 1:2] * cdf[..., -1:]).sum(axis=-1)
+        choice = np.take_along_axis(z, np.minimum(k, self.grid - 1)[..., None], -1)[..., 0]
+        revise = u[..., 0] < P["mu"][:, None]
+        st.next_draws = np.where(revise, choice, st.draws)
+
+
+class SmithEntry(Rule):
+    r"""Open-access entry and exit (Smith 1968): draws grow with profit, x' = x + eta gross.
+
+    Effort flows into the commons while it pays and out while it loses, so the rent is driven
+    to zero: with a logistic stock and fishing technology the stock settles at the open-access
+    (bionomic) level c / (p q) of Gordon (1954).
+    """
+
+    def __init__(self, rate: Any = 0.1) -> None:
+        self.rate = rate
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"eta": per_replicate("rate", self.rate, ctx.R, low=0.0, low_open=True)}
+
+    def learn(self, st, ctx) -> None:
+        eta = ctx.params[self]["eta"][:, None]
+        st.next_draws = np.clip(st.draws + eta * st.gross, 0.0, ctx.max_draw)

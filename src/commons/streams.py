@@ -1,0 +1,141 @@
+"""Counter-based random streams: same seed, same bits, however a run is split.
+
+Every random number the engine uses is a pure function of (replicate key, round, organisation,
+stream, block), computed with the Philox4x32-10 generator of Salmon, Moraes, Dror & Shaw (2011),
+"Parallel random numbers: as easy as 1, 2, 3" (the generator of Random123, cuRAND and JAX).
+Because nothing depends on a sequential state, replicates can run in any order, in any chunk,
+on any executor or thread, and a compiled kernel can generate the same numbers in parallel as
+this numpy reference.
+
+The replicate key is the first two 32-bit words of
+``SeedSequence(entropy, spawn_key=prefix + (point, replicate)).generate_state(2)`` (numpy SPEC 7
+seeding), so replicate r of sweep point p has its own independent stream.
+
+Counter layout: (organisation, round + 1, stream, block); round 0 is set-up.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Streams", "philox4x32", "replicate_keys", "resolve_seed", "to_uniform"]
+
+_MASK = np.uint64(0xFFFFFFFF)
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_SHIFT = np.uint64(32)
+_INV32 = 1.0 / 4294967296.0
+
+
+def philox4x32(c0, c1, c2, c3, k0, k1, rounds: int = 10):
+    """Philox4x32 block function on broadcastable uint64 arrays holding 32-bit words.
+
+    Returns the four output words. Follows Random123's ``philox4x32_R``: each round maps
+    (c0, c1, c2, c3) to (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0)), and the
+    key is bumped by the Weyl constants (W0, W1) before every round but the first.
+    """
+    c0, c1, c2, c3, k0, k1 = (np.asarray(v, dtype=np.uint64) for v in (c0, c1, c2, c3, k0, k1))
+    for i in range(rounds):
+        if i:
+            k0 = (k0 + _W0) & _MASK
+            k1 = (k1 + _W1) & _MASK
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = ((p1 >> _SHIFT) ^ c1 ^ k0, p1 & _MASK,
+                          (p0 >> _SHIFT) ^ c3 ^ k1, p0 & _MASK)
+    return c0, c1, c2, c3
+
+
+def to_uniform(word):
+    """Map a 32-bit word to a uniform in the open interval (0, 1): (x + 1/2) / 2**32."""
+    return (np.asarray(word, dtype=np.float64) + 0.5) * _INV32
+
+
+def resolve_seed(rng) -> tuple[int, tuple[int, ...]]:
+    """Turn ``rng`` (None, int, SeedSequence or Generator) into (entropy, spawn-key prefix).
+
+    * None: fresh entropy from the operating system (recorded in the result's provenance);
+    * int: the entropy itself;
+    * SeedSequence: its entropy and spawn key;
+    * Generator: 128 bits drawn from it (so a Generator gives a reproducible run if it was
+      seeded, and consumes its state like any other draw).
+    """
+    if rng is None:
+        ss = np.random.SeedSequence()
+        return int(ss.entropy), ()
+    if isinstance(rng, np.random.SeedSequence):
+        ent = rng.entropy
+        if not isinstance(ent, numbers.Integral):
+            raise TypeError("rng: a SeedSequence with sequence entropy is not supported; "
+                            "use an integer entropy")
+        return int(ent), tuple(int(k) for k in rng.spawn_key)
+    if isinstance(rng, np.random.Generator):
+        hi, lo = (int(v) for v in rng.integers(0, 2**64, size=2, dtype=np.uint64))
+        return (hi << 64) | lo, ()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+        return int(rng), ()
+    raise TypeError("rng must be None, an int, a numpy SeedSequence or a numpy Generator, "
+                    f"got {type(rng).__name__}")
+
+
+def replicate_keys(entropy: int, replicates, point: int = 0,
+                   prefix: tuple[int, ...] = ()) -> np.ndarray:
+    """Philox keys, shape (R, 2) uint64, for the given replicate indices of one sweep point.
+
+    Key of replicate r = SeedSequence(entropy, spawn_key=prefix + (point, r)).generate_state(2).
+    """
+    reps = np.atleast_1d(np.asarray(replicates, dtype=np.int64))
+    points = np.broadcast_to(np.asarray(point, dtype=np.int64), reps.shape)
+    out = np.empty((reps.size, 2), dtype=np.uint64)
+    for k, (p, r) in enumerate(zip(points.tolist(), reps.tolist(), strict=True)):
+        ss = np.random.SeedSequence(entropy, spawn_key=(*prefix, p, r))
+        out[k] = ss.generate_state(2, np.uint32)
+    return out
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The random numbers of R replicates, addressed by (round, stream, block).
+
+    Attributes
+    ----------
+    keys : ndarray, shape (R, 2), uint64
+        One Philox key per replicate.
+    """
+
+    keys: np.ndarray
+
+    @property
+    def replicates(self) -> int:
+        """Number of replicates R."""
+        return self.keys.shape[0]
+
+    def words(self, t: int, stream: int, n: int, block: int = 0):
+        """Four uint64 arrays of shape (R, n) holding 32-bit words for round ``t``.
+
+        ``t = -1`` addresses the set-up draws.
+        """
+        org = np.arange(n, dtype=np.uint64)[None, :]
+        k0 = self.keys[:, 0:1]
+        k1 = self.keys[:, 1:2]
+        return philox4x32(org, np.uint64(t + 1), np.uint64(stream), np.uint64(block), k0, k1)
+
+    def uniforms(self, t: int, stream: int, n: int, block: int = 0) -> np.ndarray:
+        """Uniforms in (0, 1), shape (R, n, 4), for round ``t`` and the given stream."""
+        return to_uniform(np.stack(self.words(t, stream, n, block), axis=-1))
+
+    def subset(self, rows) -> Streams:
+        """The streams of a subset of replicates (same numbers as in the full set)."""
+        return Streams(self.keys[rows])
+
+
+def box_muller(u1, u2):
+    """A standard normal from two uniforms in (0, 1): sqrt(-2 ln u1) cos(2 pi u2)."""
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)

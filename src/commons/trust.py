@@ -1,0 +1,56 @@
+"""Trust dynamics on the edges of the network (learn phase)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._params import per_replicate
+from .plugin import Plugin
+
+__all__ = ["ComplianceTrust"]
+
+
+class ComplianceTrust(Plugin):
+    r"""Exponential smoothing of observed compliance (the CPR-v1 trust rule).
+
+    On every directed edge e = i -> j:
+
+        w_e <- (1 - lam) w_e + lam [h_j <= max(q, h_i)],
+
+    i.e. i's trust in j moves toward 1 when j drew no more than the quota (or than i itself)
+    and toward 0 otherwise. Starting in [0, 1] it stays in [0, 1].
+
+    Parameters
+    ----------
+    rate : float or (R,)
+        lam in [0, 1].
+    initial : float or (R,)
+        Initial trust w0 in [0, 1] on every edge.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("learn",)
+
+    def __init__(self, rate: Any = 0.1, initial: Any = 0.5) -> None:
+        self.rate = rate
+        self.initial = initial
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"lam": per_replicate("rate", self.rate, ctx.R, low=0.0, high=1.0),
+                "w0": per_replicate("initial", self.initial, ctx.R, low=0.0, high=1.0)}
+
+    def setup(self, st, ctx) -> None:
+        st.trust = np.broadcast_to(ctx.params[self]["w0"][:, None],
+                                   (ctx.R, ctx.network.n_edges)).copy()
+
+    def learn(self, st, ctx) -> None:
+        net = ctx.network
+        if net.n_edges == 0:
+            return
+        lam = ctx.params[self]["lam"][:, None]
+        h = st.granted
+        hi = h[:, net.src]
+        hj = h[:, net.indices]
+        ok = hj <= np.maximum(st.quota[:, None], hi)
+        st.trust = (1.0 - lam) * st.trust + lam * ok
