@@ -29,10 +29,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-import baselines  # noqa: E402
-
-import commons  # noqa: E402
-from commons.scenarios import benchmark_cpr_v1, cpr_v1_graph  # noqa: E402
+import baselines
+import commons
+from commons.scenarios import benchmark_cpr_v1, cpr_v1_graph
 
 
 def timed(fn, repeats: int) -> float:
@@ -120,7 +119,7 @@ def main() -> None:
     for N, R in sizes:
         eng = engine_aru(N, R, T, "numba", reps)
         R_np = min(R, 100)
-        npath = engine_aru(N, R_np, T if quick else T, "numpy", 1)
+        npath = engine_aru(N, R_np, T, "numpy", 1)
         g = cpr_v1_graph(N)
         plain = R_np * N * T / timed(lambda g=g, R_np=R_np: baselines.run_plain_numpy(
             g, R_np, T, 1), 1)
