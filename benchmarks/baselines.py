@@ -199,14 +199,14 @@ def run_plain_numpy(graph: nx.Graph, R: int, T: int, seed: int, P=PARAMS):
     rows = np.arange(R)[:, None]
     e_br = 1.0 / (1.0 - P["beta"])
     mean_x, stock = np.zeros((R, T)), np.zeros((R, T))
-    starts = np.minimum(indptr[:-1], max(E - 1, 0))
     for t in range(T):
         D = x.sum(axis=1)
         ratio = np.where(D > S, S / np.where(D > 0, D, 1.0), 1.0)
         q = (P["qf"] * S / N)[:, None]
         h = ratio[:, None] * x
         comp = (h <= q).astype(float)
-        m = np.where(deg > 0, np.add.reduceat(comp[:, indices], starts, axis=1)
+        padded = np.concatenate([comp[:, indices], np.zeros((R, 1))], axis=1)
+        m = np.where(deg > 0, np.add.reduceat(padded, indptr[:-1], axis=1)
                      / np.maximum(deg, 1), 0.0)
         p = P["p0"] + P["p1"] * m
         detected = (h > q) & (rng.random((R, N)) < p)

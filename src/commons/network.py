@@ -106,21 +106,28 @@ class TrustNetwork:
         With ``edge_weights`` (R, E) the mean is weighted; organisations without neighbours
         (or with zero total weight) get ``empty``.
         """
-        R = values.shape[0]
         if self.n_edges == 0:
-            return np.full_like(values, empty, dtype=np.float64)
+            return np.full(values.shape, empty, dtype=np.float64)
+        per_edge = values[:, self.indices].astype(np.float64)
         if edge_weights is None:
-            total = values[:, self.indices].astype(np.float64)
-            wsum = np.broadcast_to(self.degree.astype(np.float64), (R, self.n))
+            sums = self.edge_sums(per_edge)
+            wsum = np.broadcast_to(self.degree.astype(np.float64), sums.shape)
         else:
-            total = edge_weights * values[:, self.indices]
-            wsum = np.add.reduceat(edge_weights, self.indptr[:-1].clip(max=self.n_edges - 1),
-                                   axis=1) * (self.degree > 0)
-        sums = np.add.reduceat(total, self.indptr[:-1].clip(max=self.n_edges - 1), axis=1)
-        sums = sums * (self.degree > 0)
+            sums = self.edge_sums(edge_weights * per_edge)
+            wsum = self.edge_sums(edge_weights)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = sums / wsum
-        return np.where(wsum > 0, out, empty)
+        return np.where((self.degree > 0) & (wsum > 0), out, empty)
+
+    def edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
+        """Sum of per-edge values (R, E) over each organisation's out-edges -> (R, N).
+
+        ``np.add.reduceat`` over the CSR row starts, with a zero column appended so that the
+        start of a trailing row without edges is a valid index; rows without edges give 0.
+        """
+        padded = np.concatenate([per_edge, np.zeros((per_edge.shape[0], 1))], axis=1)
+        sums = np.add.reduceat(padded, self.indptr[:-1], axis=1)
+        return np.where(self.degree > 0, sums, 0.0)
 
     def shortest_paths(self, cutoff: int | None = None) -> np.ndarray:
         """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable)."""

@@ -38,6 +38,11 @@ class Technology(Plugin):
         """Myopic best reply to the state, shape (R, N), before noise and the draw cap."""
         raise NotImplementedError(f"{type(self).__name__} has no best response")
 
+    def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
+        """Payoff of drawing z (R, N, G) against the others' current draws, minus the expected
+        fine penalty_rate (z - q)+ (what a logit or grid learner compares)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot evaluate alternative draws")
+
     def nash_draws(self, ctx) -> np.ndarray:
         """Stage-game Nash draws, shape (R, N)."""
         raise NotImplementedError(f"{type(self).__name__} has no stage Nash equilibrium")
@@ -78,6 +83,10 @@ def _concave_argmax(slope, lo, hi, args) -> np.ndarray:
         out[inner] = elementwise.find_root(lambda z, *a: slope(z, *a), (lo[inner], hi[inner]),
                                            args=sub).x
     return out
+
+
+def _expected_fine(st, z: np.ndarray) -> np.ndarray:
+    return st.penalty_rate[..., None] * np.maximum(z - st.quota[:, None, None], 0.0)
 
 
 class PrivateConcave(Technology):
@@ -147,6 +156,13 @@ class PrivateConcave(Technology):
             return xs
         xss = self._unconstrained(ctx, st.t, st.penalty_rate)
         return _piecewise_best(xs, xss, st.quota[:, None])
+
+    def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
+        P = ctx.params[self]
+        beta = P["beta"][:, None, None]
+        scale = (self._need(ctx, st.t) ** (1.0 - P["beta"]))[:, None, None]
+        gross = P["a"][..., None] * scale * z**beta - P["c"][:, None, None] * z
+        return gross - _expected_fine(st, z)
 
     def nash_draws(self, ctx) -> np.ndarray:
         return self._unconstrained(ctx, 0)
@@ -234,6 +250,20 @@ class StageGame(Technology):
         high = _concave_argmax(slope, q, e, (Y, theta, st.penalty_rate))
         return np.where(low < q, low, high)
 
+    def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
+        g = self.game
+        F, w = g.production, g.outside_return
+        e = ctx.params[self]["e"][..., None]
+        x = np.minimum(st.draws, ctx.params[self]["e"])
+        Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)[..., None]
+        z = np.minimum(z, e)
+        X = z + Y
+        safe = np.where(X > 0, X, 1.0)
+        own = w * (e - z) + np.where(z > 0, z * F.average(safe), 0.0)
+        group = (w * (g.total_endowment - X) + np.where(X > 0, F.value(safe), 0.0)) / ctx.N
+        theta = ctx.prosociality[..., None]
+        return (1 - theta) * own + theta * group - _expected_fine(st, z)
+
     def nash_draws(self, ctx) -> np.ndarray:
         return np.broadcast_to(nash_equilibrium(self.game).draws, (ctx.R, ctx.N)).copy()
 
@@ -272,9 +302,15 @@ class Fishery(Technology):
         P = ctx.params[self]
         st.gross = P["p"][:, None] * st.granted - P["c"][:, None] * st.draws
 
+    def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
+        P = ctx.params[self]
+        S = st.stock_start
+        catch = P["q"][:, None, None] * z * S[:, None, None]
+        return P["p"][:, None, None] * catch - P["c"][:, None, None] * z - _expected_fine(st, z)
+
     def best_response(self, st, ctx) -> np.ndarray:
         P = ctx.params[self]
-        margin = P["p"] * P["q"] * st.stock - P["c"]
+        margin = P["p"] * P["q"] * st.stock_start - P["c"]
         return np.where(margin[:, None] > 0, np.inf, 0.0) * np.ones((ctx.R, ctx.N))
 
     def max_rent(self, ctx) -> np.ndarray:
@@ -313,6 +349,10 @@ class LakeDamage(Technology):
         P = ctx.params[self]
         st.gross = (P["alpha"][:, None] * st.granted
                     - P["d"][:, None] * (st.stock**2)[:, None])
+
+    def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
+        P = ctx.params[self]
+        return P["alpha"][:, None, None] * z - _expected_fine(st, z)
 
     def best_response(self, st, ctx) -> np.ndarray:
         P = ctx.params[self]

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ._optional import require
+
 __all__ = ["RunResult", "compute_metrics", "equality", "sustainability"]
 
 
@@ -151,14 +153,14 @@ class RunResult:
 
     def to_pandas(self):
         """Per-replicate metrics as a pandas DataFrame indexed by replicate."""
-        import pandas as pd
+        pd = require("pandas", "results", "RunResult.to_pandas")
         df = pd.DataFrame({k: np.asarray(v) for k, v in self.metrics.items()},
                           index=pd.Index(self.replicate_ids, name="replicate"))
         return df
 
     def to_xarray(self):
         """An xarray Dataset with dims (replicate, round, org) and provenance in ``attrs``."""
-        import xarray as xr
+        xr = require("xarray", "results", "RunResult.to_xarray")
         coords = {"replicate": self.replicate_ids, "round": np.arange(self.rounds)}
         data: dict[str, Any] = {}
         for k, v in self.series.items():

@@ -22,7 +22,10 @@ class State:
     t : int
         The current round (0-based).
     stock : (R,)
-        The resource stock (or budget) at the start of the round, then after regeneration.
+        The resource stock (or budget): at the start of the round, after appropriation, and
+        after regeneration at the end of the round.
+    stock_start : (R,)
+        The stock at the start of the round (what the quota and catches were based on).
     draws : (R, N)
         Intended draws x chosen in the decide phase.
     next_draws : (R, N)
@@ -64,6 +67,7 @@ class State:
 
     t: int
     stock: np.ndarray
+    stock_start: np.ndarray
     draws: np.ndarray
     next_draws: np.ndarray
     demand: np.ndarray
@@ -90,7 +94,8 @@ class State:
         """A zeroed state for R replicates, N organisations and E directed edges."""
         z = np.zeros((R, N))
         return cls(
-            t=0, stock=np.zeros(R), draws=z.copy(), next_draws=z.copy(), demand=z.copy(),
+            t=0, stock=np.zeros(R), stock_start=np.zeros(R), draws=z.copy(),
+            next_draws=z.copy(), demand=z.copy(),
             granted=z.copy(), quota=np.full(R, np.inf), compliant=np.ones((R, N), bool),
             gross=z.copy(), fines=z.copy(), costs=z.copy(), transfers=z.copy(),
             detect_prob=z.copy(), detected=np.zeros((R, N), bool), penalty_rate=z.copy(),
@@ -111,6 +116,7 @@ class State:
     def begin_round(self, t: int) -> None:
         """Reset the per-round accounts before round t."""
         self.t = t
+        self.stock_start = self.stock.copy()
         for name in ("fines", "costs", "transfers", "penalty_rate", "detect_prob"):
             getattr(self, name).fill(0.0)
         self.detected.fill(False)

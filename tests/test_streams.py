@@ -1,0 +1,77 @@
+"""Counter-based random streams: known answers, independence, seeding."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from commons.streams import Streams, philox4x32, replicate_keys, resolve_seed
+
+# Random123 tests/kat_vectors, the three philox4x32 10-round lines: counter[4], key[2] -> out[4]
+KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+
+
+@pytest.mark.parametrize(("ctr", "key", "expect"), KAT)
+def test_philox_known_answers(ctr, key, expect):
+    out = philox4x32(*ctr, *key)
+    assert tuple(int(v) for v in out) == expect
+
+
+def test_philox_is_vectorised_elementwise():
+    ctr = np.array([k[0] for k in KAT], dtype=np.uint64).T
+    key = np.array([k[1] for k in KAT], dtype=np.uint64).T
+    out = np.stack(philox4x32(*ctr, *key), axis=-1)
+    assert out.tolist() == [list(k[2]) for k in KAT]
+
+
+def test_uniforms_are_uniform_and_in_the_open_interval():
+    s = Streams(replicate_keys(123, np.arange(50)))
+    u = s.uniforms(3, 1, 400)
+    assert u.shape == (50, 400, 4)
+    assert np.all(u > 0)
+    assert np.all(u < 1)
+    assert stats.kstest(u.ravel(), "uniform").pvalue > 1e-4
+
+
+def test_streams_differ_by_round_stream_replicate_and_point():
+    keys = replicate_keys(5, [0, 1])
+    s = Streams(keys)
+    base = s.uniforms(0, 1, 10)
+    assert not np.array_equal(base, s.uniforms(1, 1, 10))
+    assert not np.array_equal(base, s.uniforms(0, 2, 10))
+    assert not np.array_equal(base[0], base[1])
+    other_point = Streams(replicate_keys(5, [0, 1], point=1)).uniforms(0, 1, 10)
+    assert not np.array_equal(base, other_point)
+    u = s.uniforms(0, 1, 10000)
+    assert abs(np.corrcoef(u[0, :, 0], u[1, :, 0])[0, 1]) < 0.05
+
+
+def test_a_subset_of_replicates_sees_the_same_numbers():
+    keys = replicate_keys(9, np.arange(6))
+    full = Streams(keys).uniforms(7, 3, 20)
+    part = Streams(replicate_keys(9, [4, 5])).uniforms(7, 3, 20)
+    np.testing.assert_array_equal(full[4:], part)
+
+
+def test_keys_follow_seedsequence_spawn_keys():
+    k = replicate_keys(42, [3], point=2)
+    expect = np.random.SeedSequence(42, spawn_key=(2, 3)).generate_state(2, np.uint32)
+    assert k[0].tolist() == expect.tolist()
+
+
+def test_resolve_seed():
+    assert resolve_seed(7) == (7, ())
+    ss = np.random.SeedSequence(11, spawn_key=(4,))
+    assert resolve_seed(ss) == (11, (4,))
+    a = resolve_seed(np.random.default_rng(3))
+    b = resolve_seed(np.random.default_rng(3))
+    assert a == b
+    assert resolve_seed(None)[0] != resolve_seed(None)[0]
+    with pytest.raises(TypeError, match="rng must be"):
+        resolve_seed("seed")
+    with pytest.raises(ValueError, match="non-negative"):
+        resolve_seed(-1)
