@@ -20,6 +20,7 @@ import numpy as np
 from ._params import Uniform, per_org
 from ._validation import as_real, check_integer
 from ._version import version as _version
+from .game import CPRGame
 from .mechanisms.governance import no_quota
 from .network import TrustNetwork
 from .payoffs import StageGame, Technology
@@ -327,14 +328,16 @@ def run_numpy(model: Model, ctx: Context, record: str) -> tuple[State, _Recorder
 
 
 # ---------------------------------------------------------------------- public face
-def simulate(model: Model, *, rounds: int, replicates: int = 1, rng: Any = None,
+def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: Any = None,
              record: RecordMode = "summary", engine: str = "auto", point: int = 0,
              replicate_ids: Any = None) -> RunResult:
     r"""Run ``model`` for ``rounds`` rounds in ``replicates`` independent replicates at once.
 
     Parameters
     ----------
-    model : Model
+    model : Model or CPRGame
+        A model, or a stage game, which is repeated with myopic best response
+        (``Model(game.n, technology=StageGame(game))``).
     rounds : int
         Number of rounds T >= 1.
     replicates : int
@@ -358,8 +361,10 @@ def simulate(model: Model, *, rounds: int, replicates: int = 1, rng: Any = None,
     -------
     RunResult
     """
+    if isinstance(model, CPRGame):
+        model = Model(model.n, technology=StageGame(model))
     if not isinstance(model, Model):
-        raise TypeError(f"model must be a commons.Model, got {type(model).__name__}")
+        raise TypeError(f"model must be a commons.Model or CPRGame, got {type(model).__name__}")
     T = check_integer("rounds", rounds, low=1)
     if replicate_ids is None:
         R = check_integer("replicates", replicates, low=1)
