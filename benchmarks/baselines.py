@@ -228,3 +228,104 @@ def run_plain_numpy(graph: nx.Graph, R: int, T: int, seed: int, P=PARAMS):
         stock[:, t] = S
         x = np.where(rng.random((R, N)) < P["mu"], noisy, imitated)
     return mean_x, stock
+
+
+_PLAIN_NUMBA = None
+
+
+def plain_numba_kernel():
+    """A hand-written numba kernel of CPR-v1 (the compiled reference), built on first use.
+
+    Written the direct way: one parallel loop over replicates, numba's own per-thread random
+    generator, no plug-ins. It is the practical ceiling the engine is compared with.
+    """
+    global _PLAIN_NUMBA
+    if _PLAIN_NUMBA is not None:
+        return _PLAIN_NUMBA
+    import numba as nb
+    import numpy as np
+
+    @nb.njit(parallel=True)
+    def run(T, indptr, indices, a, x0, out_x, out_s):
+        R, N = a.shape
+        E = indices.shape[0]
+        K = 10.0 * N
+        g, qf, xmax, beta, c, phi = 0.25, 0.05, 2.0, 0.5, 0.5, 2.0
+        p0, p1, mu, sigma, s, lam = 0.1, 0.4, 0.1, 0.1, 10.0, 0.1
+        for r in nb.prange(R):
+            np.random.seed(r)
+            x = x0[r].copy()
+            xn = np.empty(N)
+            h = np.empty(N)
+            pi = np.empty(N)
+            comp = np.empty(N)
+            p = np.empty(N)
+            w = np.full(E, 0.5)
+            S = K
+            for t in range(T):
+                D = x.sum()
+                ratio = S / D if D > S else 1.0
+                q = qf * S / N
+                for i in range(N):
+                    h[i] = ratio * x[i]
+                    comp[i] = 1.0 if h[i] <= q else 0.0
+                for i in range(N):
+                    m = 0.0
+                    d0, d1 = indptr[i], indptr[i + 1]
+                    for e in range(d0, d1):
+                        m += comp[indices[e]]
+                    if d1 > d0:
+                        m /= d1 - d0
+                    p[i] = p0 + p1 * m
+                    fine = 0.0
+                    if h[i] > q and np.random.random() < p[i]:
+                        fine = phi * (h[i] - q)
+                    pi[i] = a[r, i] * h[i] ** beta - c * x[i] - fine
+                Sp = max(S - ratio * D, 0.0)
+                S = min(K, Sp + g * Sp * (1 - Sp / K))
+                for i in range(N):
+                    for e in range(indptr[i], indptr[i + 1]):
+                        ok = 1.0 if h[indices[e]] <= max(q, h[i]) else 0.0
+                        w[e] = (1 - lam) * w[e] + lam * ok
+                for i in range(N):
+                    if np.random.random() < mu:
+                        xs = (a[r, i] * beta / c) ** (1 / (1 - beta))
+                        if xs <= q:
+                            br = xs
+                        else:
+                            xss = (a[r, i] * beta / (c + phi * p[i])) ** (1 / (1 - beta))
+                            br = xss if xss >= q else q
+                        xn[i] = min(max(br + sigma * np.random.standard_normal(), 0.0), xmax)
+                    else:
+                        d0 = indptr[i]
+                        deg = indptr[i + 1] - d0
+                        xn[i] = x[i]
+                        if deg > 0:
+                            e = d0 + int(np.random.random() * deg)
+                            j = indices[e]
+                            ex = min(max(-s * (pi[j] - pi[i]), -50.0), 50.0)
+                            if np.random.random() < w[e] / (1 + math.exp(ex)):
+                                xn[i] = x[j]
+                out_x[r, t] = x.mean()
+                out_s[r, t] = S
+                x, xn = xn, x
+
+    _PLAIN_NUMBA = run
+    return run
+
+
+def run_plain_numba(graph: nx.Graph, R: int, T: int, seed: int):
+    """R replicates with the hand-written numba kernel; (mean draw, stock), each (R, T)."""
+    import numpy as np
+
+    nbrs = neighbour_lists(graph)
+    N = len(nbrs)
+    deg = np.array([len(n) for n in nbrs])
+    indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+    indices = np.array([j for n in nbrs for j in n], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 1.5, (R, N))
+    x0 = rng.uniform(0, PARAMS["x_max"], (R, N))
+    out_x, out_s = np.zeros((R, T)), np.zeros((R, T))
+    plain_numba_kernel()(T, indptr, indices, a, x0, out_x, out_s)
+    return out_x, out_s

@@ -4,6 +4,8 @@ Runs, in one process and on one machine, the same CPR-v1 model (BENCHMARK_MODEL)
 
 * the engine's compiled path (``commons.simulate(..., engine="numba")``),
 * the engine's numpy reference path (``engine="numpy"``),
+* a hand-written numba kernel of the model alone (``baselines.run_plain_numba``, the compiled
+  reference: the practical ceiling on the machine),
 * a hand-vectorised plain numpy script (``baselines.run_plain_numpy``),
 * a pure-Python per-agent version (``baselines.run_pure_python``),
 * a Mesa 3 version (``baselines.run_mesa``; skipped if Mesa is not installed),
@@ -64,6 +66,7 @@ def agreement(N: int, T: int, R_engine: int, R_py: int, with_mesa: bool) -> dict
     tail = slice(T - 50, T)
     out = {"engine": res.series["mean_draw"][:, tail].mean(axis=1)}
     out["plain numpy"] = baselines.run_plain_numpy(g, R_engine, T, 7)[0][:, tail].mean(axis=1)
+    out["plain numba"] = baselines.run_plain_numba(g, R_engine, T, 8)[0][:, tail].mean(axis=1)
     out["pure Python"] = np.array([np.mean(baselines.run_pure_python(g, T, s)[0][tail])
                                    for s in range(R_py)])
     if with_mesa:
@@ -76,6 +79,30 @@ def agreement(N: int, T: int, R_engine: int, R_py: int, with_mesa: bool) -> dict
         report[name] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "n": int(v.size),
                         "p_vs_engine": p}
     return report
+
+
+def thread_ceiling() -> float:
+    """Speed-up from one thread to all of them on an embarrassingly parallel compute loop."""
+    import math
+
+    import numba
+
+    @numba.njit(parallel=True)
+    def spin(n, parts):
+        out = np.zeros(parts)
+        for k in numba.prange(parts):
+            acc = 0.0
+            for i in range(n):
+                acc += math.exp(-(i * 1e-9)) * math.sqrt(1.0 + i * 1e-9)
+            out[k] = acc
+        return out
+
+    n_threads = numba.get_num_threads()
+    spin(10, n_threads)
+    numba.set_num_threads(1)
+    one = timed(lambda: spin(20_000_000, n_threads), 1)
+    numba.set_num_threads(n_threads)
+    return one / timed(lambda: spin(20_000_000, n_threads), 1)
 
 
 def main() -> None:
@@ -114,8 +141,8 @@ def main() -> None:
     if have_mesa:
         mesa_aru = 100 * T / timed(lambda: baselines.run_mesa(g100, T, 1), reps)
     rows = []
-    print(f"{'N':>6}{'R':>6}{'engine':>12}{'numpy path':>12}{'plain numpy':>13}"
-          f"{'vs numpy':>10}{'vs Python':>11}{'vs Mesa':>9}   (ARU/s)")
+    print(f"{'N':>6}{'R':>6}{'engine':>10}{'plain numba':>13}{'numpy path':>12}"
+          f"{'plain numpy':>13}{'/numba':>8}{'/numpy':>8}{'/Python':>9}{'/Mesa':>7}   (ARU/s)")
     for N, R in sizes:
         eng = engine_aru(N, R, T, "numba", reps)
         R_np = min(R, 100)
@@ -123,10 +150,14 @@ def main() -> None:
         g = cpr_v1_graph(N)
         plain = R_np * N * T / timed(lambda g=g, R_np=R_np: baselines.run_plain_numpy(
             g, R_np, T, 1), 1)
-        rows.append({"N": N, "R": R, "engine": eng, "numpy_path": npath, "plain_numpy": plain})
-        mesa_ratio = f"{eng / mesa_aru:>8.0f}x" if mesa_aru else f"{'-':>9}"
-        print(f"{N:>6}{R:>6}{eng / 1e6:>11.2f}M{npath / 1e6:>11.2f}M{plain / 1e6:>12.2f}M"
-              f"{eng / plain:>9.1f}x{eng / py_aru:>10.0f}x{mesa_ratio}")
+        baselines.run_plain_numba(g, 2, 2, 0)  # compile
+        ref = R * N * T / timed(lambda g=g, R=R: baselines.run_plain_numba(g, R, T, 1), reps)
+        rows.append({"N": N, "R": R, "engine": eng, "plain_numba": ref, "numpy_path": npath,
+                     "plain_numpy": plain})
+        mesa_ratio = f"{eng / mesa_aru:>6.0f}x" if mesa_aru else f"{'-':>7}"
+        print(f"{N:>6}{R:>6}{eng / 1e6:>9.2f}M{ref / 1e6:>12.2f}M{npath / 1e6:>11.2f}M"
+              f"{plain / 1e6:>12.2f}M{eng / ref:>7.2f}x{eng / plain:>7.1f}x{eng / py_aru:>8.0f}x"
+              f"{mesa_ratio}")
     print(f"  pure Python per agent: {py_aru / 1e6:.3f}M ARU/s"
           + (f"; Mesa: {mesa_aru / 1e6:.3f}M ARU/s" if mesa_aru else "; Mesa not installed"))
 
@@ -165,8 +196,10 @@ def main() -> None:
     one_t = engine_aru(100, R_main, T, "numba", reps)
     numba.set_num_threads(n_threads)
     two_t = engine_aru(100, R_main, T, "numba", reps)
+    ceiling = thread_ceiling()
     print(f"\nThreads: 1 -> {one_t / 1e6:.2f}M, {n_threads} -> {two_t / 1e6:.2f}M ARU/s "
-          f"(speed-up {two_t / one_t:.2f}x)")
+          f"(speed-up {two_t / one_t:.2f}x; this machine's own ceiling on pure compute "
+          f"{ceiling:.2f}x)")
 
     main_row = rows[-1] if quick else next(r for r in rows if r["N"] == 100 and r["R"] > 1)
     print(json.dumps({
@@ -174,7 +207,8 @@ def main() -> None:
         "engine_aru_per_s": main_row["engine"], "numpy_path_aru_per_s": main_row["numpy_path"],
         "plain_numpy_aru_per_s": main_row["plain_numpy"], "pure_python_aru_per_s": py_aru,
         "mesa_aru_per_s": mesa_aru, "single_replicate_ms": 1e3 * one,
-        "thread_speedup": two_t / one_t, "scaling": scale,
+        "plain_numba_aru_per_s": main_row["plain_numba"],
+        "thread_speedup": two_t / one_t, "machine_thread_ceiling": ceiling, "scaling": scale,
         "engine_vs_pure_python": main_row["engine"] / py_aru, "quick": quick}))
 
 
