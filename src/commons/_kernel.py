@@ -72,13 +72,14 @@ def _build():
     """Compile (or load from cache) the kernel; numba is imported here, lazily."""
     import numba as nb
 
-    mask = np.uint64(0xFFFFFFFF)
-    m0 = np.uint64(0xD2511F53)
-    m1 = np.uint64(0xCD9E8D57)
-    w0 = np.uint64(0x9E3779B9)
-    w1 = np.uint64(0xBB67AE85)
-    s32 = np.uint64(32)
-    inv32 = 1.0 / 4294967296.0
+    from .streams import _INV32 as inv32
+    from .streams import _M0 as m0
+    from .streams import _M1 as m1
+    from .streams import _MASK as mask
+    from .streams import _SHIFT as s32
+    from .streams import _W0 as w0
+    from .streams import _W1 as w1
+
     two_pi = 2.0 * math.pi
 
     @nb.njit(inline="always", cache=True)

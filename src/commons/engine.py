@@ -398,7 +398,8 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     wall = time.perf_counter() - t0
     metrics = compute_metrics(model, ctx, st, rec)
     provenance = {"model": model.describe(), "rounds": T, "replicates": R,
-                  "replicate_ids": ids.tolist() if R <= 10_000 else "range",
+                  "replicate_ids": (ids.tolist() if R <= 10_000 else
+                                    {"count": R, "min": int(ids.min()), "max": int(ids.max())}),
                   "point": point, "entropy": entropy, "spawn_prefix": list(prefix),
                   "engine": used, "record": record, "wall_seconds": wall,
                   "version": _version}

@@ -21,28 +21,24 @@ def _detect(st, ctx, plugin) -> None:
 class CentralAudit(Plugin):
     r"""A central auditor inspects each organisation with probability p per round.
 
-    The audit cost ``cost`` per inspection is borne by the regulator (outside the group), so
-    it enters the regulator's account, not the organisations' payoffs.
+    Detection probability p_i = p for every organisation. The audit is run by the regulator,
+    outside the group; it costs the organisations nothing.
     """
 
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
 
-    def __init__(self, probability: Any, cost: Any = 0.0) -> None:
+    def __init__(self, probability: Any) -> None:
         self.probability = probability
-        self.cost = cost
 
     def bind(self, ctx) -> dict[str, Any]:
-        return {"p": per_replicate("probability", self.probability, ctx.R, low=0.0, high=1.0),
-                "cost": per_replicate("cost", self.cost, ctx.R, low=0.0)}
+        return {"p": per_replicate("probability", self.probability, ctx.R, low=0.0, high=1.0)}
 
     def monitor(self, st, ctx) -> None:
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
         _detect(st, ctx, self)
-        st.extra["regulator_cost"] = st.extra.get("regulator_cost", 0.0) + P["cost"] * P["p"] \
-            * ctx.N
 
 
 class PeerMonitoring(Plugin):
