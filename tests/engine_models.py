@@ -89,4 +89,9 @@ class Probe(commons.Plugin):
         assert np.all(st.fines >= 0)
         np.testing.assert_array_equal(st.payoffs,
                                       st.gross - st.fines - st.costs + st.transfers)
+        # money is conserved: what organisations keep, the regulator receives and is burned
+        # add up to what was produced (plus the outside option)
+        np.testing.assert_allclose(
+            st.payoffs.sum(1) + st.income("regulator") + st.income("burned"), st.gross.sum(1),
+            rtol=1e-12, atol=1e-9)
         self.rounds_checked += 1

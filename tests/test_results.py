@@ -93,6 +93,6 @@ def test_provenance_records_the_composition():
     comp = res.provenance["model"]["components"]
     assert comp["sanction0"]["name"] == "QuotaFine"
     assert comp["sanction0"]["budget_balanced"] is False
-    assert comp["sanction0"]["params"] == {"rate": 2.0}
+    assert comp["sanction0"]["params"] == {"rate": 2.0, "recipient": "regulator"}
     assert comp["monitoring"]["stochastic"] is True
     assert res.provenance["replicate_ids"] == [0, 1]

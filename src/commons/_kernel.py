@@ -56,11 +56,22 @@ def why_not(model) -> str:
         (type(model.rule) in (ReviseOrImitate, BestResponse, Imitation),
          "rule must be ReviseOrImitate, BestResponse or Imitation"),
         (len(model.mechanisms) == 0, "no further mechanisms"),
+        (all(_zero(getattr(p, "noise", 0.0)) for p in (model.monitoring,) if p is not None),
+         "observation must be noiseless"),
+        (not isinstance(model.monitoring, PeerMonitoring)
+         or (model.monitoring.by == "compliance" and _zero(model.monitoring.cost)),
+         "peer monitoring must watch by compliance at no cost"),
+        (all(s.recipient == "regulator" for s in model.sanctions),
+         "fines must go to the regulator"),
     ]
     for ok, msg in checks:
         if not ok:
             return msg
     return ""
+
+
+def _zero(value) -> bool:
+    return bool(np.all(np.asarray(value, dtype=float) == 0))
 
 
 def supports(model) -> bool:
@@ -99,7 +110,7 @@ def _build():
                res_kind, K, g, stock0, shock_p, shock_s, collapse_below,
                B, b_growth, carry,
                quota_kind, qpar,
-               mon_kind, p0, p1,
+               mon_kind, p0, p1, audit_cost,
                phi,
                lam, trust0,
                rule_kind, mu, sigma, sel,
@@ -162,6 +173,7 @@ def _build():
                 fines = 0.0
                 rent = 0.0
                 gsum = 0.0
+                n_inspected = 0.0
                 for i in range(N):
                     gross = a[r, i] * scale * h[i] ** beta[r] - cost[r] * x[i]
                     # monitor
@@ -184,9 +196,11 @@ def _build():
                     if mon_kind != 0:
                         u0, _, _, _ = philox(np.uint64(i), tt, np.uint64(sid_mon),
                                              np.uint64(0), k0, k1)
-                        over = h[i] - q
-                        if over > 0.0 and (float(u0) + 0.5) * inv32 < p:
-                            fine = phi[r] * over
+                        if (float(u0) + 0.5) * inv32 < p:
+                            n_inspected += 1.0
+                            over = h[i] - q
+                            if over > 0.0:
+                                fine = phi[r] * over
                     pen[i] = phi[r] * p
                     pay[i] = gross - fine
                     fines += fine
@@ -280,6 +294,8 @@ def _build():
                 series[5, r, t] = fines
                 series[6, r, t] = 0.0
                 series[7, r, t] = wsum / E if E > 0 else np.nan
+                series[8, r, t] = fines
+                series[9, r, t] = audit_cost[r] * n_inspected
             out_stock[r] = S
             for i in range(N):
                 out_x[r, i] = x[i]
@@ -330,11 +346,11 @@ def run(model, ctx, record, bind, recorder_cls):
         quota_args = (2, P[model.quota]["q"])
     mon = model.monitoring
     if mon is None:
-        mon_args = (0, zR, zR)
+        mon_args = (0, zR, zR, zR)
     elif isinstance(mon, CentralAudit):
-        mon_args = (1, P[mon]["p"], zR)
+        mon_args = (1, P[mon]["p"], zR, P[mon]["cost"])
     else:
-        mon_args = (2, P[mon]["p0"], P[mon]["p1"])
+        mon_args = (2, P[mon]["p0"], P[mon]["p1"], zR)
     phi = P[model.sanctions[0]]["phi"] if model.sanctions else zR
     tr = P[model.trust]
     rule = model.rule

@@ -37,7 +37,8 @@ __all__ = ["Model", "PluginError", "simulate"]
 
 RecordMode = Literal["summary", "full", "final"]
 SERIES = ("mean_draw", "total_granted", "stock", "rent", "compliance", "fines", "costs",
-          "mean_trust")
+          "mean_trust", "regulator_income", "regulator_spending", "burned", "wrongful",
+          "excluded")
 
 
 class PluginError(RuntimeError):
@@ -266,7 +267,7 @@ def _round(model: Model, st: State, ctx: Context, order: dict[str, list[Plugin]]
         p.monitor(st, ctx)
     for p in order["sanction"]:
         p.sanction(st, ctx)
-    st.payoffs = st.gross - st.fines - st.costs + st.transfers
+    st.settle()
     for p in order["learn"]:
         p.learn(st, ctx)
         if p is model.rule:
@@ -302,6 +303,11 @@ class _Recorder:
         s["fines"][:, t] = st.fines.sum(axis=1)
         s["costs"][:, t] = st.costs.sum(axis=1)
         s["mean_trust"][:, t] = st.trust.mean(axis=1) if st.trust.shape[1] else np.nan
+        s["regulator_income"][:, t] = st.income("regulator")
+        s["regulator_spending"][:, t] = st.regulator_spending
+        s["burned"][:, t] = st.income("burned")
+        s["wrongful"][:, t] = (st.wrongful & st.sanctioned).sum(axis=1)
+        s["excluded"][:, t] = st.excluded.sum(axis=1)
         if self.full is not None:
             self.full["draws"][:, t] = st.draws
             self.full["granted"][:, t] = st.granted

@@ -129,6 +129,12 @@ class TrustNetwork:
         sums = np.add.reduceat(padded, self.indptr[:-1], axis=1)
         return np.where(self.degree > 0, sums, 0.0)
 
+    def in_edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
+        """Sum of per-edge values (R, E) over each organisation's in-edges (j -> i) -> (R, N)."""
+        A = sp.csr_array((np.ones(self.n_edges), (self.indices, np.arange(self.n_edges))),
+                         shape=(self.n, self.n_edges))
+        return (A @ per_edge.T).T
+
     def shortest_paths(self, cutoff: int | None = None) -> np.ndarray:
         """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable)."""
         from scipy.sparse.csgraph import shortest_path

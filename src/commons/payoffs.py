@@ -86,7 +86,9 @@ def _concave_argmax(slope, lo, hi, args) -> np.ndarray:
 
 
 def _expected_fine(st, z: np.ndarray) -> np.ndarray:
-    return st.penalty_rate[..., None] * np.maximum(z - st.quota[:, None, None], 0.0)
+    """Expected charges for drawing z (R, N, G): fees on every unit, fines over the quota."""
+    over = np.maximum(z - st.quota[:, None, None], 0.0)
+    return st.unit_charge[..., None] * z + st.penalty_rate[..., None] * over
 
 
 class PrivateConcave(Technology):
@@ -151,10 +153,10 @@ class PrivateConcave(Technology):
         return base * self._need(ctx, t)[:, None]
 
     def best_response(self, st, ctx) -> np.ndarray:
-        xs = self._unconstrained(ctx, st.t)
+        xs = self._unconstrained(ctx, st.t, st.unit_charge)
         if not np.any(st.penalty_rate > 0):
             return xs
-        xss = self._unconstrained(ctx, st.t, st.penalty_rate)
+        xss = self._unconstrained(ctx, st.t, st.unit_charge + st.penalty_rate)
         return _piecewise_best(xs, xss, st.quota[:, None])
 
     def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
@@ -245,9 +247,10 @@ class StageGame(Technology):
 
         q = np.minimum(np.broadcast_to(st.quota[:, None], x.shape), e)
         zero = np.zeros_like(x)
-        # below the quota no fine applies, above it each unit costs the expected fine f
-        low = _concave_argmax(slope, zero, q, (Y, theta, zero))
-        high = _concave_argmax(slope, q, e, (Y, theta, st.penalty_rate))
+        # every unit pays the fee; above the quota each unit also costs the expected fine
+        fee = st.unit_charge
+        low = _concave_argmax(slope, zero, q, (Y, theta, fee))
+        high = _concave_argmax(slope, q, e, (Y, theta, fee + st.penalty_rate))
         return np.where(low < q, low, high)
 
     def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
@@ -310,8 +313,8 @@ class Fishery(Technology):
 
     def best_response(self, st, ctx) -> np.ndarray:
         P = ctx.params[self]
-        margin = P["p"] * P["q"] * st.stock_start - P["c"]
-        return np.where(margin[:, None] > 0, np.inf, 0.0) * np.ones((ctx.R, ctx.N))
+        margin = (P["p"] * P["q"] * st.stock_start - P["c"])[:, None] - st.unit_charge
+        return np.where(margin > 0, np.inf, 0.0)
 
     def max_rent(self, ctx) -> np.ndarray:
         from .resource import LogisticStock
@@ -359,7 +362,8 @@ class LakeDamage(Technology):
         f = st.penalty_rate
         q = st.quota[:, None]
         free = np.full((ctx.R, ctx.N), np.inf)
-        return np.where(P["alpha"][:, None] > f, free, np.minimum(free, q))
+        gain = P["alpha"][:, None] - st.unit_charge
+        return np.where(gain > f, free, np.where(gain > 0, np.minimum(free, q), 0.0))
 
     def max_rent(self, ctx) -> np.ndarray:
         P = ctx.params[self]

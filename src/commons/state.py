@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["State"]
+__all__ = ["KINDS", "RECIPIENTS", "State"]
+
+#: What an organisation pays: a fine (for an offence) or a cost (a fee, an effort).
+KINDS = ("fine", "cost")
+#: Where money paid goes: the regulator, nowhere (burned), or back to the members equally.
+RECIPIENTS = ("regulator", "burned", "members")
 
 
 @dataclass(eq=False)
@@ -15,52 +20,63 @@ class State:
     """Everything that changes during a run, for R replicates and N organisations.
 
     Shapes: (R,) per replicate, (R, N) per organisation, (R, E) per directed edge of the trust
-    network. Money is accounted per round: ``payoffs = gross - fines - costs + transfers``.
+    network.
+
+    Money. Plug-ins never edit payoffs directly: they ``charge`` an organisation a fine or a cost
+    with a recipient (the regulator, burned, or the members, who share it equally), and
+    ``transfer`` money between members. After the sanction phase the engine settles the round:
+
+        payoffs = gross - fines - costs + transfers,
+
+    and, summed over organisations, payoffs + regulator income + burned = gross (production and
+    outside option): nothing is created or lost unaccounted.
 
     Attributes
     ----------
     t : int
         The current round (0-based).
-    stock : (R,)
-        The resource stock (or budget): at the start of the round, after appropriation, and
-        after regeneration at the end of the round.
-    stock_start : (R,)
-        The stock at the start of the round (what the quota and catches were based on).
-    draws : (R, N)
-        Intended draws x chosen in the decide phase.
-    next_draws : (R, N)
-        Draws chosen in the learn phase for the next round.
-    demand : (R, N)
-        Claims on the stock implied by the draws (equal to draws unless the technology says
-        otherwise, e.g. harvest q E S for fishing effort E).
-    granted : (R, N)
-        What the resource grants (demand, rationed proportionally when it exceeds the stock).
+    stock, stock_start : (R,)
+        The pool now (after appropriation, then after regeneration) and at the round's start.
+    draws, next_draws : (R, N)
+        Intended draws this round; draws chosen in the learn phase for the next round.
+    demand, granted : (R, N)
+        Claims on the pool, and what the pool granted (rationed proportionally).
     quota : (R,)
         The per-organisation quota in force (``inf`` when there is none).
     compliant : (R, N) bool
-        granted <= quota.
-    gross : (R, N)
-        Payoff before fines, costs and transfers.
-    fines, costs, transfers : (R, N)
-        Fines paid, costs borne (monitoring, punishing), transfers received (may be negative).
-    detect_prob : (R, N)
-        Probability that a violation by each organisation is detected this round.
+        granted <= quota (the truth).
+    inspected : (R, N) bool
+        Whether monitoring looked at the organisation this round.
+    observed : (R, N)
+        The draw monitoring saw (equal to granted unless observation is noisy).
     detected : (R, N) bool
-        Violations detected this round.
-    penalty_rate : (R, N)
-        Expected fine per unit drawn over the quota (what a best response must weigh).
-    payoffs : (R, N)
-        Net payoffs of the round.
+        Inspected and seen over the quota: the sanctions' target. Wrong when a compliant
+        organisation is seen over the quota through noise (``wrongful``).
+    detect_prob : (R, N)
+        Probability of being inspected this round.
+    penalty_rate, unit_charge : (R, N)
+        Expected charge per unit over the quota, and per unit drawn (fees): what best
+        responses weigh.
+    gross, payoffs : (R, N)
+        Payoffs before and after the round's money moved.
+    fines, costs, transfers : (R, N)
+        Settled totals of the round (set by :meth:`settle`).
+    ledger : dict
+        "kind:recipient" -> (R, N) amounts charged this round.
+    regulator_spending : (R,)
+        What the regulator spent this round (audits), from outside the group.
+    sanctioned : (R, N) bool
+        Organisations fined or punished this round.
     trust : (R, E)
         Trust on each directed edge i -> j, in [0, 1].
     offences : (R, N) int
-        Detected offences on record (graduated sanctions read it).
+        Offences on record (graduated sanctions read and forgive them).
     excluded : (R, N) bool
         Organisations barred from drawing this round.
-    collapsed : (R,) bool
-        Whether the resource has collapsed (absorbing).
-    collapse_round : (R,) int
-        Round at which it collapsed, -1 if it has not.
+    exclusion_left : (R, N) int
+        Rounds of exclusion still to serve after this one.
+    collapsed, collapse_round : (R,)
+        Whether the resource collapsed (absorbing), and when (-1 if not).
     extra : dict
         Plug-in state (rule memories, pledges, ...), arrays with a leading R axis.
     """
@@ -74,17 +90,24 @@ class State:
     granted: np.ndarray
     quota: np.ndarray
     compliant: np.ndarray
+    inspected: np.ndarray
+    observed: np.ndarray
+    detected: np.ndarray
+    detect_prob: np.ndarray
+    penalty_rate: np.ndarray
+    unit_charge: np.ndarray
     gross: np.ndarray
     fines: np.ndarray
     costs: np.ndarray
     transfers: np.ndarray
-    detect_prob: np.ndarray
-    detected: np.ndarray
-    penalty_rate: np.ndarray
+    ledger: dict[str, np.ndarray]
+    regulator_spending: np.ndarray
+    sanctioned: np.ndarray
     payoffs: np.ndarray
     trust: np.ndarray
     offences: np.ndarray
     excluded: np.ndarray
+    exclusion_left: np.ndarray
     collapsed: np.ndarray
     collapse_round: np.ndarray
     extra: dict[str, Any] = field(default_factory=dict)
@@ -93,14 +116,18 @@ class State:
     def empty(cls, R: int, N: int, E: int) -> State:
         """A zeroed state for R replicates, N organisations and E directed edges."""
         z = np.zeros((R, N))
+        no = np.zeros((R, N), bool)
         return cls(
             t=0, stock=np.zeros(R), stock_start=np.zeros(R), draws=z.copy(),
-            next_draws=z.copy(), demand=z.copy(),
-            granted=z.copy(), quota=np.full(R, np.inf), compliant=np.ones((R, N), bool),
-            gross=z.copy(), fines=z.copy(), costs=z.copy(), transfers=z.copy(),
-            detect_prob=z.copy(), detected=np.zeros((R, N), bool), penalty_rate=z.copy(),
-            payoffs=z.copy(), trust=np.zeros((R, E)), offences=np.zeros((R, N), np.int64),
-            excluded=np.zeros((R, N), bool), collapsed=np.zeros(R, bool),
+            next_draws=z.copy(), demand=z.copy(), granted=z.copy(), quota=np.full(R, np.inf),
+            compliant=np.ones((R, N), bool), inspected=no.copy(), observed=z.copy(),
+            detected=no.copy(), detect_prob=z.copy(), penalty_rate=z.copy(),
+            unit_charge=z.copy(), gross=z.copy(), fines=z.copy(), costs=z.copy(),
+            transfers=z.copy(),
+            ledger={f"{k}:{r}": z.copy() for k in KINDS for r in RECIPIENTS},
+            regulator_spending=np.zeros(R), sanctioned=no.copy(), payoffs=z.copy(),
+            trust=np.zeros((R, E)), offences=np.zeros((R, N), np.int64), excluded=no.copy(),
+            exclusion_left=np.zeros((R, N), np.int64), collapsed=np.zeros(R, bool),
             collapse_round=np.full(R, -1, np.int64))
 
     @property
@@ -113,10 +140,52 @@ class State:
         """Number of organisations."""
         return self.draws.shape[1]
 
+    @property
+    def wrongful(self) -> np.ndarray:
+        """Detected although compliant (noisy observation), (R, N) bool."""
+        return self.detected & self.compliant
+
     def begin_round(self, t: int) -> None:
-        """Reset the per-round accounts before round t."""
+        """Reset the per-round accounts before round t and serve exclusions."""
         self.t = t
         self.stock_start = self.stock.copy()
-        for name in ("fines", "costs", "transfers", "penalty_rate", "detect_prob"):
+        for name in ("fines", "costs", "transfers", "penalty_rate", "unit_charge",
+                     "detect_prob", "regulator_spending"):
             getattr(self, name).fill(0.0)
+        for arr in self.ledger.values():
+            arr.fill(0.0)
         self.detected.fill(False)
+        self.inspected.fill(False)
+        self.sanctioned.fill(False)
+        self.excluded = self.exclusion_left > 0
+        self.exclusion_left = np.maximum(self.exclusion_left - 1, 0)
+
+    # ------------------------------------------------------------------ money
+    def charge(self, kind: str, amount: np.ndarray, recipient: str) -> None:
+        """Charge organisations ``amount`` (R, N) >= 0 as a ``kind`` paid to ``recipient``."""
+        self.ledger[f"{kind}:{recipient}"] += amount
+
+    def refund(self, kind: str, mask: np.ndarray) -> None:
+        """Cancel this round's charges of ``kind`` to the organisations in ``mask``."""
+        for r in RECIPIENTS:
+            self.ledger[f"{kind}:{r}"][mask] = 0.0
+
+    def transfer(self, amount: np.ndarray) -> None:
+        """Move money between members: ``amount`` (R, N) received (negative: given).
+
+        Each replicate's amounts must sum to zero.
+        """
+        self.transfers += amount
+
+    def settle(self) -> None:
+        """Total the round's charges; share what goes to the members; set the payoffs."""
+        led = self.ledger
+        self.fines = sum(led[f"fine:{r}"] for r in RECIPIENTS)
+        self.costs = sum(led[f"cost:{r}"] for r in RECIPIENTS)
+        shared = (led["fine:members"] + led["cost:members"]).sum(axis=1, keepdims=True)
+        self.transfers = self.transfers + shared / self.N
+        self.payoffs = self.gross - self.fines - self.costs + self.transfers
+
+    def income(self, recipient: str) -> np.ndarray:
+        """Money received this round by ``recipient`` ("regulator" or "burned"), (R,)."""
+        return (self.ledger[f"fine:{recipient}"] + self.ledger[f"cost:{recipient}"]).sum(axis=1)

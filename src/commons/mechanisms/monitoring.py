@@ -8,64 +8,111 @@ import numpy as np
 
 from .._params import per_replicate
 from ..plugin import Plugin
+from ..streams import box_muller
 
-__all__ = ["CentralAudit", "PeerMonitoring"]
+__all__ = ["CentralAudit", "PeerMonitoring", "observe"]
 
 
-def _detect(st, ctx, plugin) -> None:
-    """Draw detections: each organisation is detected with probability ``st.detect_prob``."""
-    u = ctx.uniforms(plugin)[..., 0]
-    st.detected = u < st.detect_prob
+def observe(st, ctx, plugin, noise: np.ndarray) -> None:
+    r"""Inspect each organisation with probability ``st.detect_prob`` and record what is seen.
+
+    An inspected organisation's draw is seen as h exp(sigma z), z ~ N(0, 1) (multiplicative
+    lognormal noise; exact when sigma = 0), and it is ``detected`` when the seen draw exceeds
+    the quota; with noise a compliant organisation near the quota can be wrongly detected.
+    """
+    u = ctx.uniforms(plugin)
+    st.inspected = u[..., 0] < st.detect_prob
+    if np.any(noise > 0):
+        z = box_muller(u[..., 1], u[..., 2])
+        st.observed = st.granted * np.exp(noise[:, None] * z)
+    else:
+        st.observed = st.granted.copy()
+    st.detected = st.inspected & (st.observed > st.quota[:, None])
 
 
 class CentralAudit(Plugin):
     r"""A central auditor inspects each organisation with probability p per round.
 
-    Detection probability p_i = p for every organisation. The audit is run by the regulator,
-    outside the group; it costs the organisations nothing.
+    Every organisation is inspected with probability p. Each inspection costs the regulator
+    ``cost`` (recorded as regulator spending: the organisations do not pay for it). With
+    ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h.
     """
 
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
 
-    def __init__(self, probability: Any) -> None:
+    def __init__(self, probability: Any, *, cost: Any = 0.0, noise: Any = 0.0) -> None:
         self.probability = probability
+        self.cost = cost
+        self.noise = noise
 
     def bind(self, ctx) -> dict[str, Any]:
-        return {"p": per_replicate("probability", self.probability, ctx.R, low=0.0, high=1.0)}
+        R = ctx.R
+        return {"p": per_replicate("probability", self.probability, R, low=0.0, high=1.0),
+                "cost": per_replicate("cost", self.cost, R, low=0.0),
+                "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
     def monitor(self, st, ctx) -> None:
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
-        _detect(st, ctx, self)
+        observe(st, ctx, self, P["noise"])
+        st.regulator_spending += P["cost"] * st.inspected.sum(axis=1)
 
 
 class PeerMonitoring(Plugin):
     r"""Peers watch each other along trust edges (Ostrom's principle 4).
 
-    Detection probability p_i = base + slope m_i, where m_i is the share of i's neighbours who
-    complied with the quota this round (0 without neighbours): compliant neighbours watch.
-    CPR-v1 uses base = 0.1, slope = 0.4. base + slope must not exceed 1.
+    Detection probability p_i = base + slope m_i. With ``by="compliance"`` (the CPR-v1 rule),
+    m_i is the share of i's neighbours who complied this round (compliant neighbours watch);
+    with ``by="trust"`` it is the mean trust of i's watchers in i (those who trust i least
+    watch hardest: m_i = 1 - mean trust on edges j -> i); with ``by="count"`` it is
+    1 - (1 - 1/2)**k_i for k_i watchers. 0 without neighbours. base + slope must not exceed 1.
+    Each watcher pays ``cost`` per neighbour watched per round (burned: it is effort), so peer
+    monitoring is not free; with ``noise`` sigma > 0 peers see h exp(sigma z).
     """
 
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     stochastic: ClassVar[bool] = True
+    payer: ClassVar[str] = "monitor"
 
-    def __init__(self, base: Any = 0.1, slope: Any = 0.4) -> None:
+    def __init__(self, base: Any = 0.1, slope: Any = 0.4, *, by: str = "compliance",
+                 cost: Any = 0.0, noise: Any = 0.0) -> None:
+        if by not in ("compliance", "trust", "count"):
+            raise ValueError(f"by must be 'compliance', 'trust' or 'count', got {by!r}")
         self.base = base
         self.slope = slope
+        self.by = by
+        self.cost = cost
+        self.noise = noise
+
+    @property
+    def budget_balanced(self) -> bool:  # type: ignore[override]
+        return bool(np.all(np.asarray(self.cost) == 0))
 
     def bind(self, ctx) -> dict[str, Any]:
-        p0 = per_replicate("base", self.base, ctx.R, low=0.0, high=1.0)
-        p1 = per_replicate("slope", self.slope, ctx.R, low=0.0, high=1.0)
+        R = ctx.R
+        p0 = per_replicate("base", self.base, R, low=0.0, high=1.0)
+        p1 = per_replicate("slope", self.slope, R, low=0.0, high=1.0)
         if np.any(p0 + p1 > 1.0):
             raise ValueError("base + slope must be <= 1 (a detection probability), got "
                              f"{float(np.max(p0 + p1))!r}")
-        return {"p0": p0, "p1": p1}
+        return {"p0": p0, "p1": p1, "cost": per_replicate("cost", self.cost, R, low=0.0),
+                "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
     def monitor(self, st, ctx) -> None:
         P = ctx.params[self]
-        m = ctx.network.neighbour_mean(st.compliant.astype(np.float64), empty=0.0)
+        net = ctx.network
+        if self.by == "compliance":
+            m = net.neighbour_mean(st.compliant.astype(np.float64), empty=0.0)
+        elif self.by == "count":
+            watchers = np.bincount(net.indices, minlength=ctx.N)
+            m = np.broadcast_to(1.0 - 0.5**watchers, (ctx.R, ctx.N))
+        else:
+            into = net.in_edge_sums(st.trust)
+            watchers = np.bincount(net.indices, minlength=ctx.N)
+            m = np.where(watchers > 0, 1.0 - into / np.maximum(watchers, 1), 0.0)
         st.detect_prob = P["p0"][:, None] + P["p1"][:, None] * m
-        _detect(st, ctx, self)
+        observe(st, ctx, self, P["noise"])
+        if np.any(P["cost"] > 0):
+            st.charge("cost", P["cost"][:, None] * net.degree[None, :], "burned")
