@@ -159,9 +159,7 @@ def _build():
                     D += v
                 # appropriate: proportional rationing
                 ratio = S / D if D > S else 1.0
-                Sp = S - ratio * D
-                if Sp < 0.0:
-                    Sp = 0.0
+                Sp = 0.0 if D > S else S - D
                 n_comp = 0.0
                 for i in range(N):
                     h[i] = x[i] * ratio

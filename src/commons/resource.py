@@ -21,6 +21,15 @@ from .plugin import Plugin
 __all__ = ["CareBudget", "LakeStock", "LogisticStock", "NoStock", "Resource"]
 
 
+def total(claims: np.ndarray) -> np.ndarray:
+    """Sum of claims per replicate, added in organisation order (as the compiled kernel does).
+
+    The order is fixed so that the test D > S, which decides whether the pool is drained, comes
+    out the same on every path (numpy's pairwise sum can differ in the last bit).
+    """
+    return np.cumsum(claims, axis=1)[:, -1]
+
+
 class Resource(Plugin):
     """Base class: proportional rationing in the appropriate phase."""
 
@@ -35,12 +44,17 @@ class Resource(Plugin):
         state.stock = self.initial_stock(ctx).copy()
 
     def appropriate(self, st, ctx) -> None:
-        """Grant claims, rationing proportionally: h = min(1, S / D) d; S <- max(S - sum h, 0)."""
-        D = st.demand.sum(axis=1)
+        """Grant claims, rationing proportionally: h = min(1, S / D) d.
+
+        The stock left is S - D, or exactly 0 when the claims exceed it (computing
+        S - (S / D) D would leave a rounding residue that keeps a drained stock alive).
+        """
+        D = total(st.demand)
+        drained = D > st.stock
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(st.stock < D, st.stock / D, 1.0)
+            ratio = np.where(drained, st.stock / D, 1.0)
         st.granted = st.demand * ratio[:, None]
-        st.stock = np.maximum(st.stock - ratio * D, 0.0)
+        st.stock = np.where(drained, 0.0, st.stock - D)
         st.extra["ratio"] = ratio
 
     def sustainable_yield(self, ctx) -> np.ndarray:
