@@ -83,7 +83,7 @@ class Probe(commons.Plugin):
         assert np.all(st.granted >= 0)
         assert np.all(st.draws >= 0)
         assert np.all(st.draws <= ctx.max_draw)
-        if ctx.resource.kind != "pollution":
+        if ctx.resource.kind in ("stock", "budget"):
             assert np.all(st.granted.sum(1) <= start * (1 + 1e-12) + 1e-12), "granted > stock"
         assert np.all((st.trust >= 0) & (st.trust <= 1)), "trust outside [0, 1]"
         assert np.all(st.fines >= 0)

@@ -11,9 +11,28 @@ from ._params import Uniform
 from ._version import version as __version__
 from .bioeconomics import GordonSchaefer, SteadyState
 from .engine import Model, PluginError, simulate
-from .equilibrium import EquilibriumResult, nash_equilibrium, open_access, social_optimum
+from .equilibrium import (
+    EquilibriumResult,
+    nash_equilibrium,
+    open_access,
+    pigouvian_fee,
+    social_optimum,
+)
 from .game import CPRGame
-from .mechanisms import CentralAudit, FixedQuota, PeerMonitoring, QuotaFine, StockShareQuota
+from .mechanisms import (
+    Appeal,
+    Boundary,
+    CentralAudit,
+    FixedQuota,
+    GraduatedSanction,
+    PeerMonitoring,
+    PeerPunishment,
+    PoolPunishment,
+    QuotaFine,
+    StockShareQuota,
+    UnitFee,
+    fehr_gachter_cost,
+)
 from .network import TrustNetwork
 from .payoffs import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
 from .plugin import PHASES, Plugin
@@ -41,7 +60,9 @@ from .trust import ComplianceTrust
 
 __all__ = [
     "PHASES",
+    "Appeal",
     "BestResponse",
+    "Boundary",
     "CPRGame",
     "CareBudget",
     "CentralAudit",
@@ -53,6 +74,7 @@ __all__ = [
     "FixedDraw",
     "FixedQuota",
     "GordonSchaefer",
+    "GraduatedSanction",
     "Imitation",
     "LakeDamage",
     "LakeStock",
@@ -62,10 +84,12 @@ __all__ = [
     "Model",
     "NoStock",
     "PeerMonitoring",
+    "PeerPunishment",
     "PlayNash",
     "PlayOptimum",
     "Plugin",
     "PluginError",
+    "PoolPunishment",
     "Power",
     "PrivateConcave",
     "Production",
@@ -86,11 +110,14 @@ __all__ = [
     "TriggerResult",
     "TrustNetwork",
     "Uniform",
+    "UnitFee",
     "__version__",
     "critical_discount_factor",
+    "fehr_gachter_cost",
     "grim_trigger_sustains",
     "nash_equilibrium",
     "open_access",
+    "pigouvian_fee",
     "scenarios",
     "simulate",
     "social_optimum",

@@ -61,7 +61,7 @@ def why_not(model) -> str:
         (not isinstance(model.monitoring, PeerMonitoring)
          or (model.monitoring.by == "compliance" and _zero(model.monitoring.cost)),
          "peer monitoring must watch by compliance at no cost"),
-        (all(s.recipient == "regulator" for s in model.sanctions),
+        (all(getattr(s, "recipient", None) == "regulator" for s in model.sanctions),
          "fines must go to the regulator"),
     ]
     for ok, msg in checks:

@@ -144,6 +144,11 @@ class Model:
         self.tragedy_threshold = as_real("tragedy_threshold", tragedy_threshold, low=0.0,
                                          high=1.0)
         self.name = name or "model"
+        from .mechanisms.conflict import Appeal
+        kinds = [isinstance(s, Appeal) for s in self.sanctions]
+        if any(kinds) and not all(kinds[kinds.index(True):]):
+            raise ValueError("sanctions: an Appeal reviews the sanctions before it, so it must "
+                             "come after them in the list")
         seen: set[int] = set()
         for p in self.all_plugins():
             if id(p) in seen:

@@ -29,7 +29,8 @@ from ._validation import as_real
 from ._version import version as _lib_version
 from .game import CPRGame
 
-__all__ = ["EquilibriumResult", "nash_equilibrium", "open_access", "social_optimum"]
+__all__ = ["EquilibriumResult", "nash_equilibrium", "open_access", "pigouvian_fee",
+           "social_optimum"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -292,3 +293,22 @@ def _allocate(game: CPRGame, concept: str, level: float, allocation: str) -> Equ
         draws = game.endowment * (X / E) if E > 0 else np.zeros(game.n)
     return _result(game, concept, draws, method=f"level/{allocation}", tol=4 * _EPS,
                    converged=True, iterations=0)
+
+
+def pigouvian_fee(game: CPRGame, *, allocation: Literal["equal", "proportional"] = "equal"
+                  ) -> np.ndarray:
+    r"""Per-unit fee for each organisation that makes the social optimum a Nash equilibrium.
+
+    t_i = du_i/dx_i at the optimum (each organisation's marginal private gain from one more unit
+    while all draw their optimal shares), floored at 0. Charging t_i per unit drawn sets every
+    first-order condition at the optimum to zero, and with concave payoffs the optimum becomes
+    each organisation's best reply. Symmetric quadratic game (Ostrom, Gardner & Walker 1994):
+    t = (a - w)(N - 1) / (2N) = b (N - 1) x*; 7.875 in the laboratory game.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    _check_game(game)
+    x = np.asarray(social_optimum(game, allocation=allocation).draws)
+    return np.maximum(game.marginal_payoff(x, x.sum() - x), 0.0)

@@ -53,7 +53,9 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     * ``final_stock_ratio``: final stock / reference stock (the MSY stock K/2 for a logistic
       stock, the round-0 budget, the lake's critical level);
     * ``tail_efficiency``: efficiency over the last tenth of the rounds;
-    * ``tragedy``: collapsed, or tail efficiency below the model's ``tragedy_threshold``.
+    * ``tragedy``: collapsed, or tail efficiency below the model's ``tragedy_threshold``;
+    * ``regulator_net``: the regulator's income (fines, fees) minus its spending (audits) over
+      the run; ``burned``: money destroyed by sanctions and efforts over the run.
     """
     T = ctx.rounds
     rent = rec.series["rent"]
@@ -80,6 +82,9 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
         "time_to_collapse": ttc,
         "final_stock_ratio": ratio(st.stock, ref),
         "tragedy": collapsed | (tail_eff < model.tragedy_threshold),
+        "regulator_net": (rec.series["regulator_income"]
+                          - rec.series["regulator_spending"]).sum(axis=1),
+        "burned": rec.series["burned"].sum(axis=1),
     }
 
 

@@ -67,6 +67,8 @@ class State:
         What the regulator spent this round (audits), from outside the group.
     sanctioned : (R, N) bool
         Organisations fined or punished this round.
+    recorded, excluded_now : (R, N) bool
+        Offences put on record, and exclusions imposed, this round (appeals undo them).
     trust : (R, E)
         Trust on each directed edge i -> j, in [0, 1].
     offences : (R, N) int
@@ -103,6 +105,8 @@ class State:
     ledger: dict[str, np.ndarray]
     regulator_spending: np.ndarray
     sanctioned: np.ndarray
+    recorded: np.ndarray
+    excluded_now: np.ndarray
     payoffs: np.ndarray
     trust: np.ndarray
     offences: np.ndarray
@@ -125,7 +129,8 @@ class State:
             unit_charge=z.copy(), gross=z.copy(), fines=z.copy(), costs=z.copy(),
             transfers=z.copy(),
             ledger={f"{k}:{r}": z.copy() for k in KINDS for r in RECIPIENTS},
-            regulator_spending=np.zeros(R), sanctioned=no.copy(), payoffs=z.copy(),
+            regulator_spending=np.zeros(R), sanctioned=no.copy(), recorded=no.copy(),
+            excluded_now=no.copy(), payoffs=z.copy(),
             trust=np.zeros((R, E)), offences=np.zeros((R, N), np.int64), excluded=no.copy(),
             exclusion_left=np.zeros((R, N), np.int64), collapsed=np.zeros(R, bool),
             collapse_round=np.full(R, -1, np.int64))
@@ -156,7 +161,8 @@ class State:
             arr.fill(0.0)
         self.detected.fill(False)
         self.inspected.fill(False)
-        self.sanctioned.fill(False)
+        for name in ("sanctioned", "recorded", "excluded_now"):
+            getattr(self, name).fill(False)
         self.excluded = self.exclusion_left > 0
         self.exclusion_left = np.maximum(self.exclusion_left - 1, 0)
 

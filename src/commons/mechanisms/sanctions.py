@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._params import per_replicate
+from .._validation import check_integer
 from ..plugin import Plugin
 from ..state import RECIPIENTS
 
-__all__ = ["QuotaFine"]
+__all__ = ["GraduatedSanction", "PoolPunishment", "QuotaFine", "UnitFee", "org_mask"]
 
 
 def check_recipient(recipient: str) -> str:
@@ -52,3 +53,186 @@ class QuotaFine(Plugin):
         st.charge("fine", fine, self.recipient)
         st.sanctioned |= fine > 0
         st.penalty_rate += phi * st.detect_prob
+
+
+def check_schedule(schedule: Any) -> np.ndarray:
+    """A sanction schedule: a non-empty sequence of non-negative finite numbers."""
+    try:
+        arr = np.asarray(schedule, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"schedule must be a sequence of non-negative numbers, got "
+                         f"{schedule!r}") from exc
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"schedule must be a sequence of non-negative numbers, got {schedule!r}")
+    return arr
+
+
+class UnitFee(Plugin):
+    r"""A fee per unit drawn, charged by the regulator on every unit (a Pigouvian tax).
+
+    fee_i = t h_i, paid to ``recipient``. With t the Pigouvian fee of the stage game
+    (:func:`commons.pigouvian_fee`; (a - w)(N - 1) / (2N) for the symmetric quadratic game,
+    Ostrom, Gardner & Walker 1994) the social optimum becomes the Nash equilibrium.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    payer: ClassVar[str] = "members"
+
+    def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
+        self.rate = rate
+        self.recipient = check_recipient(recipient)
+
+    @property
+    def budget_balanced(self) -> bool:  # type: ignore[override]
+        return self.recipient == "members"
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0)}
+
+    def sanction(self, st, ctx) -> None:
+        t = ctx.params[self]["t"][:, None]
+        st.charge("cost", t * st.granted, self.recipient)
+        st.unit_charge += t
+
+
+class GraduatedSanction(Plugin):
+    r"""Sanctions that escalate with an organisation's record (Ostrom's principle 5).
+
+    On its k-th detected offence on record (k = 1, 2, ...) an organisation pays
+    ``schedule[min(k, len) - 1]`` per unit seen over the quota (a 0 is a warning); with
+    ``exclude_after`` = m, the m-th offence on record also excludes it from the commons for
+    ``exclusion_rounds`` rounds (it draws nothing). The record is forgiven one offence after
+    every ``forgive_after`` consecutive rounds without detection (None: never).
+
+    What best responses weigh (``anticipate``): with "top" (default) an organisation expects a
+    deliberate, persistent violation to climb to the top of the schedule, so the posted rate is
+    schedule[-1] p_i: the mild first steps then only catch accidents and wrongful detections
+    (Ostrom 1990, ch. 3). With "next" it sees only the rate of its next fine,
+    schedule[k] p_i (a myopic violator, who cycles between offending and complying).
+
+    Examples: ``schedule=(0, 1, 3)`` warns first, then fines 1 and 3 per unit.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    payer: ClassVar[str] = "violator"
+
+    def __init__(self, schedule: Any = (0.0, 1.0, 3.0), *, exclude_after: int | None = None,
+                 exclusion_rounds: int = 1, forgive_after: int | None = None,
+                 recipient: str = "regulator", anticipate: str = "top") -> None:
+        if anticipate not in ("top", "next"):
+            raise ValueError(f"anticipate must be 'top' or 'next', got {anticipate!r}")
+        self.anticipate = anticipate
+        self.schedule = check_schedule(schedule)
+        self.exclude_after = (None if exclude_after is None
+                              else check_integer("exclude_after", exclude_after, low=1))
+        self.exclusion_rounds = check_integer("exclusion_rounds", exclusion_rounds, low=0)
+        self.forgive_after = (None if forgive_after is None
+                              else check_integer("forgive_after", forgive_after, low=1))
+        self.recipient = check_recipient(recipient)
+
+    @property
+    def budget_balanced(self) -> bool:  # type: ignore[override]
+        return self.recipient == "members"
+
+    def _key(self) -> str:
+        return f"graduated{id(self)}"
+
+    def setup(self, st, ctx) -> None:
+        st.extra[self._key()] = np.zeros((ctx.R, ctx.N), np.int64)  # clean rounds in a row
+
+    def rate_for(self, offences: np.ndarray) -> np.ndarray:
+        """Rate per unit for the next offence given the offences already on record."""
+        idx = np.minimum(offences, self.schedule.size - 1)
+        return self.schedule[idx]
+
+    def sanction(self, st, ctx) -> None:
+        clean = st.extra[self._key()]
+        hit = st.detected
+        rate = self.rate_for(st.offences)
+        over = np.maximum(st.observed - st.quota[:, None], 0.0)
+        fine = np.where(hit, rate * over, 0.0)
+        st.charge("fine", fine, self.recipient)
+        st.sanctioned |= hit
+        st.offences = st.offences + hit
+        st.recorded |= hit
+        if self.exclude_after is not None and self.exclusion_rounds > 0:
+            out = hit & (st.offences >= self.exclude_after)
+            st.exclusion_left = np.where(out, np.maximum(st.exclusion_left,
+                                                         self.exclusion_rounds),
+                                         st.exclusion_left)
+            st.excluded_now |= out
+        clean = np.where(hit, 0, clean + 1)
+        if self.forgive_after is not None:
+            forgive = clean >= self.forgive_after
+            st.offences = np.where(forgive, np.maximum(st.offences - 1, 0), st.offences)
+            clean = np.where(forgive, 0, clean)
+        st.extra[self._key()] = clean
+        rate = (self.schedule[-1] if self.anticipate == "top" else self.rate_for(st.offences))
+        st.penalty_rate += rate * st.detect_prob
+
+
+class PoolPunishment(Plugin):
+    r"""Pool punishment (Sigmund, De Silva, Traulsen & Hauert 2010).
+
+    Before the round (communicate phase) every contributor pays ``fee`` into a sanctioning
+    institution; after monitoring, the institution fines each detected violator ``rate`` per unit
+    seen over the quota. With ``second_order`` > 0 it also fines each non-contributor that much
+    per round (punishing those who do not pay for punishment). Fees and fines are burned (they
+    run the institution), so it is not budget-balanced.
+
+    Parameters
+    ----------
+    fee, rate, second_order : float or (R,)
+    contributors : indices or bool mask of length N, optional
+        Who pays into the pool (default: everyone).
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate", "sanction")
+    budget_balanced: ClassVar[bool] = False
+    payer: ClassVar[str] = "members"
+
+    def __init__(self, fee: Any, rate: Any, *, contributors: Any = None,
+                 second_order: Any = 0.0) -> None:
+        self.fee = fee
+        self.rate = rate
+        self.contributors = contributors
+        self.second_order = second_order
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R, N = ctx.R, ctx.N
+        members = org_mask("contributors", self.contributors, N, default=True)
+        return {"fee": per_replicate("fee", self.fee, R, low=0.0),
+                "rate": per_replicate("rate", self.rate, R, low=0.0),
+                "second": per_replicate("second_order", self.second_order, R, low=0.0),
+                "members": members}
+
+    def communicate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        st.charge("cost", P["fee"][:, None] * P["members"][None, :], "burned")
+
+    def sanction(self, st, ctx) -> None:
+        P = ctx.params[self]
+        over = np.maximum(st.observed - st.quota[:, None], 0.0)
+        fine = np.where(st.detected, P["rate"][:, None] * over, 0.0)
+        fine = fine + P["second"][:, None] * ~P["members"][None, :]
+        st.charge("fine", fine, "burned")
+        st.sanctioned |= st.detected
+        st.penalty_rate += P["rate"][:, None] * st.detect_prob
+
+
+def org_mask(name: str, orgs: Any, N: int, *, default: bool) -> np.ndarray:
+    """A boolean mask of length N from indices or a mask (None: all ``default``)."""
+    if orgs is None:
+        return np.full(N, default)
+    arr = np.asarray(orgs)
+    if arr.dtype == bool:
+        if arr.shape != (N,):
+            raise ValueError(f"{name} must be a boolean mask of length n = {N} or indices, "
+                             f"got shape {arr.shape}")
+        return arr.copy()
+    idx = arr.astype(np.int64).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= N):
+        raise ValueError(f"{name} must hold organisation indices in [0, {N})")
+    mask = np.zeros(N, bool)
+    mask[idx] = True
+    return mask

@@ -1,0 +1,37 @@
+"""Boundaries: who may draw from the commons (Ostrom's principle 1)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .._params import per_replicate
+from ..plugin import Plugin
+from .sanctions import org_mask
+
+__all__ = ["Boundary"]
+
+
+class Boundary(Plugin):
+    r"""Members may draw; outsiders are refused entry with probability ``enforcement``.
+
+    Each round (communicate phase) every outsider is turned away with probability
+    ``enforcement`` (1: a closed boundary, 0: open access): a refused organisation draws
+    nothing this round.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    stochastic: ClassVar[bool] = True
+
+    def __init__(self, members: Any, *, enforcement: Any = 1.0) -> None:
+        self.members = members
+        self.enforcement = enforcement
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"members": org_mask("members", self.members, ctx.N, default=True),
+                "p": per_replicate("enforcement", self.enforcement, ctx.R, low=0.0, high=1.0)}
+
+    def communicate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        u = ctx.uniforms(self)[..., 0]
+        refused = ~P["members"][None, :] & (u < P["p"][:, None])
+        st.excluded = st.excluded | refused

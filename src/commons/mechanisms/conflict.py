@@ -1,0 +1,54 @@
+"""Conflict resolution: appeals against sanctions (Ostrom's principle 6)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._params import per_replicate
+from ..plugin import Plugin
+from .sanctions import check_recipient
+
+__all__ = ["Appeal"]
+
+
+class Appeal(Plugin):
+    r"""A sanctioned organisation may appeal; the appeal overturns wrongful sanctions.
+
+    After the other sanctions of the round, every organisation that was sanctioned although it
+    complied (a wrongful sanction, from noisy observation or antisocial punishment) appeals when
+    what it was charged exceeds the appeal ``cost``; the appeal succeeds with probability
+    ``accuracy``, refunding the round's fines, striking the offence from its record and lifting
+    an exclusion imposed this round. Guilty organisations do not appeal (they would lose). The
+    appellant pays ``cost`` (to ``recipient``). Cheap appeals leave fewer wrongful sanctions
+    standing; expensive ones leave the small ones. Place it after the sanctions it reviews.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    stochastic: ClassVar[bool] = True
+    budget_balanced: ClassVar[bool] = False
+    payer: ClassVar[str] = "violator"
+
+    def __init__(self, cost: Any, *, accuracy: Any = 1.0, recipient: str = "burned") -> None:
+        self.cost = cost
+        self.accuracy = accuracy
+        self.recipient = check_recipient(recipient)
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"cost": per_replicate("cost", self.cost, ctx.R, low=0.0),
+                "accuracy": per_replicate("accuracy", self.accuracy, ctx.R, low=0.0,
+                                          high=1.0)}
+
+    def sanction(self, st, ctx) -> None:
+        P = ctx.params[self]
+        charged = sum(st.ledger[k] for k in st.ledger if k.startswith("fine:"))
+        cost = P["cost"][:, None]
+        appeal = st.sanctioned & st.compliant & (charged > cost)
+        won = appeal & (ctx.uniforms(self)[..., 0] < P["accuracy"][:, None])
+        st.charge("cost", np.where(appeal, cost, 0.0), self.recipient)
+        st.refund("fine", won)
+        st.offences = np.where(won & st.recorded, np.maximum(st.offences - 1, 0), st.offences)
+        st.exclusion_left = np.where(won & st.excluded_now, 0, st.exclusion_left)
+        st.sanctioned &= ~won
+        st.extra["appeals"] = appeal

@@ -1,0 +1,360 @@
+"""Sanctions, monitoring, punishment, appeals and boundaries (Ostrom's principles 1, 4, 5, 6)."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import commons
+from engine_models import Probe
+
+GAME = commons.CPRGame(8, commons.Quadratic(23, 0.25), 5, 25)
+A, B, W, N = 18.0, 0.25, 5.0, 8           # a - w, b, w, N of the laboratory game
+X_OPT = A / (2 * B)                         # 36
+Q = X_OPT / N                               # 4.5, the optimal share as the quota
+GAIN = A - B * X_OPT - B * Q                # 7.875: marginal private gain at the optimum
+
+
+def lab(sanctions=(), *, monitoring=None, rule=None, graph=None, quota=Q, mechanisms=(),
+        initial=None, trust=None):
+    return commons.Model(
+        N, technology=commons.StageGame(GAME), network=graph,
+        quota=None if quota is None else commons.FixedQuota(quota), monitoring=monitoring,
+        sanctions=list(sanctions), rule=rule or commons.BestResponse(0.3),
+        mechanisms=list(mechanisms), initial_draws=initial, trust=trust)
+
+
+# ---------------------------------------------------------------- accounting
+@st.composite
+def sanction_sets(draw):
+    parts, mons = [], []
+    mon_kind = draw(st.sampled_from(["audit", "peer", "none"]))
+    noise = draw(st.sampled_from([0.0, 0.2]))
+    if mon_kind == "audit":
+        mons.append(commons.CentralAudit(draw(st.floats(0, 1)), cost=draw(st.floats(0, 2)),
+                                         noise=noise))
+    elif mon_kind == "peer":
+        mons.append(commons.PeerMonitoring(0.2, 0.5, by=draw(st.sampled_from(
+            ["compliance", "trust", "count"])), cost=draw(st.floats(0, 0.5)), noise=noise))
+    recipient = draw(st.sampled_from(["regulator", "burned", "members"]))
+    if draw(st.booleans()):
+        parts.append(commons.QuotaFine(draw(st.floats(0, 30)), recipient=recipient))
+    if draw(st.booleans()):
+        parts.append(commons.UnitFee(draw(st.floats(0, 10)), recipient=recipient))
+    if draw(st.booleans()):
+        parts.append(commons.GraduatedSanction((0.0, 5.0, 20.0), exclude_after=3,
+                                               exclusion_rounds=2, forgive_after=3,
+                                               recipient=recipient))
+    if draw(st.booleans()):
+        parts.append(commons.PeerPunishment(
+            draw(st.integers(0, 10)), cost=draw(st.sampled_from(["linear", "fehr-gachter"])),
+            antisocial=draw(st.floats(0, 0.3)), revenge=draw(st.floats(0, 1))))
+    if draw(st.booleans()):
+        parts.append(commons.PoolPunishment(draw(st.floats(0, 2)), draw(st.floats(0, 20)),
+                                            contributors=[0, 1, 2], second_order=1.0))
+    if draw(st.booleans()):
+        parts.append(commons.Appeal(draw(st.floats(0, 5))))
+    mechanisms = [commons.Boundary([0, 1, 2, 3, 4, 5], enforcement=0.5)] \
+        if draw(st.booleans()) else []
+    return mons[0] if mons else None, parts, mechanisms
+
+
+@settings(max_examples=40)
+@given(sanction_sets(), st.integers(0, 2**32 - 1))
+def test_money_is_conserved_under_every_combination(combo, seed):
+    monitoring, sanctions, mechanisms = combo
+    probe = Probe()
+    model = lab(sanctions, monitoring=monitoring, graph=nx.cycle_graph(N),
+                mechanisms=[*mechanisms, probe], rule=commons.ReviseOrImitate(0.3, 1.0, 1.0))
+    res = model.run(15, 3, rng=seed, record="full")
+    assert probe.rounds_checked == 15  # the probe checks payoffs + regulator + burned = gross
+    s = res.series
+    gross = GAME.payoffs(res.full["granted"], check=False).sum(-1) - W * 25 * N
+    np.testing.assert_allclose(s["rent"] + s["regulator_income"] + s["burned"], gross,
+                               rtol=1e-10, atol=1e-8)
+    assert np.all(s["regulator_spending"] >= 0)
+
+
+BALANCED = [
+    lambda: commons.QuotaFine(10.0, recipient="members"),
+    lambda: commons.UnitFee(3.0, recipient="members"),
+    lambda: commons.GraduatedSanction((1.0, 5.0), recipient="members"),
+    lambda: commons.PeerMonitoring(0.3, 0.5),
+]
+
+
+@pytest.mark.parametrize("make", BALANCED)
+def test_declared_budget_balance_is_true(make):
+    plugin = make()
+    assert plugin.budget_balanced
+    mon = plugin if isinstance(plugin, commons.PeerMonitoring) else commons.CentralAudit(0.7)
+    sanctions = [] if plugin is mon else [plugin]
+    model = lab(sanctions, monitoring=mon, graph=nx.cycle_graph(N),
+                rule=commons.BestResponse(0.5, noise=2.0))
+    res = model.run(30, 4, rng=2, record="full")
+    gross = GAME.payoffs(res.full["granted"], check=False)
+    # no money leaves the group: the organisations keep all that was produced
+    np.testing.assert_allclose(res.full["payoffs"].sum(-1), gross.sum(-1), rtol=1e-12)
+    assert np.all(res.series["regulator_income"] == 0)
+    assert np.all(res.series["burned"] == 0)
+
+
+def test_not_budget_balanced_declarations():
+    for p in (commons.QuotaFine(1.0), commons.UnitFee(1.0), commons.PeerPunishment(),
+              commons.PoolPunishment(1.0, 1.0), commons.Appeal(1.0),
+              commons.PeerMonitoring(cost=0.1)):
+        assert not p.budget_balanced
+
+
+def test_audit_cost_is_the_regulators():
+    res = lab([commons.QuotaFine(20.0)], monitoring=commons.CentralAudit(0.5, cost=2.0)).run(
+        200, 20, rng=1)
+    # expected spending: cost x p x N per round
+    assert res.series["regulator_spending"].mean() == pytest.approx(2.0 * 0.5 * N, rel=0.03)
+    np.testing.assert_allclose(res.metrics["regulator_net"],
+                               (res.series["regulator_income"]
+                                - res.series["regulator_spending"]).sum(1))
+
+
+def test_peer_monitoring_cost_is_paid_by_watchers():
+    g = nx.star_graph(N - 1)
+    res = lab(monitoring=commons.PeerMonitoring(cost=0.5), graph=g).run(5, 2, rng=1)
+    # the hub watches 7, each leaf 1: 0.5 (7 + 7) per round, burned
+    np.testing.assert_allclose(res.series["costs"], 0.5 * 14)
+    np.testing.assert_allclose(res.series["burned"], 0.5 * 14)
+
+
+# ---------------------------------------------------------------- deterrence
+@pytest.mark.parametrize("p", [1.0, 0.5, 0.25])
+def test_expected_fine_at_the_marginal_gain_deters(p):
+    # REFERENCES 1.2: deterrence needs p phi >= a - w - b X* - b x* (derived above, 7.875)
+    def final(rate):
+        return lab([commons.QuotaFine(rate)], monitoring=commons.CentralAudit(p)).run(
+            300, 2, rng=0).final["draws"]
+    np.testing.assert_allclose(final(1.01 * GAIN / p), Q, atol=1e-6)
+    assert np.all(final(0.8 * GAIN / p) > Q + 0.1)
+
+
+def test_pigouvian_fee():
+    t = commons.pigouvian_fee(GAME)
+    np.testing.assert_allclose(t, A * (N - 1) / (2 * N))  # (a - w)(N - 1) / (2N)
+    np.testing.assert_allclose(t, B * (N - 1) * Q)
+    # with the fee the Nash equilibrium is the optimum (the fee adds to the outside return)
+    taxed = commons.CPRGame(N, commons.Quadratic(23, 0.25), W + t[0], 25)
+    assert commons.nash_equilibrium(taxed).total == pytest.approx(X_OPT)
+    res = lab([commons.UnitFee(t[0])], quota=None).run(300, 2, rng=0)
+    np.testing.assert_allclose(res.final["draws"], Q, atol=1e-6)
+    # fees eat the rent: all of it above the outside option goes to the regulator
+    assert res.series["regulator_income"][0, -1] == pytest.approx(t[0] * X_OPT)
+
+
+@given(st.integers(2, 30), st.floats(2, 50), st.floats(0.05, 2), st.floats(0, 0.9))
+def test_pigouvian_fee_makes_the_optimum_a_nash_equilibrium(n, a, b, frac):
+    w = frac * a
+    game = commons.CPRGame(n, commons.Quadratic(a, b), w, 10 * (a - w) / b)
+    t = commons.pigouvian_fee(game)
+    taxed = commons.CPRGame(n, commons.Quadratic(a, b), w + t[0], game.endowment)
+    assert commons.nash_equilibrium(taxed).total == pytest.approx(
+        commons.social_optimum(game).total, rel=1e-9)
+
+
+# ---------------------------------------------------------------- punishment arithmetic
+def test_fehr_gachter_cost_schedule():
+    # Fehr & Gächter (2000): c(p) = 0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30 for p = 0..10
+    assert commons.fehr_gachter_cost(np.arange(11)).tolist() == [0, 1, 2, 4, 6, 9, 12, 16, 20,
+                                                                 25, 30]
+
+
+def punishment_round(cost, points, violator_draw=10.0):
+    draws = np.full(N, Q)
+    draws[0] = violator_draw
+    model = lab([commons.PeerPunishment(points, cost=cost, unit_cost=1.0, ratio=3.0)],
+                graph=nx.complete_graph(N), rule=commons.FixedDraw(draws))
+    res = model.run(1, 1, rng=0, record="full")
+    return draws, res.full["payoffs"][0, 0], GAME.payoffs(draws)
+
+
+@pytest.mark.parametrize("points", [1, 2, 3])
+def test_fehr_gachter_punishment_payoffs(points):
+    # pi_j = pi1_j max(0, 1 - 0.1 sum_i p_ij) - sum_k c(p_jk): seven punishers hit the violator
+    _, pay, pi1 = punishment_round("fehr-gachter", points)
+    received = 7 * points
+    assert pay[0] == pytest.approx(pi1[0] * max(0.0, 1 - 0.1 * received))
+    c = {1: 1, 2: 2, 3: 4}[points]
+    np.testing.assert_allclose(pay[1:], pi1[1:] - c)
+
+
+def test_linear_one_to_three_punishment():
+    _, pay, pi1 = punishment_round("linear", 2)
+    # each of 7 punishers spends 2 and removes 6 from the violator
+    assert pay[0] == pytest.approx(pi1[0] - 7 * 2 * 3)
+    np.testing.assert_allclose(pay[1:], pi1[1:] - 2)
+
+
+def test_antisocial_and_revenge_punishment():
+    g = nx.complete_graph(N)
+    comply = lab([commons.PeerPunishment(1, antisocial=1.0)], graph=g,
+                 rule=commons.FixedDraw(Q)).run(2, 1, rng=0, record="full")
+    # everyone complies, yet everyone punishes everyone: each pays 7 and loses 21
+    np.testing.assert_allclose(comply.full["payoffs"][0, 0], GAME.payoffs([Q] * N) - 7 - 21)
+    draws = np.full(N, Q)
+    draws[0] = 10.0
+    once = [(OneRound(draws), np.arange(N))]
+    rev = lab([commons.PeerPunishment(1, revenge=1.0)], graph=g,
+              rule=commons.Mixed(once)).run(2, 1, rng=0, record="full")
+    # round 1: nobody violates, but organisation 0 takes revenge on its 7 punishers
+    np.testing.assert_allclose(rev.full["payoffs"][0, 1, 0], GAME.payoffs([Q] * N)[0] - 7)
+    np.testing.assert_allclose(rev.full["payoffs"][0, 1, 1:], GAME.payoffs([Q] * N)[1] - 3)
+
+
+class OneRound(commons.Rule):
+    """The given draws in round 0, the quota afterwards."""
+
+    def __init__(self, first):
+        self.first = first
+
+    def decide(self, st, ctx):
+        st.draws = np.broadcast_to(self.first if st.t == 0 else Q, st.draws.shape).copy()
+
+
+# ---------------------------------------------------------------- graduated sanctions
+def test_graduated_schedule_exclusion_and_forgiveness():
+    draws = np.full(N, Q)
+    draws[0] = 8.5  # a persistent violator, 4 over the quota, audited every round
+    sanction = commons.GraduatedSanction((0.0, 2.0, 5.0), exclude_after=3, exclusion_rounds=2)
+    res = lab([sanction], monitoring=commons.CentralAudit(1.0),
+              rule=commons.FixedDraw(draws)).run(8, 1, rng=0, record="full")
+    fines = res.series["fines"][0]
+    # warning, 2 x 4, 5 x 4 and exclusion for two rounds, then the top rate again
+    np.testing.assert_allclose(fines[:3], [0.0, 8.0, 20.0])
+    np.testing.assert_allclose(res.full["draws"][0, 3:5, 0], 0.0)
+    np.testing.assert_allclose(fines[3:5], 0.0)
+    assert fines[5] == pytest.approx(20.0)
+    np.testing.assert_allclose(res.series["excluded"][0], [0, 0, 0, 1, 1, 0, 1, 1])
+    assert res.metrics["peace"][0] == pytest.approx(N - 4 / 8)
+
+    forgiving = commons.GraduatedSanction((0.0, 2.0), forgive_after=2)
+    pattern = np.array([8.5, Q, Q, 8.5, 8.5])
+    rule = commons.Mixed([(Sequence(pattern), [0]), (commons.FixedDraw(Q), range(1, N))])
+    res = lab([forgiving], monitoring=commons.CentralAudit(1.0), rule=rule).run(
+        5, 1, rng=0)
+    # offence, two clean rounds forgive it: the next offence is a warning again, then fined
+    np.testing.assert_allclose(res.series["fines"][0], [0, 0, 0, 0, 8.0])
+
+
+class Sequence(commons.Rule):
+    """Draws pattern[t] (the same for every organisation it governs)."""
+
+    def __init__(self, pattern):
+        self.pattern = np.asarray(pattern, float)
+
+    def decide(self, st, ctx):
+        st.draws = np.full(st.draws.shape, self.pattern[st.t])
+
+
+def test_graduated_sanctions_deter_at_lower_cost_than_a_flat_fine():
+    # Noisy audits (lognormal, sigma = 0.1) wrongly see compliant organisations over the
+    # quota. A flat fine and a graduated schedule with the same top rate both deter; the
+    # graduated one warns first and forgives, so it collects less from the compliant.
+    p = 0.5
+    top = 1.2 * GAIN / p
+
+    def run(sanction):
+        r = lab([sanction], monitoring=commons.CentralAudit(p, noise=0.1),
+                initial=8.0).run(200, 40, rng=1)
+        s = r.series
+        return (s["mean_draw"][:, 50:].mean(1), s["compliance"][:, 50:].mean(1),
+                s["fines"][:, 50:].mean(1), r.metrics["efficiency"])
+
+    flat = run(commons.QuotaFine(top))
+    grad = run(commons.GraduatedSanction((0.0, top / 2, top), forgive_after=2))
+    for f, g in zip(flat[:2], grad[:2], strict=True):       # equal deterrence
+        np.testing.assert_allclose(f, Q if f is flat[0] else 1.0, atol=1e-9)
+        np.testing.assert_allclose(g, f, atol=1e-9)
+    saving = 1 - grad[2].mean() / flat[2].mean()
+    print(f"fines per round: flat {flat[2].mean():.2f}, graduated {grad[2].mean():.2f} "
+          f"({100 * saving:.0f} % less); efficiency {flat[3].mean():.3f} vs "
+          f"{grad[3].mean():.3f}")
+    assert stats.ttest_rel(flat[2], grad[2]).pvalue < 1e-6
+    assert saving > 0.2
+    assert grad[3].mean() > flat[3].mean()
+
+
+# ---------------------------------------------------------------- directions of the evidence
+def test_sanctions_alone_raise_gross_yield_but_fines_eat_the_gain():
+    # Ostrom, Walker & Gardner (1992): sanctioning without communication raised gross yield
+    # but fees and fines ate much of the gain (25 tokens: 21 % -> 37 % gross, 9 % net)
+    g = nx.complete_graph(N)
+    tail = slice(150, 300)
+
+    def run(sanctions):
+        r = lab(sanctions, graph=g, rule=commons.ReviseOrImitate(0.1, 1.0, 0.5),
+                trust=commons.ComplianceTrust(0.0, 1.0)).run(300, 60, rng=3)
+        s = r.series
+        net = s["rent"][:, tail].mean(1) / 324
+        gross = (s["rent"] + s["fines"] + s["costs"])[:, tail].mean(1) / 324
+        return gross, net
+
+    g0, n0 = run([])
+    g1, n1 = run([commons.PeerPunishment(1, unit_cost=1.0, ratio=4.0)])  # fee:fine 1:4
+    gain, net_gain = g1.mean() - g0.mean(), n1.mean() - n0.mean()
+    print(f"gross yield {g0.mean():.3f} -> {g1.mean():.3f}, net {n0.mean():.3f} -> "
+          f"{n1.mean():.3f}; fines and fees eat {100 * (gain - net_gain) / gain:.0f} % of the "
+          "gain")
+    assert stats.ttest_ind(g1, g0).pvalue < 1e-3
+    assert gain > 0
+    assert gain - net_gain >= 0.5 * gain
+
+
+def test_cheaper_appeals_leave_fewer_wrongful_sanctions():
+    def wrongful(appeal):
+        sanctions = [commons.QuotaFine(40.0)] + ([appeal] if appeal else [])
+        r = lab(sanctions, monitoring=commons.CentralAudit(0.5, noise=0.2), initial=Q).run(
+            100, 30, rng=5)
+        return r.series["wrongful"].mean(1)
+
+    none, expensive, cheap = wrongful(None), wrongful(commons.Appeal(10.0)), \
+        wrongful(commons.Appeal(0.5))
+    print(f"wrongful sanctions standing per round: none {none.mean():.3f}, expensive appeal "
+          f"{expensive.mean():.3f}, cheap appeal {cheap.mean():.3f}")
+    assert stats.wilcoxon(expensive, cheap, alternative="greater").pvalue < 1e-3
+    assert stats.wilcoxon(none, expensive, alternative="greater").pvalue < 1e-3
+
+
+def test_boundary():
+    closed = lab(mechanisms=[commons.Boundary([0, 1, 2, 3], enforcement=1.0)],
+                 rule=commons.FixedDraw(Q)).run(10, 2, rng=0, record="full")
+    np.testing.assert_allclose(closed.full["draws"][:, :, 4:], 0.0)
+    np.testing.assert_allclose(closed.full["draws"][:, :, :4], Q)
+    leaky = lab(mechanisms=[commons.Boundary([0, 1, 2, 3], enforcement=0.3)],
+                rule=commons.FixedDraw(Q)).run(400, 5, rng=0, record="full")
+    refused = (leaky.full["draws"][:, :, 4:] == 0).mean()
+    assert refused == pytest.approx(0.3, abs=0.02)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("build", "exc", "match"), [
+    (lambda: lab([commons.QuotaFine(-1.0)]).run(2), ValueError, "rate must be >= 0"),
+    (lambda: lab(monitoring=commons.CentralAudit(1.5)).run(2), ValueError,
+     r"probability must be in \[0, 1\]"),
+    (lambda: commons.GraduatedSanction((1.0, -2.0)), ValueError,
+     "schedule must be a sequence of non-negative numbers"),
+    (lambda: commons.GraduatedSanction("steep"), ValueError,
+     "schedule must be a sequence of non-negative numbers"),
+    (lambda: commons.GraduatedSanction(()), ValueError, "schedule must be"),
+    (lambda: lab([commons.PeerPunishment()]).run(2), ValueError,
+     "PeerPunishment needs a network with edges"),
+    (lambda: commons.PeerPunishment(11, cost="fehr-gachter"), ValueError, "points must be"),
+    (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)]), ValueError,
+     "Appeal .* must come after"),
+    (lambda: lab([commons.PoolPunishment(1.0, 1.0, contributors=[9])]).run(2), ValueError,
+     "contributors must hold organisation indices"),
+    (lambda: commons.QuotaFine(1.0, recipient="charity"), ValueError, "recipient must be"),
+    (lambda: lab(mechanisms=[commons.Boundary([0], enforcement=2.0)]).run(2), ValueError,
+     r"enforcement must be in \[0, 1\]"),
+])
+def test_bad_sanction_input(build, exc, match):
+    with pytest.raises(exc, match=match):
+        build()
