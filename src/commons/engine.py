@@ -158,9 +158,14 @@ class Model:
 
     # ------------------------------------------------------------------ structure
     def components(self) -> list[Plugin]:
-        """Top-level plug-ins in phase order within each phase."""
-        parts: list[Plugin | None] = [self.quota, *self.mechanisms, self.resource,
-                                      self.technology, self.monitoring, *self.sanctions,
+        """Top-level plug-ins, in the order they act within a phase.
+
+        The quota rule first (so that mechanisms which vote or override it come after it),
+        then the resource, technology, monitoring and sanctions, then the further mechanisms
+        (so that transfers see the round's fines), trust and the decision rule last.
+        """
+        parts: list[Plugin | None] = [self.quota, self.resource, self.technology,
+                                      self.monitoring, *self.sanctions, *self.mechanisms,
                                       self.trust, self.rule]
         return [p for p in parts if p is not None]
 
@@ -238,7 +243,8 @@ def _bind(model: Model, ctx: Context) -> State:
     else:
         x0 = per_org("initial_draws", init, R, N, uniforms=setup[..., 2], low=0.0)
     st.next_draws = np.minimum(x0, ctx.max_draw)
-    st.quota = no_quota(R)
+    st.quota = no_quota(R, N)
+    st.motivation = ctx.prosociality.copy()
     for p in model.components():
         p.setup(st, ctx)
     return st
@@ -264,7 +270,7 @@ def _round(model: Model, st: State, ctx: Context, order: dict[str, list[Plugin]]
     st.demand = model.technology.demand(st, ctx)
     for p in order["appropriate"]:
         p.appropriate(st, ctx)
-    st.compliant = st.granted <= st.quota[:, None]
+    st.compliant = st.granted <= st.quota
     for p in order["pay"]:
         p.pay(st, ctx)
         _check(st.gross, "payoffs", p, t)

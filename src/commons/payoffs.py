@@ -87,7 +87,7 @@ def _concave_argmax(slope, lo, hi, args) -> np.ndarray:
 
 def _expected_fine(st, z: np.ndarray) -> np.ndarray:
     """Expected charges for drawing z (R, N, G): fees on every unit, fines over the quota."""
-    over = np.maximum(z - st.quota[:, None, None], 0.0)
+    over = np.maximum(z - st.quota[..., None], 0.0)
     return st.unit_charge[..., None] * z + st.penalty_rate[..., None] * over
 
 
@@ -157,7 +157,7 @@ class PrivateConcave(Technology):
         if not np.any(st.penalty_rate > 0):
             return xs
         xss = self._unconstrained(ctx, st.t, st.unit_charge + st.penalty_rate)
-        return _piecewise_best(xs, xss, st.quota[:, None])
+        return _piecewise_best(xs, xss, st.quota)
 
     def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
         P = ctx.params[self]
@@ -235,7 +235,7 @@ class StageGame(Technology):
         e = ctx.params[self]["e"]
         x = np.minimum(st.draws, e)
         Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)
-        theta = ctx.prosociality
+        theta = st.motivation
         N = ctx.N
 
         def slope(z, Y, theta, f):
@@ -245,7 +245,7 @@ class StageGame(Technology):
             group = np.where(X > 0, F.derivative(safe), F.derivative(0.0)) - w
             return (1 - theta) * g.marginal_payoff(z, Y) + theta / N * group - f
 
-        q = np.minimum(np.broadcast_to(st.quota[:, None], x.shape), e)
+        q = np.minimum(st.quota, e)
         zero = np.zeros_like(x)
         # every unit pays the fee; above the quota each unit also costs the expected fine
         fee = st.unit_charge
@@ -264,7 +264,7 @@ class StageGame(Technology):
         safe = np.where(X > 0, X, 1.0)
         own = w * (e - z) + np.where(z > 0, z * F.average(safe), 0.0)
         group = (w * (g.total_endowment - X) + np.where(X > 0, F.value(safe), 0.0)) / ctx.N
-        theta = ctx.prosociality[..., None]
+        theta = st.motivation[..., None]
         return (1 - theta) * own + theta * group - _expected_fine(st, z)
 
     def nash_draws(self, ctx) -> np.ndarray:
@@ -360,7 +360,7 @@ class LakeDamage(Technology):
     def best_response(self, st, ctx) -> np.ndarray:
         P = ctx.params[self]
         f = st.penalty_rate
-        q = st.quota[:, None]
+        q = st.quota
         free = np.full((ctx.R, ctx.N), np.inf)
         gain = P["alpha"][:, None] - st.unit_charge
         return np.where(gain > f, free, np.where(gain > 0, np.minimum(free, q), 0.0))

@@ -41,8 +41,8 @@ class State:
         Intended draws this round; draws chosen in the learn phase for the next round.
     demand, granted : (R, N)
         Claims on the pool, and what the pool granted (rationed proportionally).
-    quota : (R,)
-        The per-organisation quota in force (``inf`` when there is none).
+    quota : (R, N)
+        Each organisation's quota in force (``inf`` when there is none).
     compliant : (R, N) bool
         granted <= quota (the truth).
     inspected : (R, N) bool
@@ -71,6 +71,9 @@ class State:
         Offences put on record, and exclusions imposed, this round (appeals undo them).
     trust : (R, E)
         Trust on each directed edge i -> j, in [0, 1].
+    motivation : (R, N)
+        Intrinsic motivation theta_i in [0, 1], the weight on the group's mean payoff (starts
+        at the model's ``prosociality``; crowding-out plug-ins move it).
     offences : (R, N) int
         Offences on record (graduated sanctions read and forgive them).
     excluded : (R, N) bool
@@ -109,6 +112,7 @@ class State:
     excluded_now: np.ndarray
     payoffs: np.ndarray
     trust: np.ndarray
+    motivation: np.ndarray
     offences: np.ndarray
     excluded: np.ndarray
     exclusion_left: np.ndarray
@@ -123,7 +127,7 @@ class State:
         no = np.zeros((R, N), bool)
         return cls(
             t=0, stock=np.zeros(R), stock_start=np.zeros(R), draws=z.copy(),
-            next_draws=z.copy(), demand=z.copy(), granted=z.copy(), quota=np.full(R, np.inf),
+            next_draws=z.copy(), demand=z.copy(), granted=z.copy(), quota=np.full((R, N), np.inf),
             compliant=np.ones((R, N), bool), inspected=no.copy(), observed=z.copy(),
             detected=no.copy(), detect_prob=z.copy(), penalty_rate=z.copy(),
             unit_charge=z.copy(), gross=z.copy(), fines=z.copy(), costs=z.copy(),
@@ -131,7 +135,8 @@ class State:
             ledger={f"{k}:{r}": z.copy() for k in KINDS for r in RECIPIENTS},
             regulator_spending=np.zeros(R), sanctioned=no.copy(), recorded=no.copy(),
             excluded_now=no.copy(), payoffs=z.copy(),
-            trust=np.zeros((R, E)), offences=np.zeros((R, N), np.int64), excluded=no.copy(),
+            trust=np.zeros((R, E)), motivation=z.copy(),
+            offences=np.zeros((R, N), np.int64), excluded=no.copy(),
             exclusion_left=np.zeros((R, N), np.int64), collapsed=np.zeros(R, bool),
             collapse_round=np.full(R, -1, np.int64))
 

@@ -52,5 +52,5 @@ class ComplianceTrust(Plugin):
         h = st.granted
         hi = h[:, net.src]
         hj = h[:, net.indices]
-        ok = hj <= np.maximum(st.quota[:, None], hi)
+        ok = hj <= np.maximum(st.quota[:, net.indices], hi)
         st.trust = (1.0 - lam) * st.trust + lam * ok

@@ -28,7 +28,8 @@ class StockShareQuota(Plugin):
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0)}
 
     def communicate(self, st, ctx) -> None:
-        st.quota = ctx.params[self]["share"] * st.stock / ctx.N
+        q = ctx.params[self]["share"] * st.stock / ctx.N
+        st.quota = np.broadcast_to(q[:, None], (ctx.R, ctx.N)).copy()
 
 
 class FixedQuota(Plugin):
@@ -43,9 +44,9 @@ class FixedQuota(Plugin):
         return {"q": per_replicate("quota", self.quota, ctx.R, low=0.0)}
 
     def communicate(self, st, ctx) -> None:
-        st.quota = ctx.params[self]["q"].copy()
+        st.quota = np.broadcast_to(ctx.params[self]["q"][:, None], (ctx.R, ctx.N)).copy()
 
 
-def no_quota(R: int) -> np.ndarray:
-    """The quota when no rule is in force: unlimited."""
-    return np.full(R, np.inf)
+def no_quota(R: int, N: int) -> np.ndarray:
+    """The quota when no rule is in force: unlimited, shape (R, N)."""
+    return np.full((R, N), np.inf)

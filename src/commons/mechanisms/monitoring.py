@@ -27,7 +27,7 @@ def observe(st, ctx, plugin, noise: np.ndarray) -> None:
         st.observed = st.granted * np.exp(noise[:, None] * z)
     else:
         st.observed = st.granted.copy()
-    st.detected = st.inspected & (st.observed > st.quota[:, None])
+    st.detected = st.inspected & (st.observed > st.quota)
 
 
 class CentralAudit(Plugin):

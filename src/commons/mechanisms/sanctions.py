@@ -48,7 +48,7 @@ class QuotaFine(Plugin):
 
     def sanction(self, st, ctx) -> None:
         phi = ctx.params[self]["phi"][:, None]
-        over = np.maximum(st.observed - st.quota[:, None], 0.0)
+        over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, phi * over, 0.0)
         st.charge("fine", fine, self.recipient)
         st.sanctioned |= fine > 0
@@ -149,7 +149,7 @@ class GraduatedSanction(Plugin):
         clean = st.extra[self._key()]
         hit = st.detected
         rate = self.rate_for(st.offences)
-        over = np.maximum(st.observed - st.quota[:, None], 0.0)
+        over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(hit, rate * over, 0.0)
         st.charge("fine", fine, self.recipient)
         st.sanctioned |= hit
@@ -212,7 +212,7 @@ class PoolPunishment(Plugin):
 
     def sanction(self, st, ctx) -> None:
         P = ctx.params[self]
-        over = np.maximum(st.observed - st.quota[:, None], 0.0)
+        over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, P["rate"][:, None] * over, 0.0)
         fine = fine + P["second"][:, None] * ~P["members"][None, :]
         st.charge("fine", fine, "burned")

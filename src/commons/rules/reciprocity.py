@@ -48,7 +48,7 @@ class ConditionalCooperation(Rule):
     def agreed(self, st, ctx) -> np.ndarray:
         """The agreed draw: the quota when one is in force, else the cooperative target."""
         coop = ctx.params[self]["coop"]
-        q = st.quota[:, None]
+        q = st.quota
         return np.where(np.isfinite(q), np.broadcast_to(q, coop.shape), coop)
 
     def learn(self, st, ctx) -> None:
