@@ -228,14 +228,14 @@ def _summ(v: Any) -> Any:
 # ---------------------------------------------------------------------- set-up
 def _bind(model: Model, ctx: Context) -> State:
     R, N = ctx.R, ctx.N
-    for p in model.all_plugins():
-        ctx.params[p] = p.bind(ctx)
     setup = ctx.streams.uniforms(-1, 0, N)  # stream 0: the model's own set-up draws
     ctx.max_draw = per_org("max_draw", model.max_draw, R, N, uniforms=setup[..., 0], low=0.0)
     if not np.all(np.isfinite(ctx.max_draw)):
         raise ValueError("max_draw must be finite")
     ctx.prosociality = per_org("prosociality", model.prosociality, R, N,
                                uniforms=setup[..., 1], low=0.0, high=1.0)
+    for p in model.all_plugins():
+        ctx.params[p] = p.bind(ctx)
     st = State.empty(R, N, ctx.network.n_edges)
     init = model.initial_draws
     if init is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -93,6 +94,49 @@ class TrustNetwork:
         pos = np.minimum(pos, key.size - 1)
         found = key[order][pos] == rkey if key.size else np.zeros(0, bool)
         return np.where(found, order[pos], -1)
+
+    @cached_property
+    def overlap(self) -> np.ndarray:
+        r"""Neighbourhood overlap of each edge i -> j (Onnela et al. 2007), shape (E,).
+
+        O_ij = |N(i) & N(j)| / (|N(i) | N(j)| - 2) for out-neighbourhoods, 0 when the
+        union holds only i and j: how embedded a tie is in a dense local cluster, the
+        structural proximity of two organisations.
+        """
+        if self.n_edges == 0:
+            return np.zeros(0)
+        A = self.adjacency()
+        common = np.asarray((A @ A.T)[self.src, self.indices]).ravel()
+        deg = self.degree
+        union = deg[self.src] + deg[self.indices] - common
+        union = union - 1 - np.asarray(A[self.indices, self.src]).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(union > 0, common / union, 0.0)
+
+    @cached_property
+    def triads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edge triples (k -> j, k -> i, i -> j): the paths by which k hears about j from i.
+
+        Returns three int arrays of equal length (possibly empty).
+        """
+        if self.n_edges == 0:
+            z = np.zeros(0, np.int64)
+            return z, z, z
+        src, dst = self.src, self.indices
+        deg = self.degree
+        # every e1 = k -> i followed by every e2 = i -> j
+        e1 = np.repeat(np.arange(self.n_edges), deg[dst])
+        first = np.repeat(self.indptr[dst], deg[dst])
+        offset = np.arange(e1.size) - np.repeat(np.cumsum(deg[dst]) - deg[dst], deg[dst])
+        e2 = first + offset
+        k, j = src[e1], dst[e2]
+        keep = k != j
+        e1, e2, k, j = e1[keep], e2[keep], k[keep], j[keep]
+        key = src * self.n + dst  # sorted, since CSR rows and columns are sorted
+        want = k * self.n + j
+        pos = np.minimum(np.searchsorted(key, want), self.n_edges - 1)
+        found = key[pos] == want
+        return pos[found], e1[found], e2[found]
 
     def adjacency(self) -> sp.csr_array:
         """The 0/1 adjacency as a scipy CSR array (row i: whom i watches)."""

@@ -9,7 +9,10 @@ Like Axelrod's strategy classifier, each plug-in declares metadata that property
 * ``budget_balanced``: whether the money it moves sums to zero across organisations (a fine
   paid to a regulator or burned is not budget-balanced; a transfer between members is);
 * ``payer``: who bears its cost (``"none"``, ``"violator"``, ``"monitor"``, ``"members"``,
-  ``"regulator"``).
+  ``"regulator"``);
+* ``external``: whether it is a control imposed from outside the group (a central target, an
+  audit, a regulator's fine or fee); such plug-ins mark the rounds they act in
+  (``state.external``), which crowding-out reads.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Plugin:
     stochastic: ClassVar[bool] = False
     budget_balanced: ClassVar[bool] = True
     payer: ClassVar[str] = "none"
+    external: ClassVar[bool] = False
 
     def bind(self, ctx) -> dict[str, Any]:
         """Validate parameters for ``ctx.R`` replicates and ``ctx.N`` organisations."""
@@ -59,7 +63,8 @@ class Plugin:
     def metadata(self) -> dict[str, Any]:
         """Declared phase membership and classifier."""
         return {"phases": list(self.phases), "stochastic": self.stochastic,
-                "budget_balanced": self.budget_balanced, "payer": self.payer}
+                "budget_balanced": self.budget_balanced, "payer": self.payer,
+                "external": self.external}
 
     def describe(self) -> dict[str, Any]:
         """Name, parameters and metadata, for provenance."""

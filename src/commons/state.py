@@ -65,6 +65,8 @@ class State:
         "kind:recipient" -> (R, N) amounts charged this round.
     regulator_spending : (R,)
         What the regulator spent this round (audits), from outside the group.
+    external : (R,) bool
+        Whether an external control acted on the group this round.
     sanctioned : (R, N) bool
         Organisations fined or punished this round.
     recorded, excluded_now : (R, N) bool
@@ -107,6 +109,7 @@ class State:
     transfers: np.ndarray
     ledger: dict[str, np.ndarray]
     regulator_spending: np.ndarray
+    external: np.ndarray
     sanctioned: np.ndarray
     recorded: np.ndarray
     excluded_now: np.ndarray
@@ -133,7 +136,8 @@ class State:
             unit_charge=z.copy(), gross=z.copy(), fines=z.copy(), costs=z.copy(),
             transfers=z.copy(),
             ledger={f"{k}:{r}": z.copy() for k in KINDS for r in RECIPIENTS},
-            regulator_spending=np.zeros(R), sanctioned=no.copy(), recorded=no.copy(),
+            regulator_spending=np.zeros(R), external=np.zeros(R, bool), sanctioned=no.copy(),
+            recorded=no.copy(),
             excluded_now=no.copy(), payoffs=z.copy(),
             trust=np.zeros((R, E)), motivation=z.copy(),
             offences=np.zeros((R, N), np.int64), excluded=no.copy(),
@@ -166,7 +170,7 @@ class State:
             arr.fill(0.0)
         self.detected.fill(False)
         self.inspected.fill(False)
-        for name in ("sanctioned", "recorded", "excluded_now"):
+        for name in ("sanctioned", "recorded", "excluded_now", "external"):
             getattr(self, name).fill(False)
         self.excluded = self.exclusion_left > 0
         self.exclusion_left = np.maximum(self.exclusion_left - 1, 0)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._params import per_replicate
+from .._params import per_org, per_replicate
+from .._validation import check_integer
 from ..plugin import Plugin
 
-__all__ = ["FixedQuota", "StockShareQuota"]
+__all__ = ["FixedQuota", "QuotaVote", "Regulator", "StockShareQuota", "place_labels"]
 
 
 class StockShareQuota(Plugin):
@@ -33,9 +35,10 @@ class StockShareQuota(Plugin):
 
 
 class FixedQuota(Plugin):
-    """A fixed quota per organisation, set from outside (a central target)."""
+    """A fixed quota per organisation, set from outside (a central target: external)."""
 
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    external: ClassVar[bool] = True
 
     def __init__(self, quota: Any) -> None:
         self.quota = quota
@@ -45,8 +48,169 @@ class FixedQuota(Plugin):
 
     def communicate(self, st, ctx) -> None:
         st.quota = np.broadcast_to(ctx.params[self]["q"][:, None], (ctx.R, ctx.N)).copy()
+        st.external[:] = True
 
 
 def no_quota(R: int, N: int) -> np.ndarray:
     """The quota when no rule is in force: unlimited, shape (R, N)."""
     return np.full((R, N), np.inf)
+
+
+_VOTE_RULES = ("median", "majority", "mean", "unanimity")
+
+
+def place_labels(places: Any, ctx) -> np.ndarray:
+    """Place of each organisation, ints 0..P-1, from labels or ``"communities"``.
+
+    ``"communities"`` finds them with networkx's greedy modularity maximisation (Clauset,
+    Newman & Moore 2004) on the trust network.
+    """
+    N = ctx.N
+    if isinstance(places, str):
+        if places != "communities":
+            raise ValueError(f"places must be labels of length n or 'communities', got {places!r}")
+        import networkx as nx
+        from networkx.algorithms.community import greedy_modularity_communities
+        g = nx.Graph()
+        g.add_nodes_from(range(N))
+        g.add_edges_from(zip(ctx.network.src.tolist(), ctx.network.indices.tolist(),
+                             strict=True))
+        labels = np.zeros(N, np.int64)
+        for k, group in enumerate(greedy_modularity_communities(g)):
+            labels[list(group)] = k
+        return labels
+    arr = np.asarray(places)
+    if arr.shape != (N,):
+        raise ValueError(f"places must have one label per organisation (length n = {N}), "
+                         f"got shape {arr.shape}")
+    return np.unique(arr, return_inverse=True)[1].astype(np.int64)
+
+
+class QuotaVote(Plugin):
+    r"""Members choose the quota themselves (collective choice, Ostrom's principles 2, 3, 8).
+
+    Every ``every`` rounds each voting member proposes a quota, ``greed_i`` times its share of
+    the group's best sustainable allocation (the technology's optimum), and a voting rule sets
+    the quota: "median" (and "majority", which picks the median with single-peaked
+    preferences, Black 1948), "mean", or "unanimity" (only the smallest proposal meets no
+    objection). Excluded organisations do not vote.
+
+    Congruence (principle 2): with ``congruent=True`` the voted quota tracks local conditions,
+    q_t = q_vote S_t / S_ref, shrinking when the stock falls below its reference (the MSY stock
+    of a logistic resource); otherwise it stays fixed until the next vote.
+
+    Nesting (principle 8): with ``places`` (labels of length N, or "communities") each place
+    votes its own quota among its members and the system votes across all members; each
+    organisation's quota is autonomy q_place + (1 - autonomy) q_system, ``autonomy`` in [0, 1].
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate",)
+
+    def __init__(self, rule: str = "median", *, greed: Any = 1.0, every: int = 1,
+                 congruent: bool = True, places: Any = None, autonomy: Any = 1.0,
+                 voters: Any = None) -> None:
+        if rule not in _VOTE_RULES:
+            raise ValueError(f"rule must be one of {_VOTE_RULES}, got {rule!r}")
+        self.rule = rule
+        self.greed = greed
+        self.every = check_integer("every", every, low=1)
+        self.congruent = congruent
+        self.places = places
+        self.autonomy = autonomy
+        self.voters = voters
+
+    def bind(self, ctx) -> dict[str, Any]:
+        from .sanctions import org_mask
+        R, N = ctx.R, ctx.N
+        voters = org_mask("voters", self.voters, N, default=True)
+        if not voters.any():
+            raise ValueError("voters: a quota vote needs at least one voter")
+        greed = per_org("greed", self.greed, R, N, uniforms=ctx.setup_uniforms(self)[..., 0],
+                        low=0.0)
+        labels = (np.zeros(N, np.int64) if self.places is None
+                  else place_labels(self.places, ctx))
+        ref = np.asarray(ctx.resource.reference_stock(ctx), dtype=np.float64)
+        return {"voters": voters, "proposal": greed * ctx.technology.optimum_draws(ctx),
+                "labels": labels,
+                "autonomy": per_replicate("autonomy", self.autonomy, R, low=0.0, high=1.0),
+                "ref": np.where(ref > 0, ref, 1.0)}
+
+    def _key(self) -> str:
+        return f"vote{id(self)}"
+
+    def _tally(self, proposal: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """Outcome per replicate over the organisations where ``ok``; nan where none voted."""
+        x = np.where(ok, proposal, np.nan)
+        with warnings.catch_warnings():  # all-nan rows (nobody voted) give nan, handled
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if self.rule in ("median", "majority"):
+                return np.nanmedian(x, axis=1)
+            if self.rule == "mean":
+                return np.nanmean(x, axis=1)
+            return np.nanmin(x, axis=1)
+
+    def communicate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        key = self._key()
+        if st.t % self.every == 0 or key not in st.extra:
+            ok = P["voters"][None, :] & ~st.excluded
+            system = self._tally(P["proposal"], ok)
+            quota = np.broadcast_to(system[:, None], (ctx.R, ctx.N)).copy()
+            labels = P["labels"]
+            if labels.max() > 0 or self.places is not None:
+                place = np.empty_like(quota)
+                for k in range(labels.max() + 1):
+                    members = labels == k
+                    local = self._tally(P["proposal"], ok & members[None, :])
+                    place[:, members] = np.where(np.isnan(local), system, local)[:, None]
+                a = P["autonomy"][:, None]
+                quota = a * place + (1 - a) * quota
+            previous = st.extra.get(key)
+            # a replicate where nobody could vote keeps its previous quota
+            if previous is not None:
+                quota = np.where(np.isnan(quota), previous["quota"], quota)
+            quota = np.where(np.isnan(quota), np.inf, quota)
+            st.extra[key] = {"quota": quota, "stock": st.stock.copy()}
+        voted = st.extra[key]["quota"]
+        if self.congruent and ctx.resource.kind in ("stock", "budget"):
+            scale = np.minimum(st.stock / P["ref"], 1.0)[:, None]
+            voted = voted * scale
+        st.quota = voted
+
+
+class Regulator(Plugin):
+    r"""The regulator's stance toward local rules (Ostrom's principle 7).
+
+    ``stance="supportive"``: the group's right to organise is recognised; local rules stand,
+    and the regulator's ``target`` applies only where the group has set none.
+    ``stance="overriding"``: the regulator replaces local rules with its central target (an
+    external control, which crowding-out reads). ``rounds`` limits its action to a collection
+    of rounds (None: always), so a control can be imposed and lifted. Place it after the
+    mechanisms that set local rules.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate",)
+
+    def __init__(self, target: Any, *, stance: str = "supportive", rounds: Any = None) -> None:
+        if stance not in ("supportive", "overriding"):
+            raise ValueError(f"stance must be 'supportive' or 'overriding', got {stance!r}")
+        self.target = target
+        self.stance = stance
+        self.rounds = None if rounds is None else sorted({int(r) for r in rounds})
+
+    @property
+    def external(self) -> bool:  # type: ignore[override]
+        return self.stance == "overriding"
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"q": per_org("target", self.target, ctx.R, ctx.N, low=0.0)}
+
+    def communicate(self, st, ctx) -> None:
+        if self.rounds is not None and st.t not in self.rounds:
+            return
+        q = ctx.params[self]["q"]
+        if self.stance == "overriding":
+            st.quota = q.copy()
+            st.external[:] = True
+        else:
+            st.quota = np.where(np.isfinite(st.quota), st.quota, q)

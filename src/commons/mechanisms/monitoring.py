@@ -41,6 +41,7 @@ class CentralAudit(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
+    external: ClassVar[bool] = True
 
     def __init__(self, probability: Any, *, cost: Any = 0.0, noise: Any = 0.0) -> None:
         self.probability = probability
@@ -58,6 +59,7 @@ class CentralAudit(Plugin):
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
         observe(st, ctx, self, P["noise"])
         st.regulator_spending += P["cost"] * st.inspected.sum(axis=1)
+        st.external |= P["p"] > 0
 
 
 class PeerMonitoring(Plugin):

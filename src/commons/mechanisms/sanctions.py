@@ -43,6 +43,10 @@ class QuotaFine(Plugin):
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return self.recipient == "members"
 
+    @property
+    def external(self) -> bool:  # type: ignore[override]
+        return self.recipient == "regulator"
+
     def bind(self, ctx) -> dict[str, Any]:
         return {"phi": per_replicate("rate", self.rate, ctx.R, low=0.0)}
 
@@ -53,6 +57,8 @@ class QuotaFine(Plugin):
         st.charge("fine", fine, self.recipient)
         st.sanctioned |= fine > 0
         st.penalty_rate += phi * st.detect_prob
+        if self.external:
+            st.external |= phi[:, 0] > 0
 
 
 def check_schedule(schedule: Any) -> np.ndarray:
@@ -86,6 +92,10 @@ class UnitFee(Plugin):
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return self.recipient == "members"
 
+    @property
+    def external(self) -> bool:  # type: ignore[override]
+        return self.recipient == "regulator"
+
     def bind(self, ctx) -> dict[str, Any]:
         return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0)}
 
@@ -93,6 +103,8 @@ class UnitFee(Plugin):
         t = ctx.params[self]["t"][:, None]
         st.charge("cost", t * st.granted, self.recipient)
         st.unit_charge += t
+        if self.external:
+            st.external |= t[:, 0] > 0
 
 
 class GraduatedSanction(Plugin):

@@ -1,0 +1,268 @@
+"""Communication and trust: meetings, covenants, gossip and mutual support.
+
+The seed texts' claims that self-organising works through frequent face-to-face contact, trust
+built in repeated interaction, promises made to each other, peer pressure on those who break
+them, and partners supporting each other: each a plug-in that can be switched on, off and tuned.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._params import per_replicate
+from .._validation import check_integer
+from ..plugin import Plugin
+
+__all__ = ["Covenant", "Gossip", "Meetings", "MutualSupport"]
+
+
+def _pair_uniforms(ctx, plugin, column: int = 0) -> np.ndarray:
+    """One uniform per unordered pair, shared by the edges i -> j and j -> i, shape (R, E)."""
+    net = ctx.network
+    u = ctx.uniforms(plugin, n=net.n_edges)[..., column]
+    rev = net.reverse
+    first = np.where(rev >= 0, np.minimum(np.arange(net.n_edges), rev), np.arange(net.n_edges))
+    return u[:, first]
+
+
+class Meetings(Plugin):
+    r"""Face-to-face meetings along trust edges, more likely between close organisations.
+
+    Each round every connected pair meets with probability
+
+    * ``by="overlap"``: p_e = base + slope O_e, O_e the neighbourhood overlap of the tie
+      (organisations in the same dense cluster meet more often; Onnela et al. 2007);
+    * ``by="distance"``: p_e = min(1, base + slope / d_e), d_e the edge's distance
+      (1 / weight): closer pairs meet more often.
+
+    A meeting raises trust both ways toward 1, w <- w + boost (1 - w), and lets the pair
+    exchange pledges and observations (``state.extra["met"]``, (R, E) bool, read by
+    :class:`Covenant` with ``audience="met"``).
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    stochastic: ClassVar[bool] = True
+
+    def __init__(self, base: Any = 0.05, slope: Any = 0.5, *, by: str = "overlap",
+                 boost: Any = 0.2) -> None:
+        if by not in ("overlap", "distance"):
+            raise ValueError(f"by must be 'overlap' or 'distance', got {by!r}")
+        self.base = base
+        self.slope = slope
+        self.by = by
+        self.boost = boost
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R = ctx.R
+        base = per_replicate("base", self.base, R, low=0.0, high=1.0)
+        slope = per_replicate("slope", self.slope, R, low=0.0, high=1.0)
+        if self.by == "overlap" and np.any(base + slope > 1.0):
+            raise ValueError("base + slope must be <= 1 (a meeting probability), got "
+                             f"{float(np.max(base + slope))!r}")
+        prox = ctx.network.overlap if self.by == "overlap" else 1.0 / ctx.network.distance
+        p = np.clip(base[:, None] + slope[:, None] * prox[None, :], 0.0, 1.0)
+        return {"p": p, "boost": per_replicate("boost", self.boost, R, low=0.0, high=1.0)}
+
+    def communicate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        if ctx.network.n_edges == 0:
+            st.extra["met"] = np.zeros((ctx.R, 0), bool)
+            return
+        met = _pair_uniforms(ctx, self) < P["p"]
+        st.trust = np.where(met, st.trust + P["boost"][:, None] * (1.0 - st.trust), st.trust)
+        st.extra["met"] = met
+
+
+class Covenant(Plugin):
+    r"""Cheap talk and covenants: organisations pledge a draw and feel bound by the pledge.
+
+    On talking rounds (``rounds``: None for every round, or a collection of round numbers, e.g.
+    ``[0]`` for one-shot communication) every organisation pledges the agreed draw (``target``;
+    default: the quota in force, else the group optimum), and its commitment is renewed to 1;
+    between talks it decays, c <- (1 - decay) c (Ostrom, Walker & Gardner 1992: one-shot
+    communication helps less than repeated communication). With ``binding=True`` the agreement
+    becomes the quota wherever none is in force, so sanctions can enforce it.
+
+    Breaking a pledge weighs on the pledger: each unit drawn over it costs ``strength`` times its
+    commitment, scaled by the trust it has in its partners (``reciprocity``: a promise is kept
+    when others are trusted to keep theirs) and added to what best replies weigh, as a cost of
+    conscience, not money (promise-keeping, Ellingsen & Johannesson 2004). Those who heard a
+    pledge (``audience``: "neighbours", or "met" for partners met this round) see whether it was
+    kept: trust on the edge i -> j moves toward [h_j <= pledge_j] at rate ``rate``.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate", "learn")
+
+    def __init__(self, *, rounds: Any = None, target: Any = None, strength: Any = 10.0,
+                 decay: Any = 0.1, reciprocity: bool = True, binding: bool = True,
+                 audience: str = "neighbours", rate: Any = 0.2) -> None:
+        if audience not in ("neighbours", "met"):
+            raise ValueError(f"audience must be 'neighbours' or 'met', got {audience!r}")
+        self.rounds = None if rounds is None else sorted({check_integer("rounds", int(r), low=0)
+                                                          for r in rounds})
+        self.target = target
+        self.strength = strength
+        self.decay = decay
+        self.reciprocity = reciprocity
+        self.binding = binding
+        self.audience = audience
+        self.rate = rate
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R, N = ctx.R, ctx.N
+        if self.target is None:
+            target = ctx.technology.optimum_draws(ctx)
+        else:
+            target = np.broadcast_to(np.asarray(self.target, dtype=np.float64), (R, N)).copy()
+            if np.any(target < 0) or not np.all(np.isfinite(target)):
+                raise ValueError("target must be finite and >= 0")
+        if np.any(target > ctx.max_draw * (1 + 1e-12)):
+            raise ValueError("target: a pledge above the endowment (max_draw) cannot be kept")
+        return {"target": target,
+                "strength": per_replicate("strength", self.strength, R, low=0.0),
+                "decay": per_replicate("decay", self.decay, R, low=0.0, high=1.0),
+                "rate": per_replicate("rate", self.rate, R, low=0.0, high=1.0)}
+
+    def _key(self) -> str:
+        return f"covenant{id(self)}"
+
+    def setup(self, st, ctx) -> None:
+        st.extra[self._key()] = np.zeros((ctx.R, ctx.N))
+
+    def talks(self, t: int) -> bool:
+        """Whether round t is a talking round."""
+        return self.rounds is None or t in self.rounds
+
+    def communicate(self, st, ctx) -> None:
+        P = ctx.params[self]
+        key = self._key()
+        commit = st.extra[key]
+        pledged = np.where(np.isfinite(st.quota), np.minimum(st.quota, P["target"]),
+                           P["target"])
+        if self.talks(st.t):
+            commit = np.ones_like(commit)
+            st.extra["pledge"] = pledged
+        else:
+            commit = commit * (1.0 - P["decay"][:, None])
+        st.extra[key] = commit
+        if "pledge" not in st.extra:
+            return
+        pledge = st.extra["pledge"]
+        if self.binding:
+            st.quota = np.where(np.isfinite(st.quota), st.quota, pledge)
+        weight = commit
+        if self.reciprocity and ctx.network.n_edges:
+            weight = commit * ctx.network.neighbour_mean(st.trust, empty=1.0)
+        st.penalty_rate += P["strength"][:, None] * weight
+
+    def learn(self, st, ctx) -> None:
+        net = ctx.network
+        if "pledge" not in st.extra or net.n_edges == 0:
+            return
+        lam = ctx.params[self]["rate"][:, None]
+        pledge = st.extra["pledge"]
+        kept = (st.granted <= pledge * (1 + 1e-9) + 1e-12)[:, net.indices]
+        heard = st.extra["met"] if self.audience == "met" and "met" in st.extra else True
+        st.trust = np.where(heard, (1.0 - lam) * st.trust + lam * kept, st.trust)
+
+
+class Gossip(Plugin):
+    r"""Observed violations travel along trust edges; called-out violators pay in reputation.
+
+    Each organisation watching a violator (an edge k -> j with j over its quota) sees the
+    violation with probability ``see``; each who saw it tells those who trust it: k hears about
+    j from i (edges k -> i and i -> j) with probability ``tell`` times k's trust in i. Everyone
+    who saw or heard lowers its trust in the violator, w <- (1 - drop) w, which also makes the
+    violator less likely to be imitated; the violator bears ``cost`` per organisation that knows
+    (peer pressure, burned). Clustered networks, rich in triangles, spread word faster.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    stochastic: ClassVar[bool] = True
+    payer: ClassVar[str] = "violator"
+
+    def __init__(self, *, see: Any = 0.5, tell: Any = 0.5, drop: Any = 0.3,
+                 cost: Any = 0.0) -> None:
+        self.see = see
+        self.tell = tell
+        self.drop = drop
+        self.cost = cost
+
+    @property
+    def budget_balanced(self) -> bool:  # type: ignore[override]
+        return bool(np.all(np.asarray(self.cost) == 0))
+
+    def bind(self, ctx) -> dict[str, Any]:
+        R = ctx.R
+        if ctx.network.n_edges == 0:
+            raise ValueError("Gossip needs a network with edges: the model's network has none")
+        return {"see": per_replicate("see", self.see, R, low=0.0, high=1.0),
+                "tell": per_replicate("tell", self.tell, R, low=0.0, high=1.0),
+                "drop": per_replicate("drop", self.drop, R, low=0.0, high=1.0),
+                "cost": per_replicate("cost", self.cost, R, low=0.0)}
+
+    def sanction(self, st, ctx) -> None:
+        P = ctx.params[self]
+        net = ctx.network
+        u = ctx.uniforms(self, n=net.n_edges)
+        violated = ~st.compliant[:, net.indices]
+        seen = violated & (u[..., 0] < P["see"][:, None])
+        e_kj, e_ki, e_ij = net.triads
+        heard = seen.copy()
+        if e_kj.size:
+            v = ctx.uniforms(self, n=e_kj.size, block=1)[..., 0]
+            told = seen[:, e_ij] & (v < P["tell"][:, None] * st.trust[:, e_ki])
+            hits = np.zeros_like(heard, dtype=np.int64)
+            np.add.at(hits, (slice(None), e_kj), told.astype(np.int64))
+            heard |= hits > 0
+        st.trust = np.where(heard, (1.0 - P["drop"][:, None]) * st.trust, st.trust)
+        known = net.in_edge_sums(heard.astype(np.float64))
+        if np.any(P["cost"] > 0):
+            st.charge("cost", P["cost"][:, None] * known, "burned")
+        st.extra["called_out"] = known
+
+
+class MutualSupport(Plugin):
+    r"""Partners in surplus support partners in deficit along trust edges (conserved exactly).
+
+    After the round's fines and costs, organisation i's net payoff above the ``reference``
+    (its outside option, or the group mean) is its surplus, the shortfall below it a deficit.
+    Each organisation gives ``share`` of its surplus to its neighbours in deficit, split in
+    proportion to trust times deficit: an aligned-incentive arrangement that shares a partner's
+    bad round. Money only moves between members, so it is budget-balanced.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("sanction",)
+
+    def __init__(self, share: Any = 0.2, *, reference: str = "baseline") -> None:
+        if reference not in ("baseline", "mean"):
+            raise ValueError(f"reference must be 'baseline' or 'mean', got {reference!r}")
+        self.share = share
+        self.reference = reference
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"share": per_replicate("share", self.share, ctx.R, low=0.0, high=1.0),
+                "baseline": np.broadcast_to(ctx.technology.baseline(ctx), (ctx.R, ctx.N))}
+
+    def sanction(self, st, ctx) -> None:
+        P = ctx.params[self]
+        net = ctx.network
+        if net.n_edges == 0:
+            return
+        charged = sum(st.ledger.values())
+        net_pay = st.gross - charged + st.transfers
+        ref = (P["baseline"] if self.reference == "baseline"
+               else np.broadcast_to(net_pay.mean(axis=1, keepdims=True), net_pay.shape))
+        surplus = np.maximum(net_pay - ref, 0.0)
+        deficit = np.maximum(ref - net_pay, 0.0)
+        weight = st.trust * deficit[:, net.indices]          # on edge i -> j
+        total = net.edge_sums(weight)                       # per giver i
+        give = P["share"][:, None] * surplus
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(total[:, net.src] > 0, weight / total[:, net.src], 0.0)
+        flow = give[:, net.src] * frac                       # on edge i -> j
+        given = net.edge_sums(flow)
+        received = net.in_edge_sums(flow)
+        st.transfer(received - given)
