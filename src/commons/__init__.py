@@ -6,7 +6,7 @@ repeated-game engine with pluggable sanction and communication mechanisms.
 The public face re-exports only; the work lives in the modules named for what they hold.
 """
 
-from . import scenarios
+from . import scenarios, studies
 from ._params import Uniform
 from ._version import version as __version__
 from .bioeconomics import GordonSchaefer, SteadyState
@@ -23,6 +23,7 @@ from .mechanisms import (
     Appeal,
     Boundary,
     CentralAudit,
+    CivicDuty,
     Covenant,
     CrowdingOut,
     FixedQuota,
@@ -73,6 +74,7 @@ __all__ = [
     "CPRGame",
     "CareBudget",
     "CentralAudit",
+    "CivicDuty",
     "ComplianceTrust",
     "ConditionalCooperation",
     "Covenant",
@@ -135,4 +137,5 @@ __all__ = [
     "scenarios",
     "simulate",
     "social_optimum",
+    "studies",
 ]

@@ -5,7 +5,7 @@ from .communication import Covenant, Gossip, Meetings, MutualSupport
 from .conflict import Appeal
 from .governance import FixedQuota, QuotaVote, Regulator, StockShareQuota
 from .monitoring import CentralAudit, PeerMonitoring
-from .motivation import CrowdingOut
+from .motivation import CivicDuty, CrowdingOut
 from .punishment import PeerPunishment, fehr_gachter_cost
 from .sanctions import GraduatedSanction, PoolPunishment, QuotaFine, UnitFee
 
@@ -13,6 +13,7 @@ __all__ = [
     "Appeal",
     "Boundary",
     "CentralAudit",
+    "CivicDuty",
     "Covenant",
     "CrowdingOut",
     "FixedQuota",

@@ -9,7 +9,7 @@ import numpy as np
 from .._params import per_replicate
 from ..plugin import Plugin
 
-__all__ = ["CrowdingOut"]
+__all__ = ["CivicDuty", "CrowdingOut"]
 
 
 class CrowdingOut(Plugin):
@@ -39,3 +39,25 @@ class CrowdingOut(Plugin):
         fallen = (1.0 - P["down"][:, None]) * st.motivation
         recovered = st.motivation + P["up"][:, None] * (P["theta0"] - st.motivation)
         st.motivation = np.where(ext, fallen, recovered)
+
+
+class CivicDuty(Plugin):
+    r"""Intrinsically motivated organisations keep to the rules in force.
+
+    An organisation with motivation theta_i (the State's ``motivation``, from the model's
+    ``prosociality``) weighs every unit it draws over its quota at ``strength`` theta_i, as a
+    cost of conscience rather than money (the "intrinsic motivation of staff to work together
+    for the greater good" of the seed texts; Frey 1997). Best replies weigh it like an
+    expected fine; crowding-out erodes it by lowering theta.
+    """
+
+    phases: ClassVar[tuple[str, ...]] = ("communicate",)
+
+    def __init__(self, strength: Any = 1.0) -> None:
+        self.strength = strength
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"k": per_replicate("strength", self.strength, ctx.R, low=0.0)}
+
+    def communicate(self, st, ctx) -> None:
+        st.penalty_rate += ctx.params[self]["k"][:, None] * st.motivation

@@ -1,0 +1,306 @@
+"""Communication, trust and self-governance (Ostrom's principles 2, 3, 7, 8; the seed texts)."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import commons
+from engine_models import Probe
+
+GAME = commons.CPRGame(8, commons.Quadratic(23, 0.25), 5, 25)
+N, Q, GAIN = 8, 4.5, 7.875
+
+
+def lab(mechanisms=(), sanctions=(), *, graph=None, quota=None, rule=None, monitoring=None,
+        theta=0.0, trust=None, initial=8.0):
+    return commons.Model(
+        N, technology=commons.StageGame(GAME), network=graph,
+        quota=None if quota is None else commons.FixedQuota(quota), monitoring=monitoring,
+        sanctions=list(sanctions), mechanisms=list(mechanisms),
+        rule=rule or commons.BestResponse(0.3, noise=1.0), initial_draws=initial,
+        prosociality=theta, trust=trust)
+
+
+# ---------------------------------------------------------------- conservation
+@settings(max_examples=30)
+@given(st.integers(0, 2**32 - 1), st.floats(0, 1), st.sampled_from(["baseline", "mean"]),
+       st.booleans(), st.booleans())
+def test_transfers_and_pledges_create_no_payoff_from_nothing(seed, share, ref, talk, gossip):
+    probe = Probe()
+    mechanisms = [commons.Meetings(0.1, 0.5), commons.MutualSupport(share, reference=ref)]
+    if talk:
+        mechanisms.append(commons.Covenant(rounds=[0, 5]))
+    if gossip:
+        mechanisms.append(commons.Gossip(cost=0.5))
+    model = lab([*mechanisms, probe], [commons.QuotaFine(3.0)], graph=nx.cycle_graph(N),
+                monitoring=commons.CentralAudit(0.5), quota=Q,
+                rule=commons.ReviseOrImitate(0.3, 2.0, 1.0))
+    res = model.run(20, 3, rng=seed, record="full")
+    assert probe.rounds_checked == 20  # payoffs + regulator + burned = gross, every round
+    gross = GAME.payoffs(res.full["granted"], check=False).sum(-1) - 5 * 25 * N
+    s = res.series
+    np.testing.assert_allclose(s["rent"] + s["regulator_income"] + s["burned"], gross,
+                               rtol=1e-10, atol=1e-8)
+
+
+def test_mutual_support_moves_money_from_surplus_to_deficit():
+    # organisation 0 is fined heavily into deficit; its neighbours in surplus support it
+    draws = np.full(N, Q)
+    draws[0] = 20.0
+    g = nx.star_graph(N - 1)  # 0 is the hub
+    base = lab([], [commons.QuotaFine(50.0)], graph=g, quota=Q, rule=commons.FixedDraw(draws),
+               monitoring=commons.CentralAudit(1.0)).run(1, 1, rng=0, record="full")
+    helped = lab([commons.MutualSupport(0.5)], [commons.QuotaFine(50.0)], graph=g, quota=Q,
+                 rule=commons.FixedDraw(draws),
+                 monitoring=commons.CentralAudit(1.0)).run(1, 1, rng=0, record="full")
+    before, after = base.full["payoffs"][0, 0], helped.full["payoffs"][0, 0]
+    assert after[0] > before[0]
+    assert np.all(after[1:] < before[1:])
+    assert after.sum() == pytest.approx(before.sum())
+    # each leaf gives half its surplus above the outside option 125 to the hub, its only
+    # neighbour in deficit
+    np.testing.assert_allclose(before[1:] - after[1:], 0.5 * (before[1:] - 125.0))
+
+
+# ---------------------------------------------------------------- the plug-ins
+def test_meetings_raise_trust_on_met_pairs_symmetrically():
+    g = nx.cycle_graph(N)
+    model = lab([commons.Meetings(1.0, 0.0, boost=0.5)], graph=g,
+                trust=commons.ComplianceTrust(0.0, 0.2), rule=commons.FixedDraw(Q))
+    res = model.run(1, 2, rng=0)
+    np.testing.assert_allclose(res.final["trust"], 0.2 + 0.5 * 0.8)
+    never = lab([commons.Meetings(0.0, 0.0)], graph=g, trust=commons.ComplianceTrust(0.0, 0.2),
+                rule=commons.FixedDraw(Q)).run(3, 1, rng=0)
+    np.testing.assert_allclose(never.final["trust"], 0.2)
+
+
+def test_meeting_probability_follows_overlap():
+    g = nx.connected_caveman_graph(6, 5)  # cliques joined by single bridges
+    net = commons.TrustNetwork.from_graph(g, 30)
+    model = commons.Model(30, technology=commons.PrivateConcave(1.0, 0.5, 0.5), network=g,
+                          max_draw=1.0, trust=commons.ComplianceTrust(0.0, 0.0),
+                          mechanisms=[commons.Meetings(0.0, 1.0, boost=1.0)])
+    res = model.run(1, 400, rng=1)
+    met = res.final["trust"].mean(axis=0)  # boost 1: trust 1 exactly where they met
+    np.testing.assert_allclose(met, net.overlap, atol=0.08)
+
+
+def test_covenant_commitment_decays_after_one_shot_talk():
+    # pledge at round 0; commitment 0.8^t: the guilt per unit over the pledge falls below the
+    # marginal gain (7.875) once 20 * 0.8^t < 7.875, i.e. from round 5 on
+    # (asynchronous revision: simultaneous best replies cycle in an 8-player Cournot game)
+    model = lab([commons.Covenant(rounds=[0], strength=20.0, decay=0.2, reciprocity=False)],
+                rule=commons.BestResponse(0.3), initial=Q)
+    x = model.run(40, 1, rng=0, record="full").full["draws"][0].mean(1)
+    np.testing.assert_allclose(x[:5], Q)
+    assert x[-10:].mean() > Q + 1
+
+
+def test_gossip_spreads_through_triangles():
+    # a triangle 0-1-2 plus pendant 3 on 2: 1 and 2 see violator 0 directly, 3 does not watch
+    # 0 at all; trust 1 -> 0 and 2 -> 0 drop by the factor
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (2, 3)])
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    draws = np.array([10.0, 1.0, 1.0, 1.0])
+    model = commons.Model(4, technology=commons.StageGame(game), network=g,
+                          quota=commons.FixedQuota(2.0), rule=commons.FixedDraw(draws),
+                          trust=commons.ComplianceTrust(0.0, 1.0),
+                          mechanisms=[commons.Gossip(see=1.0, tell=1.0, drop=0.5, cost=1.0)])
+    res = model.run(1, 1, rng=0, record="full")
+    net = model.network
+    t = res.final["trust"][0]
+    into0 = net.indices == 0
+    np.testing.assert_allclose(t[into0], 0.5)
+    np.testing.assert_allclose(t[~into0], 1.0)
+    # the violator pays 1 per organisation that knows (2 of them)
+    gross = game.payoffs(draws)
+    assert res.full["payoffs"][0, 0, 0] == pytest.approx(gross[0] - 2.0)
+
+
+def test_quota_votes():
+    # proposals are greed_i times the optimal share; the rule aggregates them
+    greed = np.array([0.5, 0.8, 1.0, 1.0, 1.2, 1.5, 2.0, 3.0])
+    opt = commons.social_optimum(GAME).draws[0]
+    for rule, expect in [("median", np.median(greed)), ("majority", np.median(greed)),
+                         ("mean", greed.mean()), ("unanimity", greed.min())]:
+        probe = QuotaProbe()
+        lab([commons.QuotaVote(rule, greed=greed), probe], rule=commons.FixedDraw(1.0)).run(
+            1, 1, rng=0)
+        np.testing.assert_allclose(probe.seen, expect * opt)
+    with pytest.raises(ValueError, match="rule must be"):
+        commons.QuotaVote("dictator")
+
+
+class QuotaProbe(commons.Plugin):
+    """Records the quota in force after the communicate phase."""
+
+    phases = ("communicate",)
+
+    def communicate(self, st, ctx):
+        self.seen = st.quota.copy()
+
+
+def test_congruent_quota_tracks_the_stock_and_places_blend():
+    probe = QuotaProbe()
+    labels = [0, 0, 0, 0, 1, 1, 1, 1]
+    a = np.array([1.0] * 4 + [2.0] * 4)
+    model = commons.Model(
+        8, technology=commons.PrivateConcave(a, 0.5, 0.5),
+        resource=commons.LogisticStock(80, 0.25, initial=0.25),
+        mechanisms=[commons.QuotaVote(places=labels, autonomy=0.5), probe], max_draw=5.0,
+        rule=commons.FixedDraw(0.0))
+    model.run(1, 1, rng=0)
+    # optimum shares are proportional to a^2 (beta = 1/2): 1 and 4 parts of the MSY 5
+    share = 5.0 * np.array([1.0] * 4 + [4.0] * 4) / 20.0
+    place = share
+    system = np.median(share)
+    expect = (0.5 * place + 0.5 * system) * (20.0 / 40.0)  # stock 20 against MSY stock 40
+    np.testing.assert_allclose(probe.seen[0], expect)
+
+
+def test_regulator_overrides_or_supports_and_crowds_out():
+    probe = QuotaProbe()
+    sup = lab([commons.QuotaVote(), commons.Regulator(9.0), probe])
+    sup.run(1, 1, rng=0)
+    opt = commons.social_optimum(GAME).draws
+    np.testing.assert_allclose(probe.seen[0], opt)
+    probe = QuotaProbe()
+    over = lab([commons.QuotaVote(), commons.Regulator(9.0, stance="overriding"), probe])
+    over.run(1, 1, rng=0)
+    np.testing.assert_allclose(probe.seen[0], 9.0)
+    # crowding-out: motivation falls by (1 - down) while the regulator acts (rounds 0-2) and
+    # recovers toward its start afterwards
+    mot = MotivationProbe()
+    m = lab([commons.Regulator(9.0, stance="overriding", rounds=[0, 1, 2]),
+             commons.CrowdingOut(down=0.5, up=0.5), mot], theta=0.8)
+    m.run(5, 1, rng=0)
+    np.testing.assert_allclose(mot.seen, [0.8, 0.4, 0.2, 0.1, 0.45])
+
+
+class MotivationProbe(commons.Plugin):
+    """Records mean motivation at the start of each round."""
+
+    phases = ("communicate",)
+
+    def __init__(self):
+        self.seen = []
+
+    def communicate(self, st, ctx):
+        self.seen.append(float(st.motivation.mean()))
+
+
+# ---------------------------------------------------------------- directions of the evidence
+def efficiency(model, rounds, R=40, rng=2):
+    return model.run(rounds, R, rng=rng).metrics["efficiency"]
+
+
+def test_repeated_communication_beats_one_shot_which_beats_none():
+    # Ostrom, Walker & Gardner (1992), 25 tokens: ~21 % none, ~55 % one-shot, ~73 % repeated
+    none = efficiency(lab(), 30)
+    once = efficiency(lab([commons.Covenant(rounds=[0])]), 30)
+    always = efficiency(lab([commons.Covenant()]), 30)
+    print(f"net yield: none {none.mean():.3f}, one-shot {once.mean():.3f}, "
+          f"repeated {always.mean():.3f}")
+    assert stats.ttest_ind(once, none, alternative="greater").pvalue < 1e-6
+    assert stats.ttest_ind(always, once, alternative="greater").pvalue < 1e-6
+
+
+def test_communication_with_sanctions_beats_sanctions_alone():
+    # and, in a nonlinear commons, peer punishment without communication gains little
+    # (Cason & Gangadharan 2016) while communication works
+    g = nx.complete_graph(N)
+
+    def run(mech, sanctions, quota):
+        return efficiency(lab(mech, sanctions, graph=g, quota=quota,
+                              rule=commons.ReviseOrImitate(0.1, 1.0, 0.5)), 300, R=30, rng=3)
+
+    punish = [commons.PeerPunishment(1, ratio=4.0)]
+    none = run([], [], None)
+    swords = run([], punish, Q)
+    covenant = run([commons.Covenant()], [], None)
+    both = run([commons.Covenant()], [commons.PeerPunishment(1, ratio=4.0)], None)
+    print(f"net yield: none {none.mean():.3f}, punishment {swords.mean():.3f}, "
+          f"communication {covenant.mean():.3f}, both {both.mean():.3f}")
+    assert stats.ttest_ind(both, swords, alternative="greater").pvalue < 1e-6
+    assert swords.mean() - none.mean() < 0.1  # swords alone gain little (or lose)
+    assert covenant.mean() - none.mean() > 0.4
+
+
+def test_external_quota_crowds_out_motivation():
+    # Cardenas, Stranlund & Willis (2000): with prosocial organisations, a moderately enforced
+    # external quota left welfare no better than communication, because it crowded out
+    # other-regarding behaviour
+    p, rate = 0.5, 0.6 * GAIN / 0.5   # expected fine 60 % of the gain: moderate enforcement
+
+    def external(crowding):
+        mech = [commons.CrowdingOut()] if crowding else []
+        return efficiency(lab(mech, [commons.QuotaFine(rate)], quota=Q, theta=0.4,
+                              rule=commons.BestResponse(0.3, noise=0.5),
+                              monitoring=commons.CentralAudit(p)), 60, rng=4)
+
+    talk = efficiency(lab([commons.Covenant(strength=5.0)], theta=0.4,
+                          rule=commons.BestResponse(0.3, noise=0.5)), 60, rng=4)
+    crowded, kept = external(True), external(False)
+    print(f"net yield: communication {talk.mean():.3f}, external quota {crowded.mean():.3f} "
+          f"(without crowding-out it would be {kept.mean():.3f})")
+    assert stats.ttest_ind(talk, crowded, alternative="greater").pvalue < 1e-6
+    assert stats.ttest_ind(kept, crowded, alternative="greater").pvalue < 1e-6
+
+
+def test_trust_and_cooperation_spread_faster_on_clustered_graphs():
+    n = 60
+    game = commons.CPRGame(n, commons.Quadratic(23, 0.25 * 8 / n), 5, 25)
+
+    def run(g):
+        m = commons.Model(n, technology=commons.StageGame(game), network=g,
+                          mechanisms=[commons.Meetings(0.02, 0.6, boost=0.3),
+                                      commons.Covenant(strength=20.0)],
+                          trust=commons.ComplianceTrust(0.05, 0.1),
+                          rule=commons.BestResponse(0.3, noise=0.5), initial_draws=8 * 8 / n)
+        r = m.run(60, 30, rng=6)
+        best = game.rent(commons.social_optimum(game).total)
+        return r.series["mean_trust"][:, 20], r.series["rent"][:, :30].sum(1) / (30 * best)
+
+    clustered = nx.watts_strogatz_graph(n, 6, 0.0, seed=1)
+    rand = nx.random_regular_graph(6, n, seed=1)
+    assert nx.average_clustering(clustered) > 0.5 > 0.1 > nx.average_clustering(rand)
+    (tc, ec), (tr, er) = run(clustered), run(rand)
+    print(f"trust at round 20: clustered {tc.mean():.3f}, random {tr.mean():.3f}; efficiency "
+          f"over 30 rounds: {ec.mean():.3f} vs {er.mean():.3f}")
+    assert stats.ttest_ind(tc, tr, alternative="greater").pvalue < 1e-6
+    assert stats.ttest_ind(ec, er, alternative="greater").pvalue < 1e-3
+
+
+def test_ablation_of_the_eight_principles():
+    rows = commons.studies.principle_ablation(rounds=150, replicates=100, rng=7)
+    print("\n" + commons.studies.format_ablation(rows))
+    full = rows[0]
+    for row in rows[1:]:
+        assert row.p_value < 0.01, row.name
+        worse = row.outcome(row.expected) - full.outcome(row.expected)
+        assert (worse < 0) if row.expected == "efficiency" else (worse > 0), row.name
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("build", "match"), [
+    (lambda: lab([commons.QuotaVote(voters=[])]).run(1), "a quota vote needs at least one"),
+    (lambda: lab([commons.QuotaVote(voters=np.zeros(N, bool))]).run(1),
+     "a quota vote needs at least one"),
+    (lambda: lab([commons.QuotaVote(places=[0, 1, 2])]).run(1),
+     r"places must have one label per organisation \(length n = 8\)"),
+    (lambda: lab([commons.Meetings(1.5, 0.0)], graph=nx.cycle_graph(N)).run(1),
+     r"base must be in \[0, 1\]"),
+    (lambda: lab([commons.Meetings(0.6, 0.6)], graph=nx.cycle_graph(N)).run(1),
+     "base \\+ slope must be <= 1"),
+    (lambda: lab([commons.Covenant(target=30.0)]).run(1),
+     "a pledge above the endowment"),
+    (lambda: lab([commons.Gossip()]).run(1), "Gossip needs a network with edges"),
+    (lambda: commons.Regulator(1.0, stance="benevolent"), "stance must be"),
+    (lambda: commons.scenarios.ostrom_commons(disable=[9]), "disable must name principles"),
+])
+def test_bad_communication_input(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
