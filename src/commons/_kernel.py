@@ -17,18 +17,28 @@ Supported composition (anything else runs on the numpy path):
   :class:`~commons.Imitation`; no further mechanisms.
 
 numba is an optional dependency (the ``fast`` extra) and is imported only when a kernel runs.
+
+Threading layer: unless the user has chosen one (``NUMBA_THREADING_LAYER`` or
+``numba.config.THREADING_LAYER``), the first kernel build selects numba's ``"forksafe"`` layer
+(TBB when installed, else numba's workqueue). The default GNU OpenMP layer aborts any process
+forked after a parallel kernel ran ("fork() called from a process already using GNU OpenMP"),
+which would break a user's default ``ProcessPoolExecutor``. Kernel launches are serialised by a
+lock, since the workqueue layer does not accept concurrent launches from several threads.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import threading
 
 import numpy as np
 
 __all__ = ["run", "supports", "why_not"]
 
 _KERNEL = None
+_LAUNCH = threading.Lock()
 
 
 def why_not(model) -> str:
@@ -82,6 +92,9 @@ def supports(model) -> bool:
 def _build():
     """Compile (or load from cache) the kernel; numba is imported here, lazily."""
     import numba as nb
+
+    if nb.config.THREADING_LAYER == "default" and "NUMBA_THREADING_LAYER" not in os.environ:
+        nb.config.THREADING_LAYER = "forksafe"
 
     from .streams import _INV32 as inv32
     from .streams import _M0 as m0
@@ -372,14 +385,16 @@ def run(model, ctx, record, bind, recorder_cls):
     out_x = np.zeros((R, N))
     out_stock = np.zeros(R)
 
-    kernel()(T, ctx.streams.keys, sid[res], sid.get(mon, 0), sid[rule],
-             net.indptr, net.indices, net.src,
-             *res_args, *quota_args, *mon_args, phi, tr["lam"], tr["w0"],
-             *rule_args, tech["a"], tech["beta"], tech["c"], tech["gamma"],
-             ctx.max_draw, np.minimum(st.next_draws, ctx.max_draw),
-             series, fx, fh, fp, full,
-             out_stock, out_x, out_trust, rec.cum_payoff, rec.pos_t, rec.pos_n,
-             collapsed, collapse_round)
+    compiled = kernel()
+    with _LAUNCH:
+        compiled(T, ctx.streams.keys, sid[res], sid.get(mon, 0), sid[rule],
+                 net.indptr, net.indices, net.src,
+                 *res_args, *quota_args, *mon_args, phi, tr["lam"], tr["w0"],
+                 *rule_args, tech["a"], tech["beta"], tech["c"], tech["gamma"],
+                 ctx.max_draw, np.minimum(st.next_draws, ctx.max_draw),
+                 series, fx, fh, fp, full,
+                 out_stock, out_x, out_trust, rec.cum_payoff, rec.pos_t, rec.pos_n,
+                 collapsed, collapse_round)
 
     for k, name in enumerate(SERIES):
         rec.series[name] = series[k]

@@ -48,6 +48,91 @@ def _equilibrium(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_map_table(result, x: str, y: str) -> None:
+    """P(tragedy avoided) as a table: rows of y, columns of x."""
+    summ = result.summary()
+    xs = sorted(summ[x].unique())
+    ys = sorted(summ[y].unique())
+    cell = {(r[x], r[y]): r["p_avoid"] for _, r in summ.iterrows()}
+    print(f"P(tragedy avoided), {len(summ)} points x {result.study['replicates']} replicates"
+          f" (rows: {y}, columns: {x})")
+    corner = f"{y} / {x}"
+    print(f"{corner:>24}" + "".join(f"{v:>8.3g}" for v in xs))
+    for yy in ys:
+        row = "".join(f"{100 * cell[(xx, yy)]:>7.0f}%" if (xx, yy) in cell else f"{'.':>8}"
+                      for xx in xs)
+        print(f"{yy:>24.3g}{row}")
+
+
+def _report(result, store: str | None) -> None:
+    summ = result.summary()
+    names = list(result.design.names)
+    if len(names) == 2:
+        _print_map_table(result, names[0], names[1])
+    else:
+        cols = [*names, "n", "p_avoid", "efficiency"]
+        print(summ[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    avoided = summ[summ["p_avoid"] >= 0.95]
+    print(f"\ntragedy avoided in at least 95 % of replicates at {len(avoided)} of "
+          f"{len(summ)} points")
+    errs = result.errors()
+    if errs:
+        print(f"{len(errs)} failed runs recorded (see {store}/errors)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .studies import DEFAULT_STORE, default_study, ics_deterrence_scale
+    from .sweep import run_sweep
+
+    spec = default_study()
+    store = args.store or DEFAULT_STORE
+    print(f"{spec['name']}: {spec['design'].size} points x {spec['replicates']} replicates x "
+          f"{spec['rounds']} rounds -> {store}")
+    result = run_sweep(spec["model"], spec["design"], replicates=spec["replicates"],
+                       rounds=spec["rounds"], rng=spec["rng"], fixed=spec["fixed"],
+                       store=store, name=spec["name"], progress=not args.no_progress)
+    _report(result, store)
+    png = f"{store}/tragedy-map.png"
+    line = ics_deterrence_scale(spec["rounds"])
+    result.tragedy_map("sanction", "communication", path=png,
+                       predictions=[("expected top fine = marginal gain at the end (theory)",
+                                     "x", line)])
+    print(f"tragedy map written to {png}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .studyfile import load_study
+    from .sweep import run_sweep
+
+    spec = load_study(args.study)
+    store = spec.pop("store")
+    print(f"{spec['name']}: {spec['design'].size} points x {spec['replicates']} replicates -> "
+          f"{store or '(memory)'}")
+    result = run_sweep(**spec, store=store, progress=not args.no_progress)
+    _report(result, store)
+    if store and len(result.design.names) == 2:
+        png = f"{store}/tragedy-map.png"
+        result.tragedy_map(*result.design.names, path=png)
+        print(f"tragedy map written to {png}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .sweep import open_store
+
+    result = open_store(args.store)
+    s = result.study
+    print(f"{s['name']} ({s['factory']}), version {s['version']}")
+    print(f"  {result.design.size} points x {s['replicates']} replicates x {s['rounds']} "
+          f"rounds; seed entropy {s['entropy']}")
+    print(f"  chunks finished: {result.done} of {result.n_chunks}"
+          f"{'' if result.complete else ' (partial: run the study again to resume)'}")
+    if result.done:
+        _report(result, args.store)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="commons",
@@ -69,6 +154,27 @@ def _parser() -> argparse.ArgumentParser:
                     help="endowment per organisation (default 25; the low design uses 10)")
     eq.add_argument("--json", action="store_true", help="print JSON instead of a table")
     eq.set_defaults(func=_equilibrium)
+
+    run = sub.add_parser(
+        "run", help="the main job: where the tragedy is avoided on the care system",
+        description="Sweep sanction strength x communication on the Integrated Care System "
+                    "scenario, store the results (resuming an interrupted run), print where "
+                    "the tragedy is avoided and write the tragedy map as a PNG.")
+    run.add_argument("--store", help=f"results directory (default {'commons-results/'}"
+                                     "default-study)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    sw = sub.add_parser("sweep", help="run a study described in a TOML file",
+                        description="Run (or resume) the sweep a study file describes; see "
+                                    "commons.studyfile for the format.")
+    sw.add_argument("study", help="path of the study file")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_sweep)
+
+    sh = sub.add_parser("show", help="summarise a finished or partial results store")
+    sh.add_argument("store", help="results directory")
+    sh.set_defaults(func=_show)
     return p
 
 
@@ -79,11 +185,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from .sweep import StoreError
     try:
         return int(args.func(args))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, StoreError, ImportError) as exc:
         print(f"commons: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("commons: interrupted; finished chunks are stored, run again to resume",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -203,7 +203,7 @@ class Model:
 
     # ------------------------------------------------------------------ running
     def run(self, rounds: int, replicates: int = 1, *, rng: Any = None,
-            record: RecordMode = "summary", engine: str = "auto", point: int = 0,
+            record: RecordMode = "summary", engine: str = "auto", point: Any = 0,
             replicate_ids: Any = None) -> RunResult:
         """Run the model; see :func:`simulate`."""
         return simulate(self, rounds=rounds, replicates=replicates, rng=rng, record=record,
@@ -346,7 +346,7 @@ def run_numpy(model: Model, ctx: Context, record: str) -> tuple[State, _Recorder
 
 # ---------------------------------------------------------------------- public face
 def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: Any = None,
-             record: RecordMode = "summary", engine: str = "auto", point: int = 0,
+             record: RecordMode = "summary", engine: str = "auto", point: Any = 0,
              replicate_ids: Any = None) -> RunResult:
     r"""Run ``model`` for ``rounds`` rounds in ``replicates`` independent replicates at once.
 
@@ -369,8 +369,9 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     engine : {"auto", "numba", "numpy"}
         "auto" uses the compiled kernel when numba is installed and every component has a
         compiled form, else numpy; "numba" insists on the kernel.
-    point : int
-        Sweep-point index (part of every replicate's seed).
+    point : int or array of int
+        Sweep-point index, part of every replicate's seed: one for all replicates, or one per
+        replicate (shape (R,)) when a batch mixes sweep points.
     replicate_ids : array of int, optional
         Which replicate indices to run (default 0..replicates-1).
 
@@ -395,9 +396,15 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
         raise ValueError(f"record must be 'summary', 'full' or 'final', got {record!r}")
     if engine not in ("auto", "numba", "numpy"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
-    point = check_integer("point", point, low=0)
+    if np.ndim(point) == 0:
+        point = check_integer("point", point, low=0)
+        points = np.full(R, point)
+    else:
+        points = np.asarray(point)
+        if points.shape != (R,) or points.dtype.kind not in "iu" or np.any(points < 0):
+            raise ValueError(f"point must be an int >= 0 or an integer array of shape ({R},)")
     entropy, prefix = resolve_seed(rng)
-    streams = Streams(replicate_keys(entropy, ids, point, prefix))
+    streams = Streams(replicate_keys(entropy, ids, points, prefix))
     ctx = Context(model, R, T, streams, model.network)
 
     from . import _kernel
@@ -417,7 +424,9 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     provenance = {"model": model.describe(), "rounds": T, "replicates": R,
                   "replicate_ids": (ids.tolist() if R <= 10_000 else
                                     {"count": R, "min": int(ids.min()), "max": int(ids.max())}),
-                  "point": point, "entropy": entropy, "spawn_prefix": list(prefix),
+                  "point": (int(point) if np.ndim(point) == 0 else
+                            {"min": int(points.min()), "max": int(points.max())}),
+                  "entropy": entropy, "spawn_prefix": list(prefix),
                   "engine": used, "record": record, "wall_seconds": wall,
                   "version": _version}
     series = rec.series if record != "final" else {}

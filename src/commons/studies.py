@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,8 @@ import numpy as np
 from ._validation import check_integer
 from .scenarios import PRINCIPLES, ostrom_commons
 
-__all__ = ["AblationRow", "format_ablation", "principle_ablation"]
+__all__ = ["DEFAULT_STORE", "AblationRow", "default_study", "format_ablation",
+           "ics_deterrence_scale", "principle_ablation"]
 
 #: What removing each principle is expected to worsen (the outcome it exists to protect).
 EXPECTED = {1: "efficiency", 2: "efficiency", 3: "efficiency", 4: "tragedy",
@@ -85,3 +87,36 @@ def format_ablation(rows: list[AblationRow]) -> str:
         lines.append(f"{r.name:<52}{r.outcome('efficiency'):>11.3f}{r.outcome('tragedy'):>9.2f}"
                      f"{r.outcome('wrongful'):>10.3f}  {r.expected or '':<20}{p:>9}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- the main job
+DEFAULT_STORE = "commons-results/default-study"
+
+
+def default_study() -> dict[str, Any]:
+    """The main job: sanction strength x communication on the Integrated Care System.
+
+    36 points (6 sanction scales x 6 communication levels), 20 replicates each, 100 rounds of
+    self-governance under demand growing 4 % a year against a budget growing 1 %.
+    """
+    from .sweep import Design
+    return {"model": "ics", "name": "ICS: sanction strength x communication",
+            "design": Design.grid(sanction=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5],
+                                  communication=[0.0, 0.05, 0.1, 0.15, 0.25, 0.5]),
+            "replicates": 20, "rounds": 100, "rng": 20261123, "fixed": {"governance": "self"}}
+
+
+def ics_deterrence_scale(rounds: int = 100, *, demand_growth: float = 0.04,
+                         budget_growth: float = 0.01, detection: float = 0.8) -> float:
+    r"""Sanction scale at which graduated fines alone deter overclaiming at the end of the run.
+
+    In :func:`commons.scenarios.integrated_care_system` an organisation's quota is its share of
+    the budget, q = a**2 B_t / B_0 with B_t = B_0 (1 + g_B)**t, so the marginal value of a unit
+    over it is a sqrt(n_t) / (2 sqrt(q)) - c = ((1 + g_D) / (1 + g_B))**(t / 2) / 2 - 1/2 for
+    every organisation (c = 1/2, need n_t = (1 + g_D)**t). Fines deter when the expected top
+    rate reaches it: detection x scale >= that gain, at t the first round of the last tenth.
+    With peers complying, detection is 0.2 + 0.6 = 0.8.
+    """
+    t = rounds - max(1, math.ceil(rounds / 10))
+    gain = 0.5 * ((1 + demand_growth) / (1 + budget_growth)) ** (t / 2) - 0.5
+    return gain / detection

@@ -95,9 +95,10 @@ class QuotaVote(Plugin):
     preferences, Black 1948), "mean", or "unanimity" (only the smallest proposal meets no
     objection). Excluded organisations do not vote.
 
-    Congruence (principle 2): with ``congruent=True`` the voted quota tracks local conditions,
-    q_t = q_vote S_t / S_ref, shrinking when the stock falls below its reference (the MSY stock
-    of a logistic resource); otherwise it stays fixed until the next vote.
+    Congruence (principle 2): with ``congruent=True`` the voted quota tracks local conditions:
+    q_t = q_vote min(1, S_t / S_ref) for a stock, shrinking when it falls below its reference
+    (the MSY stock of a logistic resource), and q_t = q_vote B_t / B_0 for a budget, following
+    it up and down; otherwise it stays fixed until the next vote.
 
     Nesting (principle 8): with ``places`` (labels of length N, or "communities") each place
     votes its own quota among its members and the system votes across all members; each
@@ -172,9 +173,10 @@ class QuotaVote(Plugin):
             quota = np.where(np.isnan(quota), np.inf, quota)
             st.extra[key] = {"quota": quota, "stock": st.stock.copy()}
         voted = st.extra[key]["quota"]
-        if self.congruent and ctx.resource.kind in ("stock", "budget"):
-            scale = np.minimum(st.stock / P["ref"], 1.0)[:, None]
-            voted = voted * scale
+        if self.congruent and ctx.resource.kind == "stock":
+            voted = voted * np.minimum(st.stock / P["ref"], 1.0)[:, None]
+        elif self.congruent and ctx.resource.kind == "budget":
+            voted = voted * (st.stock / P["ref"])[:, None]
         st.quota = voted
 
 

@@ -122,6 +122,9 @@ class GraduatedSanction(Plugin):
     (Ostrom 1990, ch. 3). With "next" it sees only the rate of its next fine,
     schedule[k] p_i (a myopic violator, who cycles between offending and complying).
 
+    ``scale`` (a float or an (R,) array) multiplies the whole schedule, so the severity of
+    sanctions can be swept in one batch.
+
     Examples: ``schedule=(0, 1, 3)`` warns first, then fines 1 and 3 per unit.
     """
 
@@ -130,10 +133,12 @@ class GraduatedSanction(Plugin):
 
     def __init__(self, schedule: Any = (0.0, 1.0, 3.0), *, exclude_after: int | None = None,
                  exclusion_rounds: int = 1, forgive_after: int | None = None,
-                 recipient: str = "regulator", anticipate: str = "top") -> None:
+                 recipient: str = "regulator", anticipate: str = "top",
+                 scale: Any = 1.0) -> None:
         if anticipate not in ("top", "next"):
             raise ValueError(f"anticipate must be 'top' or 'next', got {anticipate!r}")
         self.anticipate = anticipate
+        self.scale = scale
         self.schedule = check_schedule(schedule)
         self.exclude_after = (None if exclude_after is None
                               else check_integer("exclude_after", exclude_after, low=1))
@@ -145,6 +150,9 @@ class GraduatedSanction(Plugin):
     @property
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return self.recipient == "members"
+
+    def bind(self, ctx) -> dict[str, Any]:
+        return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
 
     def _key(self) -> str:
         return f"graduated{id(self)}"
@@ -159,8 +167,9 @@ class GraduatedSanction(Plugin):
 
     def sanction(self, st, ctx) -> None:
         clean = st.extra[self._key()]
+        scale = ctx.params[self]["scale"][:, None]
         hit = st.detected
-        rate = self.rate_for(st.offences)
+        rate = scale * self.rate_for(st.offences)
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(hit, rate * over, 0.0)
         st.charge("fine", fine, self.recipient)
@@ -180,7 +189,7 @@ class GraduatedSanction(Plugin):
             clean = np.where(forgive, 0, clean)
         st.extra[self._key()] = clean
         rate = (self.schedule[-1] if self.anticipate == "top" else self.rate_for(st.offences))
-        st.penalty_rate += rate * st.detect_prob
+        st.penalty_rate += scale * rate * st.detect_prob
 
 
 class PoolPunishment(Plugin):

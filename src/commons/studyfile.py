@@ -1,0 +1,96 @@
+"""Studies described in TOML files, for ``commons sweep study.toml``.
+
+A study file::
+
+    [study]
+    name = "sanctions on the ICS"
+    scenario = "ics"            # a name of commons.scenarios.REGISTRY
+    rounds = 100
+    replicates = 20
+    seed = 1
+    store = "results/ics"       # relative to the file
+
+    [fixed]                     # scenario arguments kept fixed
+    governance = "self"
+
+    [design.grid]               # or [design.sample] with bounds, n, method
+    sanction = [0.0, 0.5, 1.0]
+    communication = [0.0, 0.25]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .sweep import Design
+
+__all__ = ["load_study"]
+
+_STUDY_KEYS = {"name", "scenario", "rounds", "replicates", "seed", "store", "chunk_size"}
+
+
+class StudyFileError(ValueError):
+    """A study file that cannot be run as written."""
+
+
+def load_study(path: str | Path) -> dict[str, Any]:
+    """Read and check a study file; returns keyword arguments for :func:`run_sweep`."""
+    from .scenarios import REGISTRY
+    from .sweep import _check_params
+
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise StudyFileError(f"{path}: cannot read the study file ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyFileError(f"{path}: not valid TOML ({exc})") from exc
+    study = doc.get("study")
+    if not isinstance(study, dict):
+        raise StudyFileError(f"{path}: a [study] table is required")
+    unknown = set(study) - _STUDY_KEYS
+    if unknown:
+        raise StudyFileError(f"{path}: unknown key(s) in [study]: {sorted(unknown)}; "
+                             f"allowed: {sorted(_STUDY_KEYS)}")
+    scenario = study.get("scenario")
+    if scenario not in REGISTRY:
+        raise StudyFileError(f"{path}: [study] scenario must be one of {sorted(REGISTRY)}, "
+                             f"got {scenario!r}")
+    for key in ("rounds", "replicates"):
+        if not isinstance(study.get(key), int) or study[key] < 1:
+            raise StudyFileError(f"{path}: [study] {key} must be an integer >= 1, got "
+                                 f"{study.get(key)!r}")
+    fixed = doc.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise StudyFileError(f"{path}: [fixed] must be a table of scenario arguments")
+    design_doc = doc.get("design")
+    if not isinstance(design_doc, dict) or len(design_doc) != 1 \
+            or next(iter(design_doc)) not in ("grid", "sample", "points"):
+        raise StudyFileError(f"{path}: [design] must hold exactly one of [design.grid], "
+                             "[design.sample] or [[design.points]]")
+    kind, body = next(iter(design_doc.items()))
+    try:
+        if kind == "grid":
+            design = Design.grid(**body)
+        elif kind == "points":
+            design = Design.from_points(body)
+        else:
+            bounds = {k: tuple(v) for k, v in body.get("bounds", {}).items()}
+            design = Design.sample(bounds, int(body["n"]), method=body.get("method", "sobol"),
+                                   seed=int(body.get("seed", 0)))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise StudyFileError(f"{path}: malformed design: {exc}") from exc
+    try:
+        _check_params(scenario, design.names, fixed)
+    except ValueError as exc:
+        raise StudyFileError(f"{path}: {exc}") from exc
+    store = study.get("store")
+    store = None if store is None else str((path.parent / store).resolve())
+    out = {"model": scenario, "design": design, "replicates": study["replicates"],
+           "rounds": study["rounds"], "rng": study.get("seed"), "store": store,
+           "fixed": fixed, "name": study.get("name", path.stem)}
+    if "chunk_size" in study:
+        out["chunk_size"] = study["chunk_size"]
+    return out
