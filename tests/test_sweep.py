@@ -183,6 +183,24 @@ def test_sample_designs_use_scipy_qmc():
     assert Design.sample({"a": (0, 1)}, 5, method="lhs").size == 5
 
 
+def ignores_y(n=10, fine=0.0, y=0.0):
+    """CPR-v1 whose fine matters and whose y does not."""
+    return commons.scenarios.benchmark_cpr_v1(n, fine=fine)
+
+
+def test_sobol_indices_find_the_parameter_that_matters():
+    pytest.importorskip("SALib")
+    design = Design.saltelli({"fine": (0.0, 8.0), "y": (0.0, 1.0)}, 32, seed=1)
+    assert design.size == 32 * 4
+    res = run_sweep(ignores_y, design, replicates=4, rounds=60, rng=2, progress=False,
+                    common_random_numbers=True)
+    si = res.sobol("efficiency")
+    assert si["y"]["ST"] == pytest.approx(0.0, abs=1e-12)  # y never enters the model
+    assert si["fine"]["ST"] > 0.5
+    with pytest.raises(ValueError, match=r"must come from Design\.saltelli"):
+        run_sweep("cpr-v1", DESIGN, progress=False, **SWEEP).sobol()
+
+
 # ---------------------------------------------------------------- bad input
 def write_study(tmp_path, text, name="study.toml"):
     p = tmp_path / name

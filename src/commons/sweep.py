@@ -119,6 +119,20 @@ class Design:
                    {"method": method, "seed": seed, "bounds": {k: list(bounds[k])
                                                                for k in names}})
 
+    @classmethod
+    def saltelli(cls, bounds: Mapping[str, tuple[float, float]], n: int, *,
+                 second_order: bool = False, seed: int = 0) -> Design:
+        """Saltelli's sample for Sobol' sensitivity indices (SALib), n (d + 2) points.
+
+        Analyse the sweep with :meth:`SweepResult.sobol`.
+        """
+        sample = require("SALib.sample.sobol", "sobol", "Design.saltelli")
+        problem = {"num_vars": len(bounds), "names": list(bounds),
+                   "bounds": [list(map(float, b)) for b in bounds.values()]}
+        values = sample.sample(problem, n, calc_second_order=second_order, seed=seed)
+        return cls(tuple(bounds), values, "saltelli",
+                   {"problem": problem, "second_order": second_order, "n": n, "seed": seed})
+
     @property
     def size(self) -> int:
         """Number of points P."""
@@ -150,6 +164,7 @@ class _Task:
     values: np.ndarray      # (n, k) parameter values per element
     points: np.ndarray      # (n,)
     replicates: np.ndarray  # (n,)
+    seed_points: np.ndarray  # (n,): the point part of each seed (0 with common numbers)
     rounds: int
     entropy: int
     prefix: tuple[int, ...]
@@ -171,7 +186,7 @@ def _run_batch(task: _Task, rows: np.ndarray) -> dict[str, np.ndarray]:
     model = make(**task.fixed, **params)
     res = model.run(task.rounds, rng=np.random.SeedSequence(task.entropy,
                                                             spawn_key=task.prefix),
-                    point=task.points[rows], replicate_ids=task.replicates[rows],
+                    point=task.seed_points[rows], replicate_ids=task.replicates[rows],
                     record="final", engine=task.engine)
     out = {k: np.asarray(v, dtype=np.float64) for k, v in res.metrics.items()}
     out["final_stock"] = res.final["stock"]
@@ -260,7 +275,7 @@ class _InProcess(cf.Executor):
 # ---------------------------------------------------------------------- the store
 def _fingerprint(study: Mapping[str, Any]) -> str:
     keys = ("factory", "fixed", "design", "replicates", "rounds", "entropy", "prefix",
-            "chunk_size", "engine")
+            "chunk_size", "engine", "common_random_numbers")
     blob = json.dumps({k: study[k] for k in keys}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -417,6 +432,29 @@ class SweepResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def sobol(self, metric: str = "efficiency") -> dict[str, dict[str, float]]:
+        r"""Sobol' indices of the per-point mean of ``metric`` (SALib; needs a complete sweep of
+        a :meth:`Design.saltelli` design).
+
+        Returns {parameter: {"S1", "S1_conf", "ST", "ST_conf"}}: first-order and total
+        effects (Saltelli 2002; Jansen 1999 estimators as in SALib). Run the sweep with
+        ``common_random_numbers=True``, or replicate noise is attributed to the parameters.
+        """
+        if self.design.kind != "saltelli":
+            raise ValueError("sobol: the sweep's design must come from Design.saltelli")
+        if not self.complete:
+            raise ValueError("sobol: the sweep is not complete")
+        analyze = require("SALib.analyze.sobol", "sobol", "SweepResult.sobol")
+        means = self.frame().groupby("point")[metric].mean().reindex(range(self.design.size))
+        if means.isna().any():
+            raise ValueError(f"sobol: {int(means.isna().sum())} points have no {metric}")
+        info = self.design.info
+        si = analyze.analyze(info["problem"], means.to_numpy(float),
+                             calc_second_order=info["second_order"], seed=info["seed"])
+        return {name: {"S1": float(si["S1"][k]), "S1_conf": float(si["S1_conf"][k]),
+                       "ST": float(si["ST"][k]), "ST_conf": float(si["ST_conf"][k])}
+                for k, name in enumerate(self.design.names)}
+
     def tragedy_map(self, x: str, y: str, *, ax=None, path: str | os.PathLike | None = None,
                     predictions: Sequence[tuple[str, str, float]] = (), title: str | None = None):
         """Phase diagram of P(tragedy avoided) over two swept parameters (matplotlib).
@@ -462,11 +500,23 @@ def _check_params(factory: Any, names: Sequence[str], fixed: Mapping[str, Any]) 
                          f"it accepts {sorted(known)}")
 
 
+def _uses_kernel(model: Any, fixed: Mapping[str, Any], design: Design, engine: str) -> bool:
+    """Whether the model at the first design point runs on the compiled (parallel) kernel."""
+    if engine == "numpy":
+        return False
+    from . import _kernel
+    try:
+        return _kernel.supports(_resolve_factory(model)(**fixed, **design.point(0)))
+    except Exception:  # a factory failing here fails again, recorded, in its chunk
+        return False
+
+
 def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: Any = None,
               executor: cf.Executor | None = None, store: str | os.PathLike | None = None,
               resume: bool = True, progress: bool = True, chunk_size: int | None = None,
               batch_points: bool = True, fixed: Mapping[str, Any] | None = None,
-              engine: str = "auto", name: str | None = None) -> SweepResult:
+              engine: str = "auto", name: str | None = None,
+              common_random_numbers: bool = False) -> SweepResult:
     r"""Run ``model`` at every point of ``design``, ``replicates`` times each.
 
     Parameters
@@ -482,8 +532,9 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         Entropy of the study; element (p, r) is seeded by SeedSequence(entropy,
         spawn_key=(p, r)).
     executor : concurrent.futures.Executor, optional
-        Where chunks run; never shut down here. Default: in-process when the whole sweep is
-        small, else a process pool of our own (one worker per core, spawn context).
+        Where chunks run; never shut down here. Default: in-process when the sweep is small or
+        the model runs on the compiled kernel (which already uses every core), else a process
+        pool of our own (one worker per core, spawn context).
     store : path, optional
         Directory of the results store. Without one, results stay in memory.
     resume : bool
@@ -498,6 +549,10 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         Further keyword arguments for the factory, the same at every point.
     engine : {"auto", "numba", "numpy"}
         Passed to :func:`commons.simulate`.
+    common_random_numbers : bool
+        Seed element (p, r) with spawn key (0, r), so every point sees the same random
+        numbers (a variance reduction for comparisons and sensitivity indices); default: each
+        point its own, spawn key (p, r).
     """
     from ._validation import check_integer
     if not isinstance(design, Design):
@@ -535,19 +590,22 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
              "factory": _describe_factory(model), "fixed": fixed, "design": design.to_dict(),
              "replicates": R, "rounds": T, "entropy": str(entropy), "prefix": list(prefix),
              "chunk_size": chunk_size, "batch_points": batch_points, "engine": engine,
+             "common_random_numbers": bool(common_random_numbers),
              "n_chunks": len(bounds), "version": _version}
     study["fingerprint"] = _fingerprint(study)
     st = _Store(store) if store is not None else None
     done = st.prepare(study, resume) if st is not None else set()
     chunks_mem: list[dict[str, Any]] = []
 
+    seed_points = np.zeros_like(points) if common_random_numbers else points
     tasks = [_Task(k, model, fixed, design.names, design.values[points[a:b]], points[a:b],
-                   reps[a:b], T, entropy, prefix, engine)
+                   reps[a:b], seed_points[a:b], T, entropy, prefix, engine)
              for k, (a, b) in enumerate(bounds) if k not in done]
     own = None
     if executor is None:
         work = total * T
-        if len(tasks) <= 1 or work < 2_000_000 or workers == 1:
+        if len(tasks) <= 1 or work < 2_000_000 or workers == 1 \
+                or _uses_kernel(model, fixed, design, engine):
             executor = _InProcess()
         else:
             own = cf.ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker,
