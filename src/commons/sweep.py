@@ -267,7 +267,7 @@ class _InProcess(cf.Executor):
         fut: cf.Future = cf.Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:  # delivered through the future; Ctrl-C interrupts at once
             fut.set_exception(exc)
         return fut
 
