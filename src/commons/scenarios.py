@@ -16,8 +16,8 @@ from .resource import LogisticStock
 from .rules import ReviseOrImitate
 from .trust import ComplianceTrust
 
-__all__ = ["ICS_TYPES", "PRINCIPLES", "REGISTRY", "benchmark_cpr_v1", "cpr_v1_graph",
-           "integrated_care_system", "ostrom_commons"]
+__all__ = ["ICS_TYPES", "PRINCIPLES", "REGISTRY", "benchmark_cpr_v1", "cpr_v1_graph", "fishery",
+           "integrated_care_system", "lab_game", "lake_game", "ostrom_commons"]
 
 
 def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) -> nx.Graph:
@@ -165,7 +165,8 @@ ICS_TYPES = (("acute trust", 1.4, 200.0), ("community and mental health trust", 
 
 def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communication: Any = 0.5,
                            governance: str = "self", demand_growth: Any = 0.04,
-                           budget_growth: Any = 0.01, seed: int = 0) -> Model:
+                           budget_growth: Any = 0.01, network: str = "places",
+                           seed: int = 0) -> Model:
     r"""An Integrated Care System: organisations of places nested in a system, one care budget.
 
     Stylised (the seed texts give no numbers; every value here is illustrative). Each of
@@ -187,6 +188,10 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     rules with a flat target, audits, and fines ``2 * sanction`` per unit over it.
 
     ``sanction`` and ``communication`` may be arrays over replicates (a sweep in one batch).
+    ``network``: "places" (dense places, acute trusts and councils linked across them), "hub"
+    (dense places, and the first acute trust linked to every organisation: a dominant
+    provider), or "random" (a random graph with as many ties as "places"; ``seed``).
+
     A replicate ends in tragedy when over its last tenth it earns less than half of the best
     value the budget could give.
     """
@@ -220,9 +225,16 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     for p in range(places):
         members = range(p * per, (p + 1) * per)
         g.add_edges_from((i, j) for i in members for j in members if i < j)
-    for role in (0, 5):  # acute trusts and councils meet across places
-        hubs = [p * per + role for p in range(places)]
-        g.add_edges_from((i, j) for i in hubs for j in hubs if i < j)
+    if network not in ("places", "hub", "random"):
+        raise ValueError(f"network must be 'places', 'hub' or 'random', got {network!r}")
+    if network == "hub":
+        g.add_edges_from((0, j) for j in range(1, n))
+    else:
+        for role in (0, 5):  # acute trusts and councils meet across places
+            hubs = [p * per + role for p in range(places)]
+            g.add_edges_from((i, j) for i in hubs for j in hubs if i < j)
+    if network == "random":
+        g = nx.gnm_random_graph(n, g.number_of_edges(), seed=seed)
     # budget: the organisations' unconstrained claims in year 0, a^2 (beta = 1/2, c = 1/2)
     budget = float((a**2).sum())
     tech = PrivateConcave(a, 0.5, 0.5, need_growth=demand_growth)
@@ -253,3 +265,72 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
 
 REGISTRY = {"ics": integrated_care_system, "cpr-v1": benchmark_cpr_v1,
             "ostrom": ostrom_commons}
+"""Scenario factories by name, for sweeps and study files (extended below)."""
+
+
+def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
+             monitoring=None, quota=None, network: nx.Graph | None = None) -> Model:
+    r"""The laboratory CPR game of Walker, Gardner & Ostrom (1990), repeated.
+
+    8 players, F(X) = 23 X - 0.25 X**2, outside return 5 per token, 10 ("low") or 25 ("high")
+    tokens each (Ostrom, Gardner & Walker 1994, ch. 5). Stage Nash 8 tokens each (64 in all),
+    optimum 36, open access 72; rent at Nash 39.5 % of the maximum. Default rule: noisy myopic
+    best response with inertia; any rule and mechanisms can be passed.
+    """
+    from .game import CPRGame
+    from .payoffs import StageGame
+    from .production import Quadratic
+    from .rules import BestResponse
+
+    game = CPRGame(8, Quadratic(23.0, 0.25), 5.0, endowment)
+    return Model(8, technology=StageGame(game), network=network,
+                 rule=rule if rule is not None else BestResponse(0.3, noise=1.0),
+                 mechanisms=list(mechanisms), sanctions=list(sanctions), monitoring=monitoring,
+                 quota=quota, name=f"lab game ({endowment:g} tokens)")
+
+
+def fishery(n_firms: int = 5, *, r: Any = 0.5, K: Any = 100.0, q: Any = 0.01,
+            price: Any = 1.0, cost: Any = 0.3, rule=None, max_effort: float = 50.0,
+            initial_effort: Any = 1.0) -> Model:
+    r"""A Gordon–Schaefer fishery with ``n_firms`` firms (Gordon 1954; Schaefer 1957; Clark 1990).
+
+    Logistic stock (r, K); each firm's draw is its fishing effort E_i, catching q E_i S, earning
+    p q E_i S - c E_i. Defaults: the worked example of REFERENCES (r = 0.5, K = 100, q = 0.01,
+    p = 1, c = 0.3): MSY 12.5 at S = 50, MEY at S = 65, open access at S = c / (p q) = 30.
+    Default rule: open-access entry (Smith 1968), which drives the stock to 30; compare
+    :class:`commons.GordonSchaefer` for the closed forms.
+    """
+    from .payoffs import Fishery
+    from .resource import LogisticStock
+    from .rules import SmithEntry
+
+    n = check_integer("n_firms", n_firms, low=1)
+    return Model(n, resource=LogisticStock(K, r), technology=Fishery(price, q, cost),
+                 rule=rule if rule is not None else SmithEntry(0.5), max_draw=max_effort,
+                 initial_draws=initial_effort, name=f"Gordon–Schaefer fishery ({n} firms)")
+
+
+def lake_game(n: int = 4, *, loss: float = 0.42, recycling: float = 2.0,
+              benefit: Any = 0.4, damage: Any = 1.0, max_release: float = 0.1,
+              inflow_sd: float = 0.001, rule=None, mechanisms=(), quota=None) -> Model:
+    r"""The shallow-lake commons (Carpenter, Ludwig & Brock 1999; Mäler et al. 2003).
+
+    n communities release phosphorus (up to ``max_release`` a year each) into a lake with loss
+    b = 0.42 and recycling exponent q = 2 (irreversible: critical level 0.5445); each gains
+    ``benefit`` per unit released and suffers ``damage`` P**2. Myopic release is the maximum,
+    which flips the lake (0.4 a year against a sustainable load near 0.06). The continuous-time
+    game's steady states are in :func:`commons.lake.lake_steady_states`.
+    """
+    from .payoffs import LakeDamage
+    from .resource import LakeStock
+    from .rules import BestResponse
+
+    n = check_integer("n", n, low=1)
+    return Model(n, resource=LakeStock(loss=loss, recycling=recycling, inflow_sd=inflow_sd),
+                 technology=LakeDamage(benefit, damage),
+                 rule=rule if rule is not None else BestResponse(1.0),
+                 mechanisms=list(mechanisms), quota=quota, max_draw=max_release,
+                 initial_draws=0.0, name=f"shallow lake ({n} communities)")
+
+
+REGISTRY.update({"lab": lab_game, "fishery": fishery, "lake": lake_game})
