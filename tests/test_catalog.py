@@ -39,10 +39,15 @@ def test_fishery_open_access_and_its_closed_form():
 def test_lake_game_flips_under_myopic_release():
     res = commons.scenarios.lake_game().run(30, 3, rng=1)
     assert res.metrics["collapsed"].all()
-    # releasing 0.01 each (0.04 in all, under the sustainable load) keeps the lake clear
+    # the largest steady total release below p_crit: max_x (b x - x^2/(1+x^2)) - mean inflow
+    x = np.linspace(0, commons.LakeStock().critical, 100001)
+    load = float((0.42 * x - x**2 / (1 + x**2)).max() - 0.02)
     calm = commons.Model(4, resource=commons.LakeStock(), technology=commons.LakeDamage(),
-                         rule=commons.FixedDraw(0.01), max_draw=0.1).run(100, 3, rng=1)
+                         rule=commons.FixedDraw(0.8 * load / 4), max_draw=0.1).run(200, 3, rng=1)
     assert not calm.metrics["collapsed"].any()
+    over = commons.Model(4, resource=commons.LakeStock(), technology=commons.LakeDamage(),
+                         rule=commons.FixedDraw(1.2 * load / 4), max_draw=0.1).run(200, 3, rng=1)
+    assert over.metrics["collapsed"].all()
 
 
 @given(st.floats(0.3, 0.7), st.floats(0.0, 0.1), st.integers(1, 4), st.floats(0.1, 3))

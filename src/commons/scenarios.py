@@ -318,7 +318,8 @@ def lake_game(n: int = 4, *, loss: float = 0.42, recycling: float = 2.0,
     n communities release phosphorus (up to ``max_release`` a year each) into a lake with loss
     b = 0.42 and recycling exponent q = 2 (irreversible: critical level 0.5445); each gains
     ``benefit`` per unit released and suffers ``damage`` P**2. Myopic release is the maximum,
-    which flips the lake (0.4 a year against a sustainable load near 0.06). The continuous-time
+    which flips the lake (0.4 a year in all, against about 0.026 that it can absorb in steady
+    state below p_crit: ``LakeStock.sustainable_yield``). The continuous-time
     game's steady states are in :func:`commons.lake.lake_steady_states`.
     """
     from .payoffs import LakeDamage
