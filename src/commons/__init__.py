@@ -6,7 +6,7 @@ repeated-game engine with pluggable sanction and communication mechanisms.
 The public face re-exports only; the work lives in the modules named for what they hold.
 """
 
-from . import scenarios, studies
+from . import evolution, lake, plotting, scenarios, studies, sweep
 from ._params import Uniform
 from ._version import version as __version__
 from .bioeconomics import GordonSchaefer, SteadyState
@@ -129,13 +129,17 @@ __all__ = [
     "UnitFee",
     "__version__",
     "critical_discount_factor",
+    "evolution",
     "fehr_gachter_cost",
     "grim_trigger_sustains",
+    "lake",
     "nash_equilibrium",
     "open_access",
     "pigouvian_fee",
+    "plotting",
     "scenarios",
     "simulate",
     "social_optimum",
     "studies",
+    "sweep",
 ]

@@ -269,7 +269,8 @@ REGISTRY = {"ics": integrated_care_system, "cpr-v1": benchmark_cpr_v1,
 
 
 def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
-             monitoring=None, quota=None, network: nx.Graph | None = None) -> Model:
+             monitoring=None, quota=None, network: nx.Graph | None = None,
+             initial_draws: Any = None) -> Model:
     r"""The laboratory CPR game of Walker, Gardner & Ostrom (1990), repeated.
 
     8 players, F(X) = 23 X - 0.25 X**2, outside return 5 per token, 10 ("low") or 25 ("high")
@@ -286,7 +287,8 @@ def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
     return Model(8, technology=StageGame(game), network=network,
                  rule=rule if rule is not None else BestResponse(0.3, noise=1.0),
                  mechanisms=list(mechanisms), sanctions=list(sanctions), monitoring=monitoring,
-                 quota=quota, name=f"lab game ({endowment:g} tokens)")
+                 quota=quota, initial_draws=initial_draws,
+                 name=f"lab game ({endowment:g} tokens)")
 
 
 def fishery(n_firms: int = 5, *, r: Any = 0.5, K: Any = 100.0, q: Any = 0.01,
