@@ -21,7 +21,25 @@ def check_recipient(recipient: str) -> str:
     return recipient
 
 
-class QuotaFine(Plugin):
+class _Charging(Plugin):
+    """A plug-in whose charges go to ``recipient``: budget-balanced iff the members get them."""
+
+    recipient: str
+
+    @property
+    def budget_balanced(self) -> bool:  # type: ignore[override]
+        return self.recipient == "members"
+
+
+class _RegulatorCharging(_Charging):
+    """Charges that go to the regulator are a control from outside the group."""
+
+    @property
+    def external(self) -> bool:  # type: ignore[override]
+        return self.recipient == "regulator"
+
+
+class QuotaFine(_RegulatorCharging):
     r"""A fine per unit seen over the quota, levied when monitoring detects the violation.
 
     fine_i = phi (o_i - q) if i was detected (inspected, and its observed draw o_i exceeded the
@@ -38,14 +56,6 @@ class QuotaFine(Plugin):
     def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
         self.rate = rate
         self.recipient = check_recipient(recipient)
-
-    @property
-    def budget_balanced(self) -> bool:  # type: ignore[override]
-        return self.recipient == "members"
-
-    @property
-    def external(self) -> bool:  # type: ignore[override]
-        return self.recipient == "regulator"
 
     def bind(self, ctx) -> dict[str, Any]:
         return {"phi": per_replicate("rate", self.rate, ctx.R, low=0.0)}
@@ -73,7 +83,7 @@ def check_schedule(schedule: Any) -> np.ndarray:
     return arr
 
 
-class UnitFee(Plugin):
+class UnitFee(_RegulatorCharging):
     r"""A fee per unit drawn, charged by the regulator on every unit (a Pigouvian tax).
 
     fee_i = t h_i, paid to ``recipient``. With t the Pigouvian fee of the stage game
@@ -88,14 +98,6 @@ class UnitFee(Plugin):
         self.rate = rate
         self.recipient = check_recipient(recipient)
 
-    @property
-    def budget_balanced(self) -> bool:  # type: ignore[override]
-        return self.recipient == "members"
-
-    @property
-    def external(self) -> bool:  # type: ignore[override]
-        return self.recipient == "regulator"
-
     def bind(self, ctx) -> dict[str, Any]:
         return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0)}
 
@@ -107,7 +109,7 @@ class UnitFee(Plugin):
             st.external |= t[:, 0] > 0
 
 
-class GraduatedSanction(Plugin):
+class GraduatedSanction(_Charging):
     r"""Sanctions that escalate with an organisation's record (Ostrom's principle 5).
 
     On its k-th detected offence on record (k = 1, 2, ...) an organisation pays
@@ -146,10 +148,6 @@ class GraduatedSanction(Plugin):
         self.forgive_after = (None if forgive_after is None
                               else check_integer("forgive_after", forgive_after, low=1))
         self.recipient = check_recipient(recipient)
-
-    @property
-    def budget_balanced(self) -> bool:  # type: ignore[override]
-        return self.recipient == "members"
 
     def bind(self, ctx) -> dict[str, Any]:
         return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
