@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validation import as_real, check_array
 
-__all__ = ["Uniform", "per_org", "per_replicate"]
+__all__ = ["Uniform", "org_mask", "per_org", "per_replicate"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,21 @@ def per_org(name: str, value: Any, R: int, N: int, *, uniforms: np.ndarray | Non
         raise ValueError(f"{name} must be a scalar, an array of shape (n,) = ({N},) or "
                          f"(replicates, n) = ({R}, {N}), got shape {arr.shape}")
     return np.array(check_array(name, arr, **bounds))
+
+
+def org_mask(name: str, orgs: Any, N: int, *, default: bool) -> np.ndarray:
+    """A boolean mask of length N from indices or a mask (None: all ``default``)."""
+    if orgs is None:
+        return np.full(N, default)
+    arr = np.asarray(orgs)
+    if arr.dtype == bool:
+        if arr.shape != (N,):
+            raise ValueError(f"{name} must be a boolean mask of length n = {N} or indices, "
+                             f"got shape {arr.shape}")
+        return arr.copy()
+    idx = arr.astype(np.int64).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= N):
+        raise ValueError(f"{name} must hold organisation indices in [0, {N})")
+    mask = np.zeros(N, bool)
+    mask[idx] = True
+    return mask

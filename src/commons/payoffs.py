@@ -76,8 +76,9 @@ def _concave_argmax(slope, lo, hi, args) -> np.ndarray:
     bracketed root, ``scipy.optimize.elementwise.find_root``), elementwise.
     """
     from scipy.optimize import elementwise
-    out = np.where(slope(hi, *args) >= 0, hi, lo)
-    inner = (slope(lo, *args) > 0) & (slope(hi, *args) < 0) & (hi > lo)
+    at_hi = slope(hi, *args)
+    out = np.where(at_hi >= 0, hi, lo)
+    inner = (slope(lo, *args) > 0) & (at_hi < 0) & (hi > lo)
     if np.any(inner):
         sub = tuple(a[inner] for a in args)
         out[inner] = elementwise.find_root(lambda z, *a: slope(z, *a), (lo[inner], hi[inner]),

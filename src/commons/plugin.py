@@ -60,6 +60,11 @@ class Plugin:
                 else repr(v)
         return out
 
+    @property
+    def memory_key(self) -> str:
+        """Key of this plug-in's own memory in ``state.extra`` (unique per instance)."""
+        return f"{type(self).__name__}:{id(self)}"
+
     def metadata(self) -> dict[str, Any]:
         """Declared phase membership and classifier."""
         return {"phases": list(self.phases), "stochastic": self.stochastic,

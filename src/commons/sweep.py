@@ -34,6 +34,7 @@ import numpy as np
 
 from ._optional import require
 from ._version import version as _version
+from .results import _mean_ci
 from .streams import resolve_seed
 
 __all__ = ["Design", "RayExecutor", "StoreError", "SweepResult", "open_store", "run_sweep"]
@@ -423,12 +424,8 @@ class SweepResult:
             row.update({"p_avoid": avoided / len(g), "p_avoid_lo": ci.low,
                         "p_avoid_hi": ci.high})
             for m in metrics:
-                x = g[m].to_numpy(float)
-                x = x[np.isfinite(x)]
-                mean = float(x.mean()) if x.size else math.nan
-                half = (float(stats.sem(x) * stats.t.ppf(0.5 + level / 2, x.size - 1))
-                        if x.size > 1 and np.ptp(x) > 0 else 0.0)
-                row.update({m: mean, f"{m}_lo": mean - half, f"{m}_hi": mean + half})
+                mean, lo, hi = _mean_ci(g[m].to_numpy(float), level)
+                row.update({m: mean, f"{m}_lo": lo, f"{m}_hi": hi})
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._params import per_replicate
+from .._params import org_mask, per_replicate
 from ..plugin import Plugin
-from .sanctions import org_mask
 
 __all__ = ["Boundary"]
 

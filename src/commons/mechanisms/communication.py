@@ -125,11 +125,9 @@ class Covenant(Plugin):
                 "decay": per_replicate("decay", self.decay, R, low=0.0, high=1.0),
                 "rate": per_replicate("rate", self.rate, R, low=0.0, high=1.0)}
 
-    def _key(self) -> str:
-        return f"covenant{id(self)}"
 
     def setup(self, st, ctx) -> None:
-        st.extra[self._key()] = np.zeros((ctx.R, ctx.N))
+        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N))
 
     def talks(self, t: int) -> bool:
         """Whether round t is a talking round."""
@@ -137,13 +135,12 @@ class Covenant(Plugin):
 
     def communicate(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = self._key()
+        key = self.memory_key
         commit = st.extra[key]
-        pledged = np.where(np.isfinite(st.quota), np.minimum(st.quota, P["target"]),
-                           P["target"])
         if self.talks(st.t):
             commit = np.ones_like(commit)
-            st.extra["pledge"] = pledged
+            st.extra["pledge"] = np.where(np.isfinite(st.quota),
+                                          np.minimum(st.quota, P["target"]), P["target"])
         else:
             commit = commit * (1.0 - P["decay"][:, None])
         st.extra[key] = commit

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._params import per_org, per_replicate
+from .._params import org_mask, per_org, per_replicate
 from .._validation import check_integer
 from ..plugin import Plugin
 
@@ -121,7 +121,6 @@ class QuotaVote(Plugin):
         self.voters = voters
 
     def bind(self, ctx) -> dict[str, Any]:
-        from .sanctions import org_mask
         R, N = ctx.R, ctx.N
         voters = org_mask("voters", self.voters, N, default=True)
         if not voters.any():
@@ -136,8 +135,6 @@ class QuotaVote(Plugin):
                 "autonomy": per_replicate("autonomy", self.autonomy, R, low=0.0, high=1.0),
                 "ref": np.where(ref > 0, ref, 1.0)}
 
-    def _key(self) -> str:
-        return f"vote{id(self)}"
 
     def _tally(self, proposal: np.ndarray, ok: np.ndarray) -> np.ndarray:
         """Outcome per replicate over the organisations where ``ok``; nan where none voted."""
@@ -152,7 +149,7 @@ class QuotaVote(Plugin):
 
     def communicate(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = self._key()
+        key = self.memory_key
         if st.t % self.every == 0 or key not in st.extra:
             ok = P["voters"][None, :] & ~st.excluded
             system = self._tally(P["proposal"], ok)

@@ -76,11 +76,9 @@ class PeerPunishment(Plugin):
                 "revenge": per_replicate("revenge", self.revenge, R, low=0.0, high=1.0),
                 "reverse": ctx.network.reverse}
 
-    def _key(self) -> str:
-        return f"punished{id(self)}"
 
     def setup(self, st, ctx) -> None:
-        st.extra[self._key()] = np.zeros((ctx.R, ctx.network.n_edges), bool)
+        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.network.n_edges), bool)
 
     def assign(self, st, ctx) -> np.ndarray:
         """Points on each edge i -> j this round, shape (R, E)."""
@@ -88,7 +86,7 @@ class PeerPunishment(Plugin):
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
         violated = ~st.compliant[:, net.indices]
-        last = st.extra[self._key()]
+        last = st.extra[self.memory_key]
         rev = P["reverse"]
         punished_me = np.where(rev >= 0, last[:, np.maximum(rev, 0)], False)
         act = ((violated & (u[..., 0] < P["propensity"][:, None]))
@@ -111,4 +109,4 @@ class PeerPunishment(Plugin):
         st.charge("cost", cost, "burned")
         st.charge("fine", damage, "burned")
         st.sanctioned |= damage > 0
-        st.extra[self._key()] = pts > 0
+        st.extra[self.memory_key] = pts > 0

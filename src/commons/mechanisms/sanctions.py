@@ -6,12 +6,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._params import per_replicate
+from .._params import org_mask, per_replicate
 from .._validation import check_integer
 from ..plugin import Plugin
 from ..state import RECIPIENTS
 
-__all__ = ["GraduatedSanction", "PoolPunishment", "QuotaFine", "UnitFee", "org_mask"]
+__all__ = ["GraduatedSanction", "PoolPunishment", "QuotaFine", "UnitFee"]
 
 
 def check_recipient(recipient: str) -> str:
@@ -152,11 +152,9 @@ class GraduatedSanction(_Charging):
     def bind(self, ctx) -> dict[str, Any]:
         return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
 
-    def _key(self) -> str:
-        return f"graduated{id(self)}"
 
     def setup(self, st, ctx) -> None:
-        st.extra[self._key()] = np.zeros((ctx.R, ctx.N), np.int64)  # clean rounds in a row
+        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N), np.int64)  # clean rounds in a row
 
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
         """Rate per unit for the next offence given the offences already on record."""
@@ -164,7 +162,7 @@ class GraduatedSanction(_Charging):
         return self.schedule[idx]
 
     def sanction(self, st, ctx) -> None:
-        clean = st.extra[self._key()]
+        clean = st.extra[self.memory_key]
         scale = ctx.params[self]["scale"][:, None]
         hit = st.detected
         rate = scale * self.rate_for(st.offences)
@@ -185,7 +183,7 @@ class GraduatedSanction(_Charging):
             forgive = clean >= self.forgive_after
             st.offences = np.where(forgive, np.maximum(st.offences - 1, 0), st.offences)
             clean = np.where(forgive, 0, clean)
-        st.extra[self._key()] = clean
+        st.extra[self.memory_key] = clean
         rate = (self.schedule[-1] if self.anticipate == "top" else self.rate_for(st.offences))
         st.penalty_rate += scale * rate * st.detect_prob
 
@@ -237,21 +235,3 @@ class PoolPunishment(Plugin):
         st.charge("fine", fine, "burned")
         st.sanctioned |= st.detected
         st.penalty_rate += P["rate"][:, None] * st.detect_prob
-
-
-def org_mask(name: str, orgs: Any, N: int, *, default: bool) -> np.ndarray:
-    """A boolean mask of length N from indices or a mask (None: all ``default``)."""
-    if orgs is None:
-        return np.full(N, default)
-    arr = np.asarray(orgs)
-    if arr.dtype == bool:
-        if arr.shape != (N,):
-            raise ValueError(f"{name} must be a boolean mask of length n = {N} or indices, "
-                             f"got shape {arr.shape}")
-        return arr.copy()
-    idx = arr.astype(np.int64).ravel()
-    if idx.size and (idx.min() < 0 or idx.max() >= N):
-        raise ValueError(f"{name} must hold organisation indices in [0, {N})")
-    mask = np.zeros(N, bool)
-    mask[idx] = True
-    return mask

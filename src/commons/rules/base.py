@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._params import per_org
+from .._params import org_mask, per_org
 from ..plugin import Plugin
 
 __all__ = ["FixedDraw", "Mixed", "PlayNash", "PlayOptimum", "Rule"]
@@ -96,13 +96,7 @@ class Mixed(Rule):
     def bind(self, ctx) -> dict[str, Any]:
         owner = np.full(ctx.N, -1)
         for k, (_, orgs) in enumerate(self.assignment):
-            idx = np.asarray(orgs)
-            if idx.dtype == bool:
-                if idx.shape != (ctx.N,):
-                    raise ValueError(f"Mixed: a mask must have length n = {ctx.N}")
-                idx = np.flatnonzero(idx)
-            if idx.size and (idx.min() < 0 or idx.max() >= ctx.N):
-                raise ValueError(f"Mixed: organisation indices must lie in [0, {ctx.N})")
+            idx = np.flatnonzero(org_mask("Mixed organisations", orgs, ctx.N, default=False))
             if np.any(owner[idx] >= 0):
                 raise ValueError("Mixed: an organisation is assigned to two rules")
             owner[idx] = k

@@ -90,16 +90,16 @@ class Trigger(Rule):
         return {"coop": _targets(ctx, self.cooperate), "punish": punish}
 
     def setup(self, st, ctx) -> None:
-        st.extra[f"trigger{id(self)}"] = np.zeros((ctx.R, ctx.N), np.int64)
+        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N), np.int64)
 
     def decide(self, st, ctx) -> None:
         P = ctx.params[self]
-        left = st.extra[f"trigger{id(self)}"]
+        left = st.extra[self.memory_key]
         st.draws = np.where(left > 0, P["punish"], P["coop"])
 
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = f"trigger{id(self)}"
+        key = self.memory_key
         left = st.extra[key]
         was_punishing = left > 0
         defect = ((st.granted > P["coop"] * (1 + self.tolerance) + self.tolerance)

@@ -39,17 +39,15 @@ class RothErev(Rule):
                 "eps": per_replicate("experimentation", self.experimentation, ctx.R, low=0.0,
                                      high=1.0)}
 
-    def _key(self) -> str:
-        return f"roth-erev{id(self)}"
 
     def setup(self, st, ctx) -> None:
-        st.extra[self._key()] = {
+        st.extra[self.memory_key] = {
             "q": np.full((ctx.R, ctx.N, self.grid), float(self.initial)),
             "k": np.zeros((ctx.R, ctx.N), np.int64),
             "floor": np.full((ctx.R, ctx.N), np.inf)}
 
     def decide(self, st, ctx) -> None:
-        mem = st.extra[self._key()]
+        mem = st.extra[self.memory_key]
         u = ctx.uniforms(self)[..., 0]
         cdf = np.cumsum(mem["q"], axis=-1)
         k = (cdf < u[..., None] * cdf[..., -1:]).sum(axis=-1)
@@ -58,7 +56,7 @@ class RothErev(Rule):
 
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
-        mem = st.extra[self._key()]
+        mem = st.extra[self.memory_key]
         mem["floor"] = np.minimum(mem["floor"], st.payoffs)
         r = (st.payoffs - mem["floor"])[..., None]
         eps = P["eps"][:, None, None]
