@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _elementwise as ew
 from ._params import per_org, per_replicate
 from .equilibrium import nash_equilibrium, social_optimum
 from .game import CPRGame
@@ -139,18 +140,18 @@ class PrivateConcave(Technology):
                 "gamma": per_replicate("need_growth", self.need_growth, R, low=0.0)}
 
     def _need(self, ctx, t) -> np.ndarray:
-        return (1.0 + ctx.params[self]["gamma"]) ** t
+        return ew.power(1.0 + ctx.params[self]["gamma"], t)
 
     def pay(self, st, ctx) -> None:
         P = ctx.params[self]
         beta = P["beta"][:, None]
-        scale = (self._need(ctx, st.t) ** (1.0 - P["beta"]))[:, None]
-        st.gross = P["a"] * scale * st.granted**beta - P["c"][:, None] * st.draws
+        scale = ew.power(self._need(ctx, st.t), 1.0 - P["beta"])[:, None]
+        st.gross = P["a"] * scale * ew.power(st.granted, beta) - P["c"][:, None] * st.draws
 
     def _unconstrained(self, ctx, t, extra_cost=0.0) -> np.ndarray:
         P = ctx.params[self]
         beta = P["beta"][:, None]
-        base = (P["a"] * beta / (P["c"][:, None] + extra_cost)) ** (1.0 / (1.0 - beta))
+        base = ew.power(P["a"] * beta / (P["c"][:, None] + extra_cost), 1.0 / (1.0 - beta))
         return base * self._need(ctx, t)[:, None]
 
     def best_response(self, st, ctx) -> np.ndarray:
@@ -163,8 +164,8 @@ class PrivateConcave(Technology):
     def evaluate(self, st, ctx, z: np.ndarray) -> np.ndarray:
         P = ctx.params[self]
         beta = P["beta"][:, None, None]
-        scale = (self._need(ctx, st.t) ** (1.0 - P["beta"]))[:, None, None]
-        gross = P["a"][..., None] * scale * z**beta - P["c"][:, None, None] * z
+        scale = ew.power(self._need(ctx, st.t), 1.0 - P["beta"])[:, None, None]
+        gross = P["a"][..., None] * scale * ew.power(z, beta) - P["c"][:, None, None] * z
         return gross - _expected_fine(st, z)
 
     def nash_draws(self, ctx) -> np.ndarray:

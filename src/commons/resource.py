@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.optimize import brentq
 
+from . import _elementwise as ew
 from ._params import per_replicate
 from ._validation import as_real
 from .plugin import Plugin
@@ -180,7 +181,7 @@ class CareBudget(Resource):
 
     def regenerate(self, st, ctx) -> None:
         P = ctx.params[self]
-        st.stock = P["B"] * (1.0 + P["growth"]) ** (st.t + 1) + P["carry"] * st.stock
+        st.stock = P["B"] * ew.power(1.0 + P["growth"], st.t + 1) + P["carry"] * st.stock
 
     def sustainable_yield(self, ctx) -> np.ndarray:
         P = ctx.params[self]
@@ -267,11 +268,12 @@ class LakeStock(Resource):
             sigma = math.sqrt(math.log(1 + s * s / (m * m)))
             u = ctx.uniforms(self, 1)[:, 0, :]
             from .streams import box_muller
-            eps = np.exp(mu + sigma * box_muller(u[:, 0], u[:, 1]))
+            eps = ew.exp(mu + sigma * box_muller(u[:, 0], u[:, 1]))
         else:
             eps = m
         q = self.recycling
-        st.stock = (1 - self.loss) * P + P**q / (1 + P**q) + st.extra["released"] + eps
+        Pq = ew.power(P, q)
+        st.stock = (1 - self.loss) * P + Pq / (1 + Pq) + st.extra["released"] + eps
         newly = ~st.collapsed & (st.stock > self.critical)
         st.collapse_round = np.where(newly, st.t, st.collapse_round)
         st.collapsed |= newly

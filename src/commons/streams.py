@@ -138,4 +138,5 @@ class Streams:
 
 def box_muller(u1, u2):
     """A standard normal from two uniforms in (0, 1): sqrt(-2 ln u1) cos(2 pi u2)."""
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    from . import _elementwise as ew
+    return np.sqrt(-2.0 * ew.log(u1)) * ew.cos(2.0 * np.pi * u2)

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _elementwise as ew
 from .._params import per_replicate
 from ..plugin import Plugin
 from ..streams import box_muller
@@ -24,7 +25,7 @@ def observe(st, ctx, plugin, noise: np.ndarray) -> None:
     st.inspected = u[..., 0] < st.detect_prob
     if np.any(noise > 0):
         z = box_muller(u[..., 1], u[..., 2])
-        st.observed = st.granted * np.exp(noise[:, None] * z)
+        st.observed = st.granted * ew.exp(noise[:, None] * z)
     else:
         st.observed = st.granted.copy()
     st.detected = st.inspected & (st.observed > st.quota)

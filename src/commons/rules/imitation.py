@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _elementwise as ew
 from .._params import per_replicate
 from ..streams import box_muller
 from .base import Rule
@@ -33,7 +34,7 @@ def imitate(st, ctx, u_pick: np.ndarray, u_copy: np.ndarray, selection: np.ndarr
     rows = np.arange(st.R)[:, None]
     diff = st.payoffs[rows, j] - st.payoffs
     expo = np.clip(-selection[:, None] * diff, -50.0, 50.0)
-    prob = st.trust[rows, e] / (1.0 + np.exp(expo))
+    prob = st.trust[rows, e] / (1.0 + ew.exp(expo))
     copy = has & (u_copy < prob)
     out[copy] = st.draws[rows, j][copy]
     return out

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _elementwise as ew
 from .._params import per_replicate
 from .._validation import check_integer
 from ..streams import box_muller
@@ -73,7 +74,7 @@ class LogitResponse(Rule):
         U = ctx.technology.evaluate(st, ctx, z)
         logits = U / P["tau"][:, None, None]
         logits -= logits.max(axis=-1, keepdims=True)
-        w = np.exp(logits)
+        w = ew.exp(logits)
         cdf = np.cumsum(w, axis=-1)
         k = (cdf < u[..., 1:2] * cdf[..., -1:]).sum(axis=-1)
         choice = np.take_along_axis(z, np.minimum(k, self.grid - 1)[..., None], -1)[..., 0]
