@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import baselines
 import commons
-from commons.scenarios import benchmark_cpr_v1, cpr_v1_graph
+from commons.experiments.scenarios import benchmark_cpr_v1, cpr_v1_graph
 
 
 def timed(fn, repeats: int) -> float:

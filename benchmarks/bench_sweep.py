@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from commons.sweep import Design, _InProcess, run_sweep
+from commons.experiments.sweep import Design, _InProcess, run_sweep
 
 DESIGN = Design.grid(fine=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 8.0],
                      growth=[0.1, 0.15, 0.2, 0.25, 0.3])
@@ -33,8 +33,8 @@ def timed(fn):
 def overhead(executor, tasks: int = 30) -> float:
     """Seconds a task spends travelling: round trips of tiny tasks, one at a time, minus the
     same tasks run in this process."""
-    from commons.streams import resolve_seed
-    from commons.sweep import _Task, run_chunk
+    from commons.experiments.sweep import _Task, run_chunk
+    from commons.sim.streams import resolve_seed
 
     entropy, _ = resolve_seed(1)
     task = _Task(0, "cpr-v1", {"n": 50}, ("fine",), np.array([[1.0]]), np.array([0]),

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import commons
-from commons.evolution import critical_benefit_cost, fixation_probabilities
-from commons.lake import lake_steady_states
+from commons.exact.evolution import critical_benefit_cost, fixation_probabilities
+from commons.exact.lake import lake_steady_states
 
 
 def test_lab_game_matches_the_equilibrium_analysis():

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import commons
-from commons.scenarios import benchmark_cpr_v1, cpr_v1_graph
+from commons.experiments.scenarios import benchmark_cpr_v1, cpr_v1_graph
 from engine_models import Probe, cpr_like, cpr_models
 
 

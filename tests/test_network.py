@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commons.network import TrustNetwork
+from commons.sim.network import TrustNetwork
 
 
 @st.composite

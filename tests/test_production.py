@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import commons
-from commons.production import Production
+from commons.exact.production import Production
 from commons.testing import productions
 
 

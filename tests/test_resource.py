@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import commons
-from commons.resource import lake_threshold
+from commons.sim.resources import lake_threshold
 
 
 @given(st.floats(0.1, 0.45), st.floats(2.0, 4.5))

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import commons
+from commons.experiments.scenarios import benchmark_cpr_v1
 from commons.results import equality, sustainability
-from commons.scenarios import benchmark_cpr_v1
 
 
 @given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 30)),

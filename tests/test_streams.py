@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from commons.streams import Streams, philox4x32, replicate_keys, resolve_seed
+from commons.sim.streams import Streams, philox4x32, replicate_keys, resolve_seed
 
 # Random123 tests/kat_vectors, the three philox4x32 10-round lines: counter[4], key[2] -> out[4]
 KAT = [

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 import commons
-from commons.studyfile import StudyFileError, load_study
-from commons.sweep import Design, RayExecutor, StoreError, open_store, run_sweep
+from commons.experiments.studyfile import StudyFileError, load_study
+from commons.experiments.sweep import Design, RayExecutor, StoreError, open_store, run_sweep
 
 DESIGN = Design.grid(fine=[0.0, 2.0, 8.0], growth=[0.15, 0.3])
 SWEEP = {"replicates": 6, "rounds": 30, "rng": 11, "fixed": {"n": 12}}
@@ -103,7 +103,7 @@ def test_store_streams_chunks_and_resumes(tmp_path, reference):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys
-    from commons.sweep import Design, run_sweep
+    from commons.experiments.sweep import Design, run_sweep
     design = Design.grid(fine=[0.0, 1.0, 2.0, 4.0, 8.0], growth=[0.1, 0.2, 0.3, 0.4])
     run_sweep("cpr-v1", design, replicates=8, rounds=300, rng=5, fixed={"n": 30},
               store=sys.argv[1], chunk_size=4, progress=False, engine="numpy")

@@ -1,25 +1,31 @@
 """commons: when is the tragedy of the commons avoided?
 
-Exact equilibria of the common-pool resource game and (in later modules) a vectorised
-repeated-game engine with pluggable sanction and communication mechanisms.
+Three layers, one folder each: ``commons.exact`` (the stage game, equilibria, repeated-game
+thresholds, bioeconomics, the lake, evolution on graphs), ``commons.sim`` (the vectorised
+repeated-game engine and its plug-ins) and ``commons.experiments`` (scenarios, studies, sweeps).
 
 The public face re-exports only; the work lives in the modules named for what they hold.
 """
 
-from . import evolution, lake, plotting, scenarios, studies, sweep
-from ._params import Uniform
+from . import _aliases, plotting
 from ._version import version as __version__
-from .bioeconomics import GordonSchaefer, SteadyState
-from .engine import Model, PluginError, simulate
-from .equilibrium import (
+from .exact import evolution, lake
+from .exact.bioeconomics import GordonSchaefer, SteadyState
+from .exact.equilibrium import (
     EquilibriumResult,
     nash_equilibrium,
     open_access,
     pigouvian_fee,
     social_optimum,
 )
-from .game import CPRGame
-from .mechanisms import (
+from .exact.game import CPRGame
+from .exact.production import Exponential, Power, Production, Quadratic
+from .exact.repeated import TriggerResult, critical_discount_factor, grim_trigger_sustains
+from .experiments import scenarios, studies, sweep
+from .results import RunResult
+from .sim._params import Uniform
+from .sim.engine import Model, PluginError, simulate
+from .sim.mechanisms import (
     Appeal,
     Boundary,
     CentralAudit,
@@ -41,14 +47,10 @@ from .mechanisms import (
     UnitFee,
     fehr_gachter_cost,
 )
-from .network import TrustNetwork
-from .payoffs import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
-from .plugin import PHASES, Plugin
-from .production import Exponential, Power, Production, Quadratic
-from .repeated import TriggerResult, critical_discount_factor, grim_trigger_sustains
-from .resource import CareBudget, LakeStock, LogisticStock, NoStock, Resource
-from .results import RunResult
-from .rules import (
+from .sim.network import TrustNetwork
+from .sim.plugin import PHASES, Plugin
+from .sim.resources import CareBudget, LakeStock, LogisticStock, NoStock, Resource
+from .sim.rules import (
     BestResponse,
     ConditionalCooperation,
     FixedDraw,
@@ -63,8 +65,11 @@ from .rules import (
     SmithEntry,
     Trigger,
 )
-from .state import State
-from .trust import ComplianceTrust
+from .sim.state import State
+from .sim.technologies import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
+from .sim.trust import ComplianceTrust
+
+_aliases.install()
 
 __all__ = [
     "PHASES",

@@ -13,10 +13,10 @@ __all__ = ["main"]
 
 
 def _equilibrium(args: argparse.Namespace) -> int:
-    from .equilibrium import nash_equilibrium, open_access, social_optimum
-    from .game import CPRGame
-    from .production import Quadratic
-    from .repeated import critical_discount_factor
+    from .exact.equilibrium import nash_equilibrium, open_access, social_optimum
+    from .exact.game import CPRGame
+    from .exact.production import Quadratic
+    from .exact.repeated import critical_discount_factor
 
     game = CPRGame(args.n, Quadratic(args.a, args.b), args.w, args.endowment)
     rows = [("Nash equilibrium", nash_equilibrium(game)),
@@ -81,8 +81,8 @@ def _report(result, store: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .studies import DEFAULT_STORE, default_study, ics_deterrence_scale
-    from .sweep import run_sweep
+    from .experiments.studies import DEFAULT_STORE, default_study, ics_deterrence_scale
+    from .experiments.sweep import run_sweep
 
     spec = default_study()
     store = args.store or DEFAULT_STORE
@@ -102,8 +102,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .studyfile import load_study
-    from .sweep import run_sweep
+    from .experiments.studyfile import load_study
+    from .experiments.sweep import run_sweep
 
     spec = load_study(args.study)
     store = spec.pop("store")
@@ -119,7 +119,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from .sweep import open_store
+    from .experiments.sweep import open_store
 
     result = open_store(args.store)
     s = result.study
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .sweep import StoreError
+    from .experiments.sweep import StoreError
     try:
         return int(args.func(args))
     except (ValueError, TypeError, StoreError, ImportError) as exc:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import elementwise
 
-from ._validation import as_real, check_array, check_integer
+from .._validation import as_real, check_array, check_integer
 from .production import Production, Quadratic
 
 __all__ = ["CPRGame"]

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.optimize import brentq
 
+from .._validation import as_real
 from . import _elementwise as ew
 from ._params import per_replicate
-from ._validation import as_real
 from .plugin import Plugin
 
 __all__ = ["CareBudget", "LakeStock", "LogisticStock", "NoStock", "Resource"]

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validation import check_integer
 from .._params import per_replicate
-from .._validation import check_integer
 from ..plugin import Plugin
 
 __all__ = ["Covenant", "Gossip", "Meetings", "MutualSupport"]

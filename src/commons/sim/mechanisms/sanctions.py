@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validation import check_integer
 from .._params import org_mask, per_replicate
-from .._validation import check_integer
 from ..plugin import Plugin
 from ..state import RECIPIENTS
 

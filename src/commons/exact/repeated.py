@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._validation import as_real
+from .._validation import as_real
 from .equilibrium import EquilibriumResult, _check_game, nash_equilibrium, social_optimum
 from .game import CPRGame, _own_excess
 

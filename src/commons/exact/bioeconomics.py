@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ._validation import as_real, check_integer
+from .._validation import as_real, check_integer
 from .equilibrium import nash_equilibrium
 from .game import CPRGame
 from .production import Quadratic

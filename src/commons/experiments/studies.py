@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_integer
+from .._validation import check_integer
 from .scenarios import PRINCIPLES, ostrom_commons
 
 __all__ = ["DEFAULT_STORE", "AblationRow", "default_study", "format_ablation",

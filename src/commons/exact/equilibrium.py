@@ -25,8 +25,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy.optimize import brentq
 
-from ._validation import as_real
-from ._version import version as _lib_version
+from .._validation import as_real
+from .._version import version as _lib_version
 from .game import CPRGame
 
 __all__ = ["EquilibriumResult", "nash_equilibrium", "open_access", "pigouvian_fee",

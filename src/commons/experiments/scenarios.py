@@ -7,14 +7,14 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ._params import Uniform
-from ._validation import check_integer
-from .engine import Model
-from .mechanisms import PeerMonitoring, QuotaFine, StockShareQuota
-from .payoffs import PrivateConcave
-from .resource import LogisticStock
-from .rules import ReviseOrImitate
-from .trust import ComplianceTrust
+from .._validation import check_integer
+from ..sim._params import Uniform
+from ..sim.engine import Model
+from ..sim.mechanisms import PeerMonitoring, QuotaFine, StockShareQuota
+from ..sim.resources import LogisticStock
+from ..sim.rules import ReviseOrImitate
+from ..sim.technologies import PrivateConcave
+from ..sim.trust import ComplianceTrust
 
 __all__ = ["ICS_TYPES", "PRINCIPLES", "REGISTRY", "benchmark_cpr_v1", "cpr_v1_graph", "fishery",
            "integrated_care_system", "lab_game", "lake_game", "ostrom_commons"]
@@ -105,7 +105,7 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
 
     Parameters are stylised, chosen so that each principle has work to do.
     """
-    from .mechanisms import (
+    from ..sim.mechanisms import (
         Appeal,
         Boundary,
         CivicDuty,
@@ -117,7 +117,7 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
         QuotaVote,
         Regulator,
     )
-    from .rules import BestResponse, FixedDraw, Mixed
+    from ..sim.rules import BestResponse, FixedDraw, Mixed
 
     off = {check_integer("disable", int(k), low=1) for k in disable}
     if not off <= set(PRINCIPLES):
@@ -195,7 +195,7 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     A replicate ends in tragedy when over its last tenth it earns less than half of the best
     value the budget could give.
     """
-    from .mechanisms import (
+    from ..sim.mechanisms import (
         Appeal,
         CentralAudit,
         CivicDuty,
@@ -209,8 +209,8 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
         QuotaVote,
         Regulator,
     )
-    from .resource import CareBudget
-    from .rules import BestResponse
+    from ..sim.resources import CareBudget
+    from ..sim.rules import BestResponse
 
     if governance not in ("self", "central"):
         raise ValueError(f"governance must be 'self' or 'central', got {governance!r}")
@@ -278,10 +278,10 @@ def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
     optimum 36, open access 72; rent at Nash 39.5 % of the maximum. Default rule: noisy myopic
     best response with inertia; any rule and mechanisms can be passed.
     """
-    from .game import CPRGame
-    from .payoffs import StageGame
-    from .production import Quadratic
-    from .rules import BestResponse
+    from ..exact.game import CPRGame
+    from ..exact.production import Quadratic
+    from ..sim.rules import BestResponse
+    from ..sim.technologies import StageGame
 
     game = CPRGame(8, Quadratic(23.0, 0.25), 5.0, endowment)
     return Model(8, technology=StageGame(game), network=network,
@@ -302,9 +302,9 @@ def fishery(n_firms: int = 5, *, r: Any = 0.5, K: Any = 100.0, q: Any = 0.01,
     Default rule: open-access entry (Smith 1968), which drives the stock to 30; compare
     :class:`commons.GordonSchaefer` for the closed forms.
     """
-    from .payoffs import Fishery
-    from .resource import LogisticStock
-    from .rules import SmithEntry
+    from ..sim.resources import LogisticStock
+    from ..sim.rules import SmithEntry
+    from ..sim.technologies import Fishery
 
     n = check_integer("n_firms", n_firms, low=1)
     return Model(n, resource=LogisticStock(K, r), technology=Fishery(price, q, cost),
@@ -324,9 +324,9 @@ def lake_game(n: int = 4, *, loss: float = 0.42, recycling: float = 2.0,
     state below p_crit: ``LakeStock.sustainable_yield``). The continuous-time
     game's steady states are in :func:`commons.lake.lake_steady_states`.
     """
-    from .payoffs import LakeDamage
-    from .resource import LakeStock
-    from .rules import BestResponse
+    from ..sim.resources import LakeStock
+    from ..sim.rules import BestResponse
+    from ..sim.technologies import LakeDamage
 
     n = check_integer("n", n, low=1)
     return Model(n, resource=LakeStock(loss=loss, recycling=recycling, inflow_sd=inflow_sd),

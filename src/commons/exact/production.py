@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
-from ._validation import as_real
+from .._validation import as_real
 
 __all__ = ["Exponential", "Power", "Production", "Quadratic"]
 

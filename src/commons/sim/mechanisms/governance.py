@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validation import check_integer
 from .._params import org_mask, per_org, per_replicate
-from .._validation import check_integer
 from ..plugin import Plugin
 
 __all__ = ["FixedQuota", "QuotaVote", "Regulator", "StockShareQuota", "place_labels"]

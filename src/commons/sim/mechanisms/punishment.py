@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validation import check_integer
 from .._params import per_replicate
-from .._validation import check_integer
 from ..plugin import Plugin
 
 __all__ = ["PeerPunishment", "fehr_gachter_cost"]

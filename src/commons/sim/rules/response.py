@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validation import check_integer
 from .. import _elementwise as ew
 from .._params import per_replicate
-from .._validation import check_integer
 from ..streams import box_muller
 from .base import Rule
 

@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from ._optional import require
-from ._version import version as _version
-from .results import _mean_ci
-from .streams import resolve_seed
+from .._optional import require
+from .._version import version as _version
+from ..results import _mean_ci
+from ..sim.streams import resolve_seed
 
 __all__ = ["Design", "RayExecutor", "StoreError", "SweepResult", "open_store", "run_sweep"]
 
@@ -459,7 +459,7 @@ class SweepResult:
         ``predictions``: lines (label, "x" or "y", value) drawn on the map, e.g. the deterrence
         threshold where theory gives one. Saves to ``path`` when given; returns the figure.
         """
-        from .plotting import tragedy_map
+        from ..plotting import tragedy_map
         return tragedy_map(self.summary(), x, y, ax=ax, path=path, predictions=predictions,
                            title=title or self.study.get("name"))
 
@@ -501,7 +501,7 @@ def _uses_kernel(model: Any, fixed: Mapping[str, Any], design: Design, engine: s
     """Whether the model at the first design point runs on the compiled (parallel) kernel."""
     if engine == "numpy":
         return False
-    from . import _kernel
+    from ..sim import _kernel
     try:
         return _kernel.supports(_resolve_factory(model)(**fixed, **design.point(0)))
     except Exception:  # a factory failing here fails again, recorded, in its chunk
@@ -551,7 +551,7 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         numbers (a variance reduction for comparisons and sensitivity indices); default: each
         point its own, spawn key (p, r).
     """
-    from ._validation import check_integer
+    from .._validation import check_integer
     if not isinstance(design, Design):
         raise TypeError(f"design must be a commons.sweep.Design, got {type(design).__name__}")
     if isinstance(model, str):

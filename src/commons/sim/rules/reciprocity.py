@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import check_integer
 from .._params import per_replicate
-from .._validation import check_integer
 from .base import Rule
 
 __all__ = ["ConditionalCooperation", "Trigger"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from ._validation import as_real, check_array
+from .._validation import as_real, check_array
 
 __all__ = ["LakeSteadyState", "lake_steady_states"]
 

@@ -43,9 +43,9 @@ _LAUNCH = threading.Lock()
 def why_not(model) -> str:
     """Why ``model`` cannot run on the compiled kernel ('' if it can)."""
     from .mechanisms import CentralAudit, FixedQuota, PeerMonitoring, QuotaFine, StockShareQuota
-    from .payoffs import PrivateConcave
-    from .resource import CareBudget, LogisticStock
+    from .resources import CareBudget, LogisticStock
     from .rules import BestResponse, Imitation, ReviseOrImitate
+    from .technologies import PrivateConcave
     from .trust import ComplianceTrust
 
     if importlib.util.find_spec("numba") is None:
@@ -110,7 +110,7 @@ def run(model, ctx, record, bind, recorder_cls):
     """Run ``model`` on the kernel; returns (state, recorder) like the numpy path."""
     from .engine import SERIES
     from .mechanisms import CentralAudit, FixedQuota, StockShareQuota
-    from .resource import LogisticStock
+    from .resources import LogisticStock
     from .rules import BestResponse, Imitation
 
     st = bind(model, ctx)

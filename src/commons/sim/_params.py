@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_real, check_array
+from .._validation import as_real, check_array
 
 __all__ = ["Uniform", "org_mask", "per_org", "per_replicate"]
 

@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..exact.equilibrium import nash_equilibrium, social_optimum
+from ..exact.game import CPRGame
 from . import _elementwise as ew
 from ._params import per_org, per_replicate
-from .equilibrium import nash_equilibrium, social_optimum
-from .game import CPRGame
 from .plugin import Plugin
 
 __all__ = ["Fishery", "LakeDamage", "PrivateConcave", "StageGame", "Technology"]
@@ -319,7 +319,7 @@ class Fishery(Technology):
         return np.where(margin > 0, np.inf, 0.0)
 
     def max_rent(self, ctx) -> np.ndarray:
-        from .resource import LogisticStock
+        from .resources import LogisticStock
         res = ctx.resource
         if not isinstance(res, LogisticStock):
             raise ValueError("Fishery needs a LogisticStock resource")

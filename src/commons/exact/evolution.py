@@ -20,8 +20,8 @@ import scipy.sparse as sp
 from scipy.optimize import brentq
 from scipy.sparse.linalg import spsolve
 
-from ._validation import as_real
-from .network import TrustNetwork
+from .._validation import as_real
+from ..sim.network import TrustNetwork
 
 __all__ = ["critical_benefit_cost", "fixation_probabilities"]
 

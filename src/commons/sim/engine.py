@@ -17,20 +17,20 @@ from typing import Any, Literal
 import networkx as nx
 import numpy as np
 
+from .._validation import as_real, check_integer
+from .._version import version as _version
+from ..exact.game import CPRGame
+from ..results import RunResult, compute_metrics
 from ._params import Uniform, per_org
-from ._validation import as_real, check_integer
-from ._version import version as _version
-from .game import CPRGame
 from .mechanisms.governance import no_quota
 from .network import TrustNetwork
-from .payoffs import StageGame, Technology
 from .plugin import PHASES, Plugin
-from .resource import NoStock, Resource
-from .results import RunResult, compute_metrics
+from .resources import NoStock, Resource
 from .rules.base import Rule
 from .rules.response import BestResponse
 from .state import State
 from .streams import Streams, replicate_keys, resolve_seed
+from .technologies import StageGame, Technology
 from .trust import ComplianceTrust
 
 __all__ = ["Model", "PluginError", "simulate"]

@@ -1,0 +1,1 @@
+"""The experiments layer: the scenario catalog, studies, study files and sweeps."""

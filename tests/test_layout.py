@@ -1,0 +1,24 @@
+"""The layout: three layers, and every old module path still importable as the same object."""
+
+import importlib
+
+import pytest
+
+import commons
+from commons._aliases import ALIASES
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(ALIASES.items()))
+def test_old_module_paths_are_the_new_modules(old, new):
+    assert importlib.import_module(old) is importlib.import_module(new)
+
+
+def test_a_submodule_under_an_old_path_is_not_loaded_twice():
+    old = importlib.import_module("commons.mechanisms.sanctions")
+    new = importlib.import_module("commons.sim.mechanisms.sanctions")
+    assert old.QuotaFine is new.QuotaFine is commons.QuotaFine
+
+
+def test_every_public_name_resolves():
+    for name in commons.__all__:
+        assert getattr(commons, name) is not None, name
