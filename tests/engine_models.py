@@ -68,16 +68,22 @@ def cpr_models(draw, max_n=20, mechanisms=()):
 class Probe(commons.Plugin):
     """A test plug-in: checks the round's invariants in the learn phase, every round."""
 
+    role = "mechanism"
     phases = ("communicate", "learn")
+    reads = {"communicate": ("stock",),
+             "learn": ("draws", "granted", "gross", "payoffs", "fines", "costs", "transfers",
+                       "trust", "stock", "charges", "memory")}
+    writes = {"communicate": ("memory",)}
+    memory = {"stock": ("replicate", float)}
 
     def __init__(self):
         self.rounds_checked = 0
 
     def communicate(self, st, ctx):
-        st.extra["probe_stock"] = st.stock.copy()
+        self.mem(st, ctx)["stock"] = st.stock.copy()
 
     def learn(self, st, ctx):
-        start = st.extra["probe_stock"]
+        start = self.mem(st, ctx)["stock"]
         arrays = [st.draws, st.granted, st.gross, st.payoffs, st.fines, st.trust, st.stock]
         assert all(np.all(np.isfinite(a)) for a in arrays), "non-finite state"
         assert np.all(st.granted >= 0)

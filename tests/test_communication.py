@@ -16,10 +16,14 @@ N, Q, GAIN = 8, 4.5, 7.875
 
 def lab(mechanisms=(), sanctions=(), *, graph=None, quota=None, rule=None, monitoring=None,
         theta=0.0, trust=None, initial=8.0):
+    """The laboratory game; a quota rule among ``mechanisms`` goes to the quota slot."""
+    rules = [m for m in mechanisms if m.role == "quota"]
+    if quota is not None:
+        rules.append(commons.FixedQuota(quota))
     return commons.Model(
         N, technology=commons.StageGame(GAME), network=graph,
-        quota=None if quota is None else commons.FixedQuota(quota), monitoring=monitoring,
-        sanctions=list(sanctions), mechanisms=list(mechanisms),
+        quota=rules[0] if rules else None, monitoring=monitoring,
+        sanctions=list(sanctions), mechanisms=[m for m in mechanisms if m.role != "quota"],
         rule=rule or commons.BestResponse(0.3, noise=1.0), initial_draws=initial,
         prosociality=theta, trust=trust)
 
@@ -30,11 +34,12 @@ def lab(mechanisms=(), sanctions=(), *, graph=None, quota=None, rule=None, monit
        st.booleans(), st.booleans())
 def test_transfers_and_pledges_create_no_payoff_from_nothing(seed, share, ref, talk, gossip):
     probe = Probe()
-    mechanisms = [commons.Meetings(0.1, 0.5), commons.MutualSupport(share, reference=ref)]
+    mechanisms = [commons.Meetings(0.1, 0.5)]
     if talk:
         mechanisms.append(commons.Covenant(rounds=[0, 5]))
     if gossip:
         mechanisms.append(commons.Gossip(cost=0.5))
+    mechanisms.append(commons.MutualSupport(share, reference=ref))  # after every charge
     model = lab([*mechanisms, probe], [commons.QuotaFine(3.0)], graph=nx.cycle_graph(N),
                 monitoring=commons.CentralAudit(0.5), quota=Q,
                 rule=commons.ReviseOrImitate(0.3, 2.0, 1.0))
@@ -137,7 +142,9 @@ def test_quota_votes():
 class QuotaProbe(commons.Plugin):
     """Records the quota in force after the communicate phase."""
 
+    role = "mechanism"
     phases = ("communicate",)
+    reads = {"communicate": ("quota",)}
 
     def communicate(self, st, ctx):
         self.seen = st.quota.copy()
@@ -150,7 +157,7 @@ def test_congruent_quota_tracks_the_stock_and_places_blend():
     model = commons.Model(
         8, technology=commons.PrivateConcave(a, 0.5, 0.5),
         resource=commons.LogisticStock(80, 0.25, initial=0.25),
-        mechanisms=[commons.QuotaVote(places=labels, autonomy=0.5), probe], max_draw=5.0,
+        quota=commons.QuotaVote(places=labels, autonomy=0.5), mechanisms=[probe], max_draw=5.0,
         rule=commons.FixedDraw(0.0))
     model.run(1, 1, rng=0)
     # optimum shares are proportional to a^2 (beta = 1/2): 1 and 4 parts of the MSY 5
@@ -183,7 +190,9 @@ def test_regulator_overrides_or_supports_and_crowds_out():
 class MotivationProbe(commons.Plugin):
     """Records mean motivation at the start of each round."""
 
+    role = "mechanism"
     phases = ("communicate",)
+    reads = {"communicate": ("motivation",)}
 
     def __init__(self):
         self.seen = []

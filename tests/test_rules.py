@@ -139,7 +139,7 @@ def test_mixed_rule_validation():
     with pytest.raises(ValueError, match="assigned to two rules"):
         stage(commons.Mixed([(commons.PlayNash(), [0, 1, 2, 3, 4, 5]),
                              (commons.PlayOptimum(), [0])])).run(2)
-    with pytest.raises(TypeError, match="needs a Rule"):
+    with pytest.raises(TypeError, match="needs a decision rule"):
         commons.Mixed([("nash", [0])])
 
 

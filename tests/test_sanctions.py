@@ -39,11 +39,12 @@ def sanction_sets(draw):
         mons.append(commons.PeerMonitoring(0.2, 0.5, by=draw(st.sampled_from(
             ["compliance", "trust", "count"])), cost=draw(st.floats(0, 0.5)), noise=noise))
     recipient = draw(st.sampled_from(["regulator", "burned", "members"]))
-    if draw(st.booleans()):
+    watched = mon_kind != "none"  # fines on detected violators need monitoring
+    if watched and draw(st.booleans()):
         parts.append(commons.QuotaFine(draw(st.floats(0, 30)), recipient=recipient))
     if draw(st.booleans()):
         parts.append(commons.UnitFee(draw(st.floats(0, 10)), recipient=recipient))
-    if draw(st.booleans()):
+    if watched and draw(st.booleans()):
         parts.append(commons.GraduatedSanction((0.0, 5.0, 20.0), exclude_after=3,
                                                exclusion_rounds=2, forgive_after=3,
                                                recipient=recipient))
@@ -51,7 +52,7 @@ def sanction_sets(draw):
         parts.append(commons.PeerPunishment(
             draw(st.integers(0, 10)), cost=draw(st.sampled_from(["linear", "fehr-gachter"])),
             antisocial=draw(st.floats(0, 0.3)), revenge=draw(st.floats(0, 1))))
-    if draw(st.booleans()):
+    if watched and draw(st.booleans()):
         parts.append(commons.PoolPunishment(draw(st.floats(0, 2)), draw(st.floats(0, 20)),
                                             contributors=[0, 1, 2], second_order=1.0))
     if draw(st.booleans()):
@@ -335,8 +336,13 @@ def test_boundary():
 
 
 # ---------------------------------------------------------------- bad input
+def audit():
+    return commons.CentralAudit(0.5)
+
+
 @pytest.mark.parametrize(("build", "exc", "match"), [
-    (lambda: lab([commons.QuotaFine(-1.0)]).run(2), ValueError, "rate must be >= 0"),
+    (lambda: lab([commons.QuotaFine(-1.0)], monitoring=audit()).run(2), ValueError,
+     "rate must be >= 0"),
     (lambda: lab(monitoring=commons.CentralAudit(1.5)).run(2), ValueError,
      r"probability must be in \[0, 1\]"),
     (lambda: commons.GraduatedSanction((1.0, -2.0)), ValueError,
@@ -347,10 +353,20 @@ def test_boundary():
     (lambda: lab([commons.PeerPunishment()]).run(2), ValueError,
      "PeerPunishment needs a network with edges"),
     (lambda: commons.PeerPunishment(11, cost="fehr-gachter"), ValueError, "points must be"),
-    (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)]), ValueError,
-     "Appeal .* must come after"),
-    (lambda: lab([commons.PoolPunishment(1.0, 1.0, contributors=[9])]).run(2), ValueError,
-     "contributors must hold organisation indices"),
+    (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)], monitoring=audit()),
+     commons.FlowError,
+     "Appeal .* must act after every plug-in that writes 'charges'.*QuotaFine"),
+    (lambda: lab([commons.PoolPunishment(1.0, 1.0, contributors=[9])], monitoring=audit()).run(2),
+     ValueError, "contributors must hold organisation indices"),
+    (lambda: lab([commons.QuotaFine(1.0)]), commons.FlowError,
+     "QuotaFine .* reads 'detected', which no plug-in of this model writes: add monitoring"),
+    (lambda: lab(monitoring=commons.QuotaFine(1.0)), TypeError,
+     "monitoring takes a plug-in with role 'monitoring'.*got QuotaFine.*sanctions="),
+    (lambda: lab([commons.FixedQuota(4.0)]), TypeError,
+     r"sanctions\[...\] takes a plug-in with role 'sanction'.*FixedQuota.*quota="),
+    (lambda: commons.Model(N, technology=commons.StageGame(GAME), sanctions=commons.QuotaFine(1.0),
+                           monitoring=commons.CentralAudit(0.5)), TypeError,
+     r"sanctions takes a list of plug-ins, got a single QuotaFine"),
     (lambda: commons.QuotaFine(1.0, recipient="charity"), ValueError, "recipient must be"),
     (lambda: lab(mechanisms=[commons.Boundary([0], enforcement=2.0)]).run(2), ValueError,
      r"enforcement must be in \[0, 1\]"),

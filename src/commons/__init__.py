@@ -23,8 +23,9 @@ from .exact.production import Exponential, Power, Production, Quadratic
 from .exact.repeated import TriggerResult, critical_discount_factor, grim_trigger_sustains
 from .experiments import scenarios, studies, sweep
 from .results import RunResult
-from .sim._params import Uniform
-from .sim.engine import Model, PluginError, simulate
+from .sim._params import Uniform, per_org, per_replicate
+from .sim.engine import PluginError, simulate
+from .sim.flow import FlowError
 from .sim.mechanisms import (
     Appeal,
     Boundary,
@@ -47,8 +48,9 @@ from .sim.mechanisms import (
     UnitFee,
     fehr_gachter_cost,
 )
+from .sim.model import Model
 from .sim.network import TrustNetwork
-from .sim.plugin import PHASES, Plugin
+from .sim.plugin import PHASES, ROLES, Plugin, plugins
 from .sim.resources import CareBudget, LakeStock, LogisticStock, NoStock, Resource
 from .sim.rules import (
     BestResponse,
@@ -73,6 +75,7 @@ _aliases.install()
 
 __all__ = [
     "PHASES",
+    "ROLES",
     "Appeal",
     "BestResponse",
     "Boundary",
@@ -89,6 +92,7 @@ __all__ = [
     "Fishery",
     "FixedDraw",
     "FixedQuota",
+    "FlowError",
     "GordonSchaefer",
     "Gossip",
     "GraduatedSanction",
@@ -140,8 +144,11 @@ __all__ = [
     "lake",
     "nash_equilibrium",
     "open_access",
+    "per_org",
+    "per_replicate",
     "pigouvian_fee",
     "plotting",
+    "plugins",
     "scenarios",
     "simulate",
     "social_optimum",

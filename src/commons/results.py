@@ -44,8 +44,9 @@ def sustainability(pos_t: np.ndarray, pos_n: np.ndarray) -> np.ndarray:
 def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     r"""Social-outcome metrics per replicate.
 
-    * ``efficiency``: total rent over the run / total best sustainable rent (the technology's
-      ``max_rent``), the net-yield of Ostrom, Walker & Gardner (1992) for a dynamic commons;
+    * ``efficiency``: total rent over the run / total best sustainable rent
+      (:func:`commons.sim.targets.max_rent`), the net-yield of Ostrom, Walker & Gardner (1992)
+      for a dynamic commons;
       0 where the best sustainable rent is not positive;
     * ``equality``, ``sustainability``: Perolat et al. (2017), see :func:`equality`;
     * ``peace``: average number of organisations not excluded per round (Perolat et al.);
@@ -59,7 +60,8 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     """
     T = ctx.rounds
     rent = rec.series["rent"]
-    best = np.asarray(model.technology.max_rent(ctx), dtype=np.float64)
+    from .sim.targets import max_rent
+    best = np.asarray(max_rent(model.technology, ctx), dtype=np.float64)
     best = np.broadcast_to(best, rent.shape)
     tail = max(1, math.ceil(T / 10))
 

@@ -138,14 +138,14 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
     if 3 in off:
         quota = FixedQuota(central)
     else:
-        quota = None
-        mechanisms.insert(0, QuotaVote("median", greed=0.9, congruent=2 not in off, voters=members,
-                                       places=None if 8 in off else labels, autonomy=0.7))
+        quota = QuotaVote("median", greed=0.9, congruent=2 not in off, voters=members,
+                          places=None if 8 in off else labels, autonomy=0.7)
     mechanisms.append(Regulator(central, stance="overriding" if 7 in off else "supportive"))
     mechanisms.append(Boundary(members, enforcement=0.0 if 1 in off else 1.0))
     monitoring = None if 4 in off else PeerMonitoring(0.2, 0.6, noise=0.15)
-    sanctions: list = [QuotaFine(top) if 5 in off else
-                       GraduatedSanction((0.0, top / 2, top), forgive_after=2)]
+    # without monitoring no violation is ever detected, so fines have nothing to act on
+    sanctions: list = [] if 4 in off else [
+        QuotaFine(top) if 5 in off else GraduatedSanction((0.0, top / 2, top), forgive_after=2)]
     if 6 not in off:
         sanctions.append(Appeal(0.05))
     rule = Mixed([(BestResponse(0.3, noise=0.05), members), (FixedDraw(2.0), outsider)])
@@ -243,9 +243,10 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     sanc = np.asarray(sanction, dtype=np.float64)
     mechanisms: list = []
     sanctions: list = []
+    quota = None
     if governance == "self":
-        mechanisms += [QuotaVote("median", greed=0.95, places=labels, autonomy=0.7),
-                       Meetings(0.02, 0.6 * comm, by="overlap", boost=0.3),
+        quota = QuotaVote("median", greed=0.95, places=labels, autonomy=0.7)
+        mechanisms += [Meetings(0.02, 0.6 * comm, by="overlap", boost=0.3),
                        Covenant(strength=6.0 * comm, decay=0.2), CivicDuty(0.5),
                        MutualSupport(0.2), CrowdingOut(0.2, 0.05)]
         monitoring = PeerMonitoring(0.2, 0.6, noise=0.05)
@@ -257,7 +258,7 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
         monitoring = CentralAudit(0.3, cost=0.05)
         sanctions += [QuotaFine(2.0 * sanc)]
     return Model(n, network=g, resource=resource, technology=tech, monitoring=monitoring,
-                 sanctions=sanctions, mechanisms=mechanisms,
+                 quota=quota, sanctions=sanctions, mechanisms=mechanisms,
                  rule=BestResponse(0.3, noise=0.05), max_draw=cap, initial_draws=a**2,
                  prosociality=0.3, tragedy_threshold=0.5,
                  name=f"Integrated Care System ({governance} governance)")

@@ -170,7 +170,7 @@ def run(model, ctx, record, bind, recorder_cls):
         compiled(T, ctx.streams.keys, sid[res], sid.get(mon, 0), sid[rule],
                  net.indptr, net.indices, net.src,
                  *res_args, *quota_args, *mon_args, phi, tr["lam"], tr["w0"],
-                 *rule_args, tech["a"], tech["beta"], tech["c"], tech["gamma"],
+                 *rule_args, tech.a, tech.beta, tech.c, tech.gamma,
                  ctx.max_draw, np.minimum(st.next_draws, ctx.max_draw),
                  series, fx, fh, fp, full,
                  out_stock, out_x, out_trust, rec.cum_payoff, rec.pos_t, rec.pos_n,

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_real, check_array
 
-__all__ = ["Uniform", "org_mask", "per_org", "per_replicate"]
+__all__ = ["Uniform", "as_rounds", "org_mask", "per_org", "per_replicate"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,14 @@ def org_mask(name: str, orgs: Any, N: int, *, default: bool) -> np.ndarray:
     mask = np.zeros(N, bool)
     mask[idx] = True
     return mask
+
+
+def as_rounds(name: str, value: Any) -> list[int] | None:
+    """A collection of round numbers (ints >= 0), or None (every round)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        raise TypeError(f"{name} must be None (every round) or a collection of round numbers "
+                        f">= 0, e.g. [0] or range(0, 100, 10); got {value!r}")
+    from .._validation import check_integer
+    return sorted({check_integer(name, r, low=0) for r in np.asarray(value).tolist()})

@@ -1,51 +1,209 @@
-"""Plug-ins: model components that fill the phases of a round and declare what they are.
+r"""Plug-ins: model components that fill the phases of a round and declare what they are.
 
-A round has eight phases, in this order (DESIGN: communicate, decide, appropriate, pay, monitor,
-sanction, learn, regenerate). A plug-in lists the phases it takes part in and implements a method
-of the same name, ``phase(state, ctx)``, that reads and writes the :class:`~commons.state.State`.
-Like Axelrod's strategy classifier, each plug-in declares metadata that property tests check:
+A plug-in author's guide
+========================
 
-* ``stochastic``: whether it draws random numbers;
-* ``budget_balanced``: whether the money it moves sums to zero across organisations (a fine
-  paid to a regulator or burned is not budget-balanced; a transfer between members is);
-* ``payer``: who bears its cost (``"none"``, ``"violator"``, ``"monitor"``, ``"members"``,
-  ``"regulator"``);
-* ``external``: whether it is a control imposed from outside the group (a central target, an
-  audit, a regulator's fine or fee); such plug-ins mark the rounds they act in
-  (``state.external``), which crowding-out reads.
+The round
+---------
+A round has eight phases, always in this order (:data:`PHASES`):
+
+1. ``communicate``: meetings, pledges, votes, quotas, boundaries;
+2. ``decide``: the decision rule sets ``draws``; the engine clips them to [0, max_draw] and
+   zeroes the excluded;
+3. ``appropriate``: the technology turns draws into claims (``demand``), the resource grants
+   them (``granted``, rationed proportionally); the engine then sets ``compliant``;
+4. ``pay``: the technology sets ``gross`` payoffs;
+5. ``monitor``: who is inspected (``detect_prob``, ``inspected``), what is seen
+   (``observed``), who is ``detected`` over the quota;
+6. ``sanction``: fines, fees, punishment, appeals, gossip, transfers; the engine then settles
+   the money (``fines``, ``costs``, ``transfers``, ``payoffs``);
+7. ``learn``: trust and motivation update; the decision rule chooses ``next_draws``;
+8. ``regenerate``: the resource regrows, shocks strike, collapse is recorded.
+
+Within a phase, plug-ins act in the order of the model's slots: quota, technology, resource,
+monitoring, sanctions (in list order), mechanisms (in list order), trust, rule.
+
+The State
+---------
+Plug-ins read and write the :class:`~commons.sim.state.State`, arrays of shape (R,) per
+replicate, (R, N) per organisation and (R, E) per directed edge, for all R replicates at once.
+Every field is declared in :data:`commons.sim.state.FIELDS` with its shape, units and who may
+write it (``commons.State.describe_fields()`` prints the table). Money moves only through
+``state.charge(kind, amount, recipient)`` (kind "fine" or "cost"; recipient "regulator",
+"burned" or "members") and ``state.transfer(amount)`` (between members, summing to zero).
+
+What a plug-in declares
+-----------------------
+* ``role``: the slot it fills (:data:`ROLES`); ``Model`` accepts it in that slot only;
+* ``phases`` and one method per phase, ``phase(self, state, ctx)``;
+* ``reads`` and ``writes``: per phase, the State fields it reads and writes (``"charges"`` for
+  ``charge``/``refund``, ``"transfers"`` for ``transfer``). ``Model`` checks the flow: every
+  field read has a writer or an initial value; a field that is not accumulating has one
+  writer. :func:`commons.testing.check_plugin` checks that the plug-in does what it declares;
+* ``after``: per phase, fields whose every other writer in that phase must act before this
+  plug-in (an appeal reviews the sanctions of the round, so it comes after them);
+* ``memory``: private arrays it keeps between rounds, ``{key: (shape, dtype)}`` with shape
+  "replicate", "org" or "edge" (optionally followed by names of its own integer attributes
+  giving trailing axes); the engine allocates them as zeros in ``state.memory[name]``
+  (``self.mem(state, ctx)``) and ``setup`` may fill them;
+* its classifier: ``stochastic`` (draws random numbers), ``budget_balanced`` (the money it
+  moves stays in the group), ``payer`` (who bears its cost) and ``external`` (a control from
+  outside the group, which crowding-out reads).
+
+Parameters are validated and broadcast over replicates in ``bind(ctx)``, which returns a dict
+of arrays (``ctx.params[self]``); any scalar may be an (R,) array, so a sweep runs in one batch.
+Random numbers come from ``ctx.uniforms(self, n)``: a counter-based stream keyed by the
+plug-in's stable name (its role and class, or ``stream=`` given to any plug-in's constructor),
+so adding, removing or reordering other plug-ins never changes them.
+
+A worked example: a fine that grows with distrust
+-------------------------------------------------
+A detected violator pays ``rate`` per unit over the quota, times how little its watchers trust
+it (1 - mean trust on the edges into it). Best replies weigh the expected rate::
+
+    import numpy as np
+    import commons
+
+    class ReputationFine(commons.Plugin):
+        '''rate (1 - trust in i) per unit seen over the quota, for detected violators.'''
+
+        role = "sanction"
+        phases = ("sanction",)
+        reads = {"sanction": ("detected", "observed", "quota", "trust", "detect_prob")}
+        writes = {"sanction": ("charges", "sanctioned", "penalty_rate")}
+        budget_balanced = False
+        payer = "violator"
+
+        def __init__(self, rate):
+            self.rate = rate
+
+        def bind(self, ctx):
+            return {"rate": commons.per_replicate("rate", self.rate, ctx.R, low=0.0)}
+
+        def sanction(self, st, ctx):
+            net = ctx.network
+            watchers = np.maximum(np.bincount(net.indices, minlength=ctx.N), 1)
+            distrust = 1.0 - net.in_edge_sums(st.trust) / watchers
+            rate = ctx.params[self]["rate"][:, None] * distrust
+            fine = np.where(st.detected, rate * np.maximum(st.observed - st.quota, 0.0), 0.0)
+            st.charge("fine", fine, "regulator")
+            st.sanctioned |= fine > 0
+            st.penalty_rate += rate * st.detect_prob
+
+    commons.testing.check_plugin(ReputationFine(5.0))   # the contract holds
+    model = commons.scenarios.benchmark_cpr_v1(30)
+    model = model.replace(sanctions=[ReputationFine(5.0)])
+    print(model.run(50, 8, rng=1).metrics["efficiency"].mean())
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-__all__ = ["PHASES", "Plugin"]
+from .state import FIELDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Context
+    from .state import State
+
+__all__ = ["PHASES", "ROLES", "Plugin", "plugins"]
 
 PHASES: tuple[str, ...] = ("communicate", "decide", "appropriate", "pay", "monitor",
                            "sanction", "learn", "regenerate")
 
+#: Each role (the slot of ``Model`` it fills) and what fills it.
+ROLES: dict[str, str] = {
+    "technology": "how draws become claims and payoffs",
+    "resource": "the pool: granting, regrowth, collapse",
+    "quota": "the rule in use that sets each organisation's quota",
+    "monitoring": "who is inspected and what is seen",
+    "sanction": "fines, fees, punishment, appeals",
+    "trust": "how trust on the network's edges moves",
+    "rule": "how organisations choose their draws",
+    "mechanism": "communication, self-governance and motivation",
+}
+
+#: Channels a plug-in may name besides State fields.
+CHANNELS = frozenset(FIELDS) | {"memory"}
+
+_REGISTRY: list[type[Plugin]] = []
+
 
 class Plugin:
-    """Base class of every model component.
+    """Base class of every model component; see the module's plug-in author's guide.
 
-    Subclasses set ``phases`` and the metadata class attributes, implement ``bind`` to validate
-    and broadcast their parameters for R replicates and N organisations (returning a dict of
-    arrays the engine keeps in ``ctx.params[self]``), and implement one method per phase.
+    Every plug-in's constructor also accepts ``stream=``, a name for its random stream (default:
+    its role and class name). Give one when a model holds two plug-ins of the same class and
+    role, so that each keeps its numbers whatever the other does.
     """
 
+    role: ClassVar[str] = ""
     phases: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    writes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    after: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    memory: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
     stochastic: ClassVar[bool] = False
     budget_balanced: ClassVar[bool] = True
     payer: ClassVar[str] = "none"
     external: ClassVar[bool] = False
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _accept_stream(cls.__dict__["__init__"])
+        if cls.__module__.startswith("commons.") and not cls.__name__.startswith("_") \
+                and cls.role:
+            _REGISTRY.append(cls)
+
+    # ------------------------------------------------------------------ declarations
+    @property
+    def stream(self) -> str | None:
+        """The random-stream name given by the user (None: the model names it)."""
+        return getattr(self, "_stream", None)
+
+    def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(reads, writes) of ``phase``: the class declarations, unless a plug-in whose
+        access depends on its options overrides this."""
+        return tuple(self.reads.get(phase, ())), tuple(self.writes.get(phase, ()))
+
+    def ordering(self, phase: str) -> tuple[str, ...]:
+        """Fields whose every other writer in ``phase`` must act before this plug-in."""
+        return tuple(self.after.get(phase, ()))
+
+    def memory_shapes(self, R: int, N: int, E: int) -> dict[str, tuple[tuple[int, ...], type]]:
+        """Shapes and dtypes of the declared memory for R replicates, N organisations, E edges."""
+        base = {"replicate": (R,), "org": (R, N), "edge": (R, E)}
+        out = {}
+        for key, (shape, dtype, *extra) in self.memory.items():
+            dims = base[shape] + tuple(int(getattr(self, a)) for a in extra)
+            out[key] = (dims, dtype)
+        return out
+
+    def requires(self) -> tuple[str, ...]:
+        """What the plug-in needs of the model, checked at construction: "edges" (a network
+        with edges), "best_response", "evaluate", "nash", "optimum" (from the technology)."""
+        return ()
+
+    def children(self) -> list[Plugin]:
+        """Plug-ins this one runs itself (a Mixed rule's sub-rules); the engine binds them."""
+        return []
+
+    # ------------------------------------------------------------------ life cycle
+    def bind(self, ctx: Context) -> dict[str, Any]:
         """Validate parameters for ``ctx.R`` replicates and ``ctx.N`` organisations."""
         return {}
 
-    def setup(self, state, ctx) -> None:
+    def setup(self, state: State, ctx: Context) -> None:
         """Initialise this plug-in's part of the state before round 0."""
 
+    def mem(self, state: State, ctx: Context) -> dict[str, Any]:
+        """This plug-in's memory in ``state`` (declared by ``memory``)."""
+        return state.memory[ctx.names[self]]
+
+    # ------------------------------------------------------------------ provenance
     def params(self) -> dict[str, Any]:
         """Parameters for provenance records."""
         out: dict[str, Any] = {}
@@ -60,20 +218,18 @@ class Plugin:
                 else repr(v)
         return out
 
-    @property
-    def memory_key(self) -> str:
-        """Key of this plug-in's own memory in ``state.extra`` (unique per instance)."""
-        return f"{type(self).__name__}:{id(self)}"
-
     def metadata(self) -> dict[str, Any]:
-        """Declared phase membership and classifier."""
-        return {"phases": list(self.phases), "stochastic": self.stochastic,
+        """Declared role, phases and classifier."""
+        return {"role": self.role, "phases": list(self.phases), "stochastic": self.stochastic,
                 "budget_balanced": self.budget_balanced, "payer": self.payer,
                 "external": self.external}
 
     def describe(self) -> dict[str, Any]:
         """Name, parameters and metadata, for provenance."""
-        return {"name": type(self).__name__, "params": self.params(), **self.metadata()}
+        out = {"name": type(self).__name__, "params": self.params(), **self.metadata()}
+        if self.stream is not None:
+            out["stream"] = self.stream
+        return out
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
@@ -84,3 +240,50 @@ class Plugin:
 
     def __eq__(self, other: object) -> bool:
         return self is other
+
+
+def _accept_stream(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def __init__(self, *args: Any, stream: str | None = None, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if stream is not None:
+            if not isinstance(stream, str) or not stream:
+                raise TypeError(f"stream must be a non-empty string, got {stream!r}")
+            self._stream = stream
+    return __init__
+
+
+def _classifier(cls: type[Plugin], key: str) -> Any:
+    value = getattr(cls, key)
+    return "varies" if isinstance(value, property) else value
+
+
+def plugins(**filters: Any) -> list[type[Plugin]]:
+    """The library's plug-in classes, filtered by what they declare.
+
+    Filters: ``role`` (see :data:`ROLES`), ``phase`` (one of :data:`PHASES`), and the
+    classifier: ``stochastic``, ``budget_balanced``, ``payer``, ``external``. A classifier that
+    depends on the plug-in's parameters (e.g. a fine is budget-balanced when it goes to the
+    members) is "varies" and matches only ``"varies"``.
+
+    Examples
+    --------
+    >>> import commons
+    >>> [c.__name__ for c in commons.plugins(phase="monitor")]
+    ['CentralAudit', 'PeerMonitoring']
+    """
+    allowed = {"role", "phase", "stochastic", "budget_balanced", "payer", "external"}
+    unknown = set(filters) - allowed
+    if unknown:
+        raise TypeError(f"plugins: unknown filter {sorted(unknown)}; use {sorted(allowed)}")
+    out = []
+    for cls in _REGISTRY:
+        ok = True
+        for key, want in filters.items():
+            if key == "phase":
+                ok &= want in cls.phases
+            else:
+                ok &= _classifier(cls, key) == want
+        if ok:
+            out.append(cls)
+    return sorted(out, key=lambda c: c.__name__)

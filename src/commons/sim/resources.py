@@ -34,7 +34,13 @@ def total(claims: np.ndarray) -> np.ndarray:
 class Resource(Plugin):
     """Base class: proportional rationing in the appropriate phase."""
 
+    role: ClassVar[str] = "resource"
     phases: ClassVar[tuple[str, ...]] = ("appropriate", "regenerate")
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("demand", "stock"),
+                                                   "regenerate": ("stock",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "appropriate": ("granted", "stock", "ration"),
+        "regenerate": ("stock", "collapsed", "collapse_round")}
     kind: ClassVar[str] = "stock"
 
     def initial_stock(self, ctx) -> np.ndarray:
@@ -56,7 +62,7 @@ class Resource(Plugin):
             ratio = np.where(drained, st.stock / D, 1.0)
         st.granted = st.demand * ratio[:, None]
         st.stock = np.where(drained, 0.0, st.stock - D)
-        st.extra["ratio"] = ratio
+        st.ration = ratio
 
     def sustainable_yield(self, ctx) -> np.ndarray:
         """The largest draw per round that can be kept up forever, shape (R,) (or (R, T))."""
@@ -127,6 +133,15 @@ class LogisticStock(Resource):
         P = ctx.params[self]
         return P["K"] * P["initial"]
 
+    def carrying_capacity(self, ctx) -> np.ndarray:
+        """K per replicate, shape (R,)."""
+        return ctx.params[self]["K"].copy()
+
+    def regrowth(self, S: np.ndarray, ctx) -> np.ndarray:
+        """Surplus growth G(S) = g S (1 - S/K) of a stock S (R,), shape (R,)."""
+        P = ctx.params[self]
+        return P["g"] * S * (1.0 - S / P["K"])
+
     def regenerate(self, st, ctx) -> None:
         P = ctx.params[self]
         K, g = P["K"], P["g"]
@@ -196,6 +211,7 @@ class NoStock(Resource):
     """No pool constraint: every claim is granted (the one-shot laboratory game, repeated)."""
 
     kind: ClassVar[str] = "none"
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("granted",)}
 
     def initial_stock(self, ctx) -> np.ndarray:
         return np.zeros(ctx.R)
@@ -256,9 +272,14 @@ class LakeStock(Resource):
     def initial_stock(self, ctx) -> np.ndarray:
         return np.full(ctx.R, self.initial)
 
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "appropriate": ("granted", "memory"),
+        "regenerate": ("stock", "collapsed", "collapse_round", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"released": ("replicate", float)}
+
     def appropriate(self, st, ctx) -> None:
         st.granted = st.demand.copy()
-        st.extra["released"] = st.granted.sum(axis=1)
+        self.mem(st, ctx)["released"] = st.granted.sum(axis=1)
 
     def regenerate(self, st, ctx) -> None:
         P = st.stock
@@ -273,7 +294,7 @@ class LakeStock(Resource):
             eps = m
         q = self.recycling
         Pq = ew.power(P, q)
-        st.stock = (1 - self.loss) * P + Pq / (1 + Pq) + st.extra["released"] + eps
+        st.stock = (1 - self.loss) * P + Pq / (1 + Pq) + self.mem(st, ctx)["released"] + eps
         newly = ~st.collapsed & (st.stock > self.critical)
         st.collapse_round = np.where(newly, st.t, st.collapse_round)
         st.collapsed |= newly

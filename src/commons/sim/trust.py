@@ -30,7 +30,10 @@ class ComplianceTrust(Plugin):
         Initial trust w0 in [0, 1] on every edge.
     """
 
+    role: ClassVar[str] = "trust"
     phases: ClassVar[tuple[str, ...]] = ("learn",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("granted", "quota", "trust")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust",)}
 
     def __init__(self, rate: Any = 0.1, initial: Any = 0.5) -> None:
         self.rate = rate

@@ -18,7 +18,10 @@ class Boundary(Plugin):
     nothing this round.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("excluded",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("excluded",)}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, members: Any, *, enforcement: Any = 1.0) -> None:

@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..._validation import check_integer
-from .._params import per_replicate
+from .._params import as_rounds, per_replicate
 from ..plugin import Plugin
 
 __all__ = ["Covenant", "Gossip", "Meetings", "MutualSupport"]
@@ -38,11 +37,14 @@ class Meetings(Plugin):
       (1 / weight): closer pairs meet more often.
 
     A meeting raises trust both ways toward 1, w <- w + boost (1 - w), and lets the pair
-    exchange pledges and observations (``state.extra["met"]``, (R, E) bool, read by
+    exchange pledges and observations (the State's ``met``, (R, E) bool, read by
     :class:`Covenant` with ``audience="met"``).
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust", "met")}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, base: Any = 0.05, slope: Any = 0.5, *, by: str = "overlap",
@@ -68,11 +70,10 @@ class Meetings(Plugin):
     def communicate(self, st, ctx) -> None:
         P = ctx.params[self]
         if ctx.network.n_edges == 0:
-            st.extra["met"] = np.zeros((ctx.R, 0), bool)
             return
         met = _pair_uniforms(ctx, self) < P["p"]
         st.trust = np.where(met, st.trust + P["boost"][:, None] * (1.0 - st.trust), st.trust)
-        st.extra["met"] = met
+        st.met = met
 
 
 class Covenant(Plugin):
@@ -93,15 +94,16 @@ class Covenant(Plugin):
     kept: trust on the edge i -> j moves toward [h_j <= pledge_j] at rate ``rate``.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate", "learn")
+    memory: ClassVar[dict[str, tuple]] = {"commitment": ("org", float)}
 
     def __init__(self, *, rounds: Any = None, target: Any = None, strength: Any = 10.0,
                  decay: Any = 0.1, reciprocity: bool = True, binding: bool = True,
                  audience: str = "neighbours", rate: Any = 0.2) -> None:
         if audience not in ("neighbours", "met"):
             raise ValueError(f"audience must be 'neighbours' or 'met', got {audience!r}")
-        self.rounds = None if rounds is None else sorted({check_integer("rounds", int(r), low=0)
-                                                          for r in rounds})
+        self.rounds = as_rounds("rounds", rounds)
         self.target = target
         self.strength = strength
         self.decay = decay
@@ -110,10 +112,21 @@ class Covenant(Plugin):
         self.audience = audience
         self.rate = rate
 
+    def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if phase == "communicate":
+            writes = ("pledge", "penalty_rate", "memory") + (("quota",) if self.binding else ())
+            return ("quota", "trust", "pledge", "memory"), writes
+        heard = ("met",) if self.audience == "met" else ()
+        return ("granted", "pledge", "trust", *heard), ("trust",)
+
+    def requires(self) -> tuple[str, ...]:
+        return ("optimum",) if self.target is None else ()
+
     def bind(self, ctx) -> dict[str, Any]:
+        from ..targets import optimum_draws
         R, N = ctx.R, ctx.N
         if self.target is None:
-            target = ctx.technology.optimum_draws(ctx)
+            target = optimum_draws(ctx.technology, ctx)
         else:
             target = np.broadcast_to(np.asarray(self.target, dtype=np.float64), (R, N)).copy()
             if np.any(target < 0) or not np.all(np.isfinite(target)):
@@ -125,28 +138,28 @@ class Covenant(Plugin):
                 "decay": per_replicate("decay", self.decay, R, low=0.0, high=1.0),
                 "rate": per_replicate("rate", self.rate, R, low=0.0, high=1.0)}
 
-
-    def setup(self, st, ctx) -> None:
-        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N))
-
     def talks(self, t: int) -> bool:
         """Whether round t is a talking round."""
         return self.rounds is None or t in self.rounds
 
+    def pledged(self, t: int) -> bool:
+        """Whether a pledge has been made by round t (a talking round at or before it)."""
+        return self.rounds is None or (bool(self.rounds) and self.rounds[0] <= t)
+
     def communicate(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = self.memory_key
-        commit = st.extra[key]
+        mem = self.mem(st, ctx)
+        commit = mem["commitment"]
         if self.talks(st.t):
             commit = np.ones_like(commit)
-            st.extra["pledge"] = np.where(np.isfinite(st.quota),
-                                          np.minimum(st.quota, P["target"]), P["target"])
+            st.pledge = np.where(np.isfinite(st.quota), np.minimum(st.quota, P["target"]),
+                                 P["target"])
         else:
             commit = commit * (1.0 - P["decay"][:, None])
-        st.extra[key] = commit
-        if "pledge" not in st.extra:
+        mem["commitment"] = commit
+        if not self.pledged(st.t):
             return
-        pledge = st.extra["pledge"]
+        pledge = st.pledge
         if self.binding:
             st.quota = np.where(np.isfinite(st.quota), st.quota, pledge)
         weight = commit
@@ -156,12 +169,11 @@ class Covenant(Plugin):
 
     def learn(self, st, ctx) -> None:
         net = ctx.network
-        if "pledge" not in st.extra or net.n_edges == 0:
+        if not self.pledged(st.t) or net.n_edges == 0:
             return
         lam = ctx.params[self]["rate"][:, None]
-        pledge = st.extra["pledge"]
-        kept = (st.granted <= pledge * (1 + 1e-9) + 1e-12)[:, net.indices]
-        heard = st.extra["met"] if self.audience == "met" and "met" in st.extra else True
+        kept = (st.granted <= st.pledge * (1 + 1e-9) + 1e-12)[:, net.indices]
+        heard = st.met if self.audience == "met" else True
         st.trust = np.where(heard, (1.0 - lam) * st.trust + lam * kept, st.trust)
 
 
@@ -176,6 +188,7 @@ class Gossip(Plugin):
     (peer pressure, burned). Clustered networks, rich in triangles, spread word faster.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "violator"
@@ -191,10 +204,15 @@ class Gossip(Plugin):
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return bool(np.all(np.asarray(self.cost) == 0))
 
+    def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        writes = ("trust", "called_out") + (() if self.budget_balanced else ("charges",))
+        return ("compliant", "trust"), writes
+
+    def requires(self) -> tuple[str, ...]:
+        return ("edges",)
+
     def bind(self, ctx) -> dict[str, Any]:
         R = ctx.R
-        if ctx.network.n_edges == 0:
-            raise ValueError("Gossip needs a network with edges: the model's network has none")
         return {"see": per_replicate("see", self.see, R, low=0.0, high=1.0),
                 "tell": per_replicate("tell", self.tell, R, low=0.0, high=1.0),
                 "drop": per_replicate("drop", self.drop, R, low=0.0, high=1.0),
@@ -218,7 +236,7 @@ class Gossip(Plugin):
         known = net.in_edge_sums(heard.astype(np.float64))
         if np.any(P["cost"] > 0):
             st.charge("cost", P["cost"][:, None] * known, "burned")
-        st.extra["called_out"] = known
+        st.called_out = known
 
 
 class MutualSupport(Plugin):
@@ -231,7 +249,13 @@ class MutualSupport(Plugin):
     bad round. Money only moves between members, so it is budget-balanced.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("gross", "charges", "transfers", "trust")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("transfers",)}
+    #: support is judged on the round's net payoffs, so after every charge of the round
+    after: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("charges",)}
 
     def __init__(self, share: Any = 0.2, *, reference: str = "baseline") -> None:
         if reference not in ("baseline", "mean"):
@@ -248,8 +272,7 @@ class MutualSupport(Plugin):
         net = ctx.network
         if net.n_edges == 0:
             return
-        charged = sum(st.ledger.values())
-        net_pay = st.gross - charged + st.transfers
+        net_pay = st.gross - st.charged() + st.transfers
         ref = (P["baseline"] if self.reference == "baseline"
                else np.broadcast_to(net_pay.mean(axis=1, keepdims=True), net_pay.shape))
         surplus = np.maximum(net_pay - ref, 0.0)

@@ -25,7 +25,16 @@ class Appeal(Plugin):
     standing; expensive ones leave the small ones. Place it after the sanctions it reviews.
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "sanctioned", "compliant", "recorded", "excluded_now",
+                     "offences", "exclusion_left")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "offences", "exclusion_left", "sanctioned", "appealed")}
+    #: an appeal reviews the round's sanctions, so it acts after every other one
+    after: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "sanctioned", "recorded", "excluded_now")}
     stochastic: ClassVar[bool] = True
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "violator"
@@ -42,7 +51,7 @@ class Appeal(Plugin):
 
     def sanction(self, st, ctx) -> None:
         P = ctx.params[self]
-        charged = sum(st.ledger[k] for k in st.ledger if k.startswith("fine:"))
+        charged = st.charged("fine")
         cost = P["cost"][:, None]
         appeal = st.sanctioned & st.compliant & (charged > cost)
         won = appeal & (ctx.uniforms(self)[..., 0] < P["accuracy"][:, None])
@@ -51,4 +60,4 @@ class Appeal(Plugin):
         st.offences = np.where(won & st.recorded, np.maximum(st.offences - 1, 0), st.offences)
         st.exclusion_left = np.where(won & st.excluded_now, 0, st.exclusion_left)
         st.sanctioned &= ~won
-        st.extra["appeals"] = appeal
+        st.appealed = appeal

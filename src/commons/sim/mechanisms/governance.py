@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
-from .._params import org_mask, per_org, per_replicate
+from .._params import as_rounds, org_mask, per_org, per_replicate
 from ..plugin import Plugin
 
 __all__ = ["FixedQuota", "QuotaVote", "Regulator", "StockShareQuota", "place_labels"]
@@ -21,7 +21,10 @@ class StockShareQuota(Plugin):
     current stock divided equally. CPR-v1 uses share = 0.05.
     """
 
+    role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("stock",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota",)}
 
     def __init__(self, share: Any) -> None:
         self.share = share
@@ -37,7 +40,9 @@ class StockShareQuota(Plugin):
 class FixedQuota(Plugin):
     """A fixed quota per organisation, set from outside (a central target: external)."""
 
+    role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "external")}
     external: ClassVar[bool] = True
 
     def __init__(self, quota: Any) -> None:
@@ -105,7 +110,12 @@ class QuotaVote(Plugin):
     organisation's quota is autonomy q_place + (1 - autonomy) q_system, ``autonomy`` in [0, 1].
     """
 
+    role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "communicate": ("excluded", "stock", "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"voted": ("org", float)}
 
     def __init__(self, rule: str = "median", *, greed: Any = 1.0, every: int = 1,
                  congruent: bool = True, places: Any = None, autonomy: Any = 1.0,
@@ -120,7 +130,11 @@ class QuotaVote(Plugin):
         self.autonomy = autonomy
         self.voters = voters
 
+    def requires(self) -> tuple[str, ...]:
+        return ("optimum",)
+
     def bind(self, ctx) -> dict[str, Any]:
+        from ..targets import optimum_draws
         R, N = ctx.R, ctx.N
         voters = org_mask("voters", self.voters, N, default=True)
         if not voters.any():
@@ -130,11 +144,10 @@ class QuotaVote(Plugin):
         labels = (np.zeros(N, np.int64) if self.places is None
                   else place_labels(self.places, ctx))
         ref = np.asarray(ctx.resource.reference_stock(ctx), dtype=np.float64)
-        return {"voters": voters, "proposal": greed * ctx.technology.optimum_draws(ctx),
+        return {"voters": voters, "proposal": greed * optimum_draws(ctx.technology, ctx),
                 "labels": labels,
                 "autonomy": per_replicate("autonomy", self.autonomy, R, low=0.0, high=1.0),
                 "ref": np.where(ref > 0, ref, 1.0)}
-
 
     def _tally(self, proposal: np.ndarray, ok: np.ndarray) -> np.ndarray:
         """Outcome per replicate over the organisations where ``ok``; nan where none voted."""
@@ -149,8 +162,8 @@ class QuotaVote(Plugin):
 
     def communicate(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = self.memory_key
-        if st.t % self.every == 0 or key not in st.extra:
+        mem = self.mem(st, ctx)
+        if st.t % self.every == 0:
             ok = P["voters"][None, :] & ~st.excluded
             system = self._tally(P["proposal"], ok)
             quota = np.broadcast_to(system[:, None], (ctx.R, ctx.N)).copy()
@@ -163,13 +176,11 @@ class QuotaVote(Plugin):
                     place[:, members] = np.where(np.isnan(local), system, local)[:, None]
                 a = P["autonomy"][:, None]
                 quota = a * place + (1 - a) * quota
-            previous = st.extra.get(key)
             # a replicate where nobody could vote keeps its previous quota
-            if previous is not None:
-                quota = np.where(np.isnan(quota), previous["quota"], quota)
-            quota = np.where(np.isnan(quota), np.inf, quota)
-            st.extra[key] = {"quota": quota, "stock": st.stock.copy()}
-        voted = st.extra[key]["quota"]
+            if st.t > 0:
+                quota = np.where(np.isnan(quota), mem["voted"], quota)
+            mem["voted"] = np.where(np.isnan(quota), np.inf, quota)
+        voted = mem["voted"]
         if self.congruent and ctx.resource.kind == "stock":
             voted = voted * np.minimum(st.stock / P["ref"], 1.0)[:, None]
         elif self.congruent and ctx.resource.kind == "budget":
@@ -188,14 +199,17 @@ class Regulator(Plugin):
     mechanisms that set local rules.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "external")}
 
     def __init__(self, target: Any, *, stance: str = "supportive", rounds: Any = None) -> None:
         if stance not in ("supportive", "overriding"):
             raise ValueError(f"stance must be 'supportive' or 'overriding', got {stance!r}")
         self.target = target
         self.stance = stance
-        self.rounds = None if rounds is None else sorted({int(r) for r in rounds})
+        self.rounds = as_rounds("rounds", rounds)
 
     @property
     def external(self) -> bool:  # type: ignore[override]

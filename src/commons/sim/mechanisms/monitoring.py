@@ -39,7 +39,12 @@ class CentralAudit(Plugin):
     ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h.
     """
 
+    role: ClassVar[str] = "monitoring"
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"monitor": ("granted", "quota")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "monitor": ("detect_prob", "inspected", "observed", "detected", "regulator_spending",
+                    "external")}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
     external: ClassVar[bool] = True
@@ -75,6 +80,7 @@ class PeerMonitoring(Plugin):
     monitoring is not free; with ``noise`` sigma > 0 peers see h exp(sigma z).
     """
 
+    role: ClassVar[str] = "monitoring"
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
@@ -92,6 +98,13 @@ class PeerMonitoring(Plugin):
     @property
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return bool(np.all(np.asarray(self.cost) == 0))
+
+    def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        watch = {"compliance": ("compliant",), "trust": ("trust",), "count": ()}[self.by]
+        writes = ("detect_prob", "inspected", "observed", "detected")
+        if not self.budget_balanced:
+            writes += ("charges",)
+        return (*watch, "granted", "quota"), writes
 
     def bind(self, ctx) -> dict[str, Any]:
         R = ctx.R

@@ -22,7 +22,10 @@ class CrowdingOut(Plugin):
     it recovers toward its initial level theta0, theta <- theta + up (theta0 - theta).
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("learn",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("external", "motivation")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("motivation",)}
 
     def __init__(self, down: Any = 0.2, up: Any = 0.05) -> None:
         self.down = down
@@ -51,7 +54,10 @@ class CivicDuty(Plugin):
     expected fine; crowding-out erodes it by lowering theta.
     """
 
+    role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("motivation",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("penalty_rate",)}
 
     def __init__(self, strength: Any = 1.0) -> None:
         self.strength = strength

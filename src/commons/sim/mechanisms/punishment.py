@@ -42,7 +42,12 @@ class PeerPunishment(Plugin):
     deters through payoffs (imitation, learning) rather than through a per-unit expected fine.
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("compliant", "gross", "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "sanctioned", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"punished": ("edge", bool)}
     stochastic: ClassVar[bool] = True
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "members"
@@ -62,10 +67,10 @@ class PeerPunishment(Plugin):
         self.antisocial = antisocial
         self.revenge = revenge
 
+    def requires(self) -> tuple[str, ...]:
+        return ("edges",)
+
     def bind(self, ctx) -> dict[str, Any]:
-        if ctx.network.n_edges == 0:
-            raise ValueError("PeerPunishment needs a network with edges: the model's network "
-                             "has none (punishers act along trust edges)")
         R = ctx.R
         return {"propensity": per_replicate("propensity", self.propensity, R, low=0.0,
                                             high=1.0),
@@ -76,17 +81,13 @@ class PeerPunishment(Plugin):
                 "revenge": per_replicate("revenge", self.revenge, R, low=0.0, high=1.0),
                 "reverse": ctx.network.reverse}
 
-
-    def setup(self, st, ctx) -> None:
-        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.network.n_edges), bool)
-
     def assign(self, st, ctx) -> np.ndarray:
         """Points on each edge i -> j this round, shape (R, E)."""
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
         violated = ~st.compliant[:, net.indices]
-        last = st.extra[self.memory_key]
+        last = self.mem(st, ctx)["punished"]
         rev = P["reverse"]
         punished_me = np.where(rev >= 0, last[:, np.maximum(rev, 0)], False)
         act = ((violated & (u[..., 0] < P["propensity"][:, None]))
@@ -109,4 +110,4 @@ class PeerPunishment(Plugin):
         st.charge("cost", cost, "burned")
         st.charge("fine", damage, "burned")
         st.sanctioned |= damage > 0
-        st.extra[self.memory_key] = pts > 0
+        self.mem(st, ctx)["punished"] = pts > 0

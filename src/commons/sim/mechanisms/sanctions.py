@@ -39,6 +39,9 @@ class _RegulatorCharging(_Charging):
         return self.recipient == "regulator"
 
 
+_DETECTION = ("detected", "observed", "quota", "detect_prob")
+
+
 class QuotaFine(_RegulatorCharging):
     r"""A fine per unit seen over the quota, levied when monitoring detects the violation.
 
@@ -50,7 +53,11 @@ class QuotaFine(_RegulatorCharging):
     Walker 1994: phi p >= the marginal gain from overdrawing at the quota).
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": _DETECTION}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "sanctioned", "penalty_rate", "external")}
     payer: ClassVar[str] = "violator"
 
     def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
@@ -91,7 +98,11 @@ class UnitFee(_RegulatorCharging):
     Ostrom, Gardner & Walker 1994) the social optimum becomes the Nash equilibrium.
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("granted",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "unit_charge", "external")}
     payer: ClassVar[str] = "members"
 
     def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
@@ -130,7 +141,14 @@ class GraduatedSanction(_Charging):
     Examples: ``schedule=(0, 1, 3)`` warns first, then fines 1 and 3 per unit.
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": (*_DETECTION, "offences", "exclusion_left", "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sanction": ("charges", "sanctioned", "offences", "recorded", "exclusion_left",
+                     "excluded_now", "penalty_rate", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"clean": ("org", int)}
     payer: ClassVar[str] = "violator"
 
     def __init__(self, schedule: Any = (0.0, 1.0, 3.0), *, exclude_after: int | None = None,
@@ -152,17 +170,14 @@ class GraduatedSanction(_Charging):
     def bind(self, ctx) -> dict[str, Any]:
         return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
 
-
-    def setup(self, st, ctx) -> None:
-        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N), np.int64)  # clean rounds in a row
-
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
         """Rate per unit for the next offence given the offences already on record."""
         idx = np.minimum(offences, self.schedule.size - 1)
         return self.schedule[idx]
 
     def sanction(self, st, ctx) -> None:
-        clean = st.extra[self.memory_key]
+        mem = self.mem(st, ctx)
+        clean = mem["clean"]  # clean rounds in a row
         scale = ctx.params[self]["scale"][:, None]
         hit = st.detected
         rate = scale * self.rate_for(st.offences)
@@ -183,7 +198,7 @@ class GraduatedSanction(_Charging):
             forgive = clean >= self.forgive_after
             st.offences = np.where(forgive, np.maximum(st.offences - 1, 0), st.offences)
             clean = np.where(forgive, 0, clean)
-        st.extra[self.memory_key] = clean
+        mem["clean"] = clean
         rate = (self.schedule[-1] if self.anticipate == "top" else self.rate_for(st.offences))
         st.penalty_rate += scale * rate * st.detect_prob
 
@@ -204,7 +219,11 @@ class PoolPunishment(Plugin):
         Who pays into the pool (default: everyone).
     """
 
+    role: ClassVar[str] = "sanction"
     phases: ClassVar[tuple[str, ...]] = ("communicate", "sanction")
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": _DETECTION}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "communicate": ("charges",), "sanction": ("charges", "sanctioned", "penalty_rate")}
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "members"
 

@@ -20,7 +20,12 @@ __all__ = ["FixedDraw", "Mixed", "PlayNash", "PlayOptimum", "Rule"]
 class Rule(Plugin):
     """Base class: carry the draws chosen in the previous learn phase into this round."""
 
+    role: ClassVar[str] = "rule"
     phases: ClassVar[tuple[str, ...]] = ("decide", "learn")
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
+                                                   "learn": ("draws",)}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws",)}
 
     def decide(self, st, ctx) -> None:
         st.draws = st.next_draws.copy()
@@ -44,10 +49,14 @@ class FixedDraw(Rule):
 
 
 class PlayNash(Rule):
-    """Draw the stage game's Nash equilibrium every round (the technology's ``nash_draws``)."""
+    """Draw the stage game's Nash equilibrium every round (``targets.nash_draws``)."""
+
+    def requires(self) -> tuple[str, ...]:
+        return ("nash",)
 
     def bind(self, ctx) -> dict[str, Any]:
-        return {"x": ctx.technology.nash_draws(ctx)}
+        from ..targets import nash_draws
+        return {"x": nash_draws(ctx.technology, ctx)}
 
     def decide(self, st, ctx) -> None:
         st.draws = ctx.params[self]["x"].copy()
@@ -56,8 +65,12 @@ class PlayNash(Rule):
 class PlayOptimum(Rule):
     """Draw the group's best sustainable allocation every round (``optimum_draws``)."""
 
+    def requires(self) -> tuple[str, ...]:
+        return ("optimum",)
+
     def bind(self, ctx) -> dict[str, Any]:
-        return {"x": ctx.technology.optimum_draws(ctx)}
+        from ..targets import optimum_draws
+        return {"x": optimum_draws(ctx.technology, ctx)}
 
     def decide(self, st, ctx) -> None:
         st.draws = ctx.params[self]["x"].copy()
@@ -77,10 +90,17 @@ class Mixed(Rule):
     """
 
     def __init__(self, assignment) -> None:
-        self.assignment = [(r, o) for r, o in assignment]
+        try:
+            self.assignment = [(r, o) for r, o in assignment]
+        except (TypeError, ValueError):
+            raise TypeError("assignment must be a list of (rule, organisations) pairs, e.g. "
+                            "[(BestResponse(), [0, 1]), (FixedDraw(2.0), [2])]") from None
+        if not self.assignment:
+            raise ValueError("assignment must give at least one (rule, organisations) pair")
         for r, _ in self.assignment:
             if not isinstance(r, Rule):
-                raise TypeError(f"Mixed: every entry needs a Rule, got {type(r).__name__}")
+                raise TypeError("assignment: every pair needs a decision rule (a commons "
+                                f"Rule) first, got {type(r).__name__}")
 
     @property
     def stochastic(self) -> bool:  # type: ignore[override]
@@ -92,6 +112,19 @@ class Mixed(Rule):
     def children(self) -> list[Plugin]:
         """The sub-rules (the engine binds them too)."""
         return [r for r, _ in self.assignment]
+
+    def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        reads: list[str] = []
+        writes: list[str] = []
+        for r, _ in self.assignment:
+            if phase in r.phases:
+                rr, ww = r.access(phase)
+                reads += [f for f in rr if f not in reads]
+                writes += [f for f in ww if f not in writes]
+        return tuple(reads), tuple(writes)
+
+    def requires(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for r, _ in self.assignment for n in r.requires()))
 
     def bind(self, ctx) -> dict[str, Any]:
         owner = np.full(ctx.N, -1)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _elementwise as ew
 from .._params import per_replicate
+from ..replies import REPLY_READS, best_response
 from ..streams import box_muller
 from .base import Rule
 
@@ -43,6 +44,8 @@ def imitate(st, ctx, u_pick: np.ndarray, u_copy: np.ndarray, selection: np.ndarr
 class Imitation(Rule):
     """Every organisation imitates a random neighbour by the trust-weighted Fermi rule."""
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
+                                                   "learn": ("draws", "payoffs", "trust")}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, selection: Any = 10.0) -> None:
@@ -64,6 +67,8 @@ class ReviseOrImitate(Rule):
     w_ij / (1 + exp(-s (pi_j - pi_i))). The rule of the CPR-v1 benchmark model.
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "decide": ("next_draws",), "learn": (*REPLY_READS, "payoffs", "trust")}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, revision_rate: Any = 0.1, noise: Any = 0.1,
@@ -71,6 +76,9 @@ class ReviseOrImitate(Rule):
         self.revision_rate = revision_rate
         self.noise = noise
         self.selection = selection
+
+    def requires(self) -> tuple[str, ...]:
+        return ("best_response",)
 
     def bind(self, ctx) -> dict[str, Any]:
         R = ctx.R
@@ -81,7 +89,7 @@ class ReviseOrImitate(Rule):
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
-        br = ctx.technology.best_response(st, ctx)
+        br = best_response(ctx.technology, st, ctx)
         noisy = np.clip(br + P["sigma"][:, None] * box_muller(u[..., 1], u[..., 2]),
                         0.0, ctx.max_draw)
         copied = imitate(st, ctx, u[..., 1], u[..., 2], P["s"])

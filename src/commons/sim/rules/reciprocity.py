@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -16,9 +16,10 @@ _FOREVER = np.iinfo(np.int64).max // 4
 
 
 def _targets(ctx, cooperate):
-    """The cooperative draw (R, N): given, else the quota in force, else the optimum."""
+    """The cooperative draw (R, N): given, else the group optimum."""
     if cooperate is None:
-        return ctx.technology.optimum_draws(ctx)
+        from ..targets import optimum_draws
+        return optimum_draws(ctx.technology, ctx)
     return np.broadcast_to(np.asarray(cooperate, dtype=np.float64), (ctx.R, ctx.N)).copy()
 
 
@@ -32,6 +33,9 @@ class ConditionalCooperation(Rule):
     amount next round; otherwise x' = x + drift (x_Nash - x).
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {
+        "decide": ("next_draws",), "learn": ("draws", "granted", "quota", "trust")}
+
     def __init__(self, cooperate: Any = None, threshold: Any = 0.5, drift: Any = 0.25,
                  tolerance: float = 1e-9) -> None:
         self.cooperate = cooperate
@@ -39,8 +43,12 @@ class ConditionalCooperation(Rule):
         self.drift = drift
         self.tolerance = tolerance
 
+    def requires(self) -> tuple[str, ...]:
+        return ("nash",) + (("optimum",) if self.cooperate is None else ())
+
     def bind(self, ctx) -> dict[str, Any]:
-        return {"coop": _targets(ctx, self.cooperate), "nash": ctx.technology.nash_draws(ctx),
+        from ..targets import nash_draws
+        return {"coop": _targets(ctx, self.cooperate), "nash": nash_draws(ctx.technology, ctx),
                 "threshold": per_replicate("threshold", self.threshold, ctx.R, low=0.0,
                                            high=1.0),
                 "drift": per_replicate("drift", self.drift, ctx.R, low=0.0, high=1.0)}
@@ -72,6 +80,12 @@ class Trigger(Rule):
     every other, as in the folk theorem.
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("memory",),
+                                                   "learn": ("granted", "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"left": ("org", int)}
+
     def __init__(self, cooperate: Any = None, punish: Any = None,
                  punish_rounds: int | None = None, scope: str = "neighbours",
                  tolerance: float = 1e-9) -> None:
@@ -84,23 +98,25 @@ class Trigger(Rule):
         self.scope = scope
         self.tolerance = tolerance
 
+    def requires(self) -> tuple[str, ...]:
+        return ((("nash",) if self.punish is None else ())
+                + (("optimum",) if self.cooperate is None else ()))
+
     def bind(self, ctx) -> dict[str, Any]:
-        punish = (ctx.technology.nash_draws(ctx) if self.punish is None else
+        from ..targets import nash_draws
+        punish = (nash_draws(ctx.technology, ctx) if self.punish is None else
                   np.broadcast_to(np.asarray(self.punish, float), (ctx.R, ctx.N)).copy())
         return {"coop": _targets(ctx, self.cooperate), "punish": punish}
 
-    def setup(self, st, ctx) -> None:
-        st.extra[self.memory_key] = np.zeros((ctx.R, ctx.N), np.int64)
-
     def decide(self, st, ctx) -> None:
         P = ctx.params[self]
-        left = st.extra[self.memory_key]
+        left = self.mem(st, ctx)["left"]
         st.draws = np.where(left > 0, P["punish"], P["coop"])
 
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
-        key = self.memory_key
-        left = st.extra[key]
+        mem = self.mem(st, ctx)
+        left = mem["left"]
         was_punishing = left > 0
         defect = ((st.granted > P["coop"] * (1 + self.tolerance) + self.tolerance)
                   & ~was_punishing).astype(float)
@@ -110,5 +126,5 @@ class Trigger(Rule):
             seen = ctx.network.neighbour_mean(defect, empty=0.0) > 0
         length = _FOREVER if self.punish_rounds is None else self.punish_rounds
         left = np.where(seen, length, np.maximum(left - 1, 0))
-        st.extra[key] = left
+        mem["left"] = left
         st.next_draws = np.where(left > 0, P["punish"], P["coop"])

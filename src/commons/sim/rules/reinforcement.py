@@ -25,6 +25,12 @@ class RothErev(Rule):
         q_k <- (1 - phi) q_k + r eps / (G - 1)      otherwise.
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("memory",),
+                                                   "learn": ("payoffs", "draws", "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws", "memory"),
+                                                    "learn": ("next_draws", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"q": ("org", float, "grid"), "k": ("org", int),
+                                          "floor": ("org", float)}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, grid: int = 11, recency: Any = 0.1, experimentation: Any = 0.2,
@@ -41,13 +47,12 @@ class RothErev(Rule):
 
 
     def setup(self, st, ctx) -> None:
-        st.extra[self.memory_key] = {
-            "q": np.full((ctx.R, ctx.N, self.grid), float(self.initial)),
-            "k": np.zeros((ctx.R, ctx.N), np.int64),
-            "floor": np.full((ctx.R, ctx.N), np.inf)}
+        mem = self.mem(st, ctx)
+        mem["q"].fill(float(self.initial))
+        mem["floor"].fill(np.inf)
 
     def decide(self, st, ctx) -> None:
-        mem = st.extra[self.memory_key]
+        mem = self.mem(st, ctx)
         u = ctx.uniforms(self)[..., 0]
         cdf = np.cumsum(mem["q"], axis=-1)
         k = (cdf < u[..., None] * cdf[..., -1:]).sum(axis=-1)
@@ -56,7 +61,7 @@ class RothErev(Rule):
 
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
-        mem = st.extra[self.memory_key]
+        mem = self.mem(st, ctx)
         mem["floor"] = np.minimum(mem["floor"], st.payoffs)
         r = (st.payoffs - mem["floor"])[..., None]
         eps = P["eps"][:, None, None]

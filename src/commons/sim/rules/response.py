@@ -9,6 +9,7 @@ import numpy as np
 from ..._validation import check_integer
 from .. import _elementwise as ew
 from .._params import per_replicate
+from ..replies import REPLY_READS, best_response, evaluate
 from ..streams import box_muller
 from .base import Rule
 
@@ -25,11 +26,16 @@ class BestResponse(Rule):
     dynamics converge in Cournot-type games where simultaneous revision cycles.
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
+                                                   "learn": REPLY_READS}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, revision_rate: Any = 1.0, noise: Any = 0.0) -> None:
         self.revision_rate = revision_rate
         self.noise = noise
+
+    def requires(self) -> tuple[str, ...]:
+        return ("best_response",)
 
     def bind(self, ctx) -> dict[str, Any]:
         return {"mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
@@ -39,7 +45,7 @@ class BestResponse(Rule):
     def learn(self, st, ctx) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
-        br = ctx.technology.best_response(st, ctx)
+        br = best_response(ctx.technology, st, ctx)
         target = br + P["sigma"][:, None] * box_muller(u[..., 1], u[..., 2])
         revise = u[..., 0] < P["mu"][:, None]
         st.next_draws = np.where(revise, np.clip(target, 0.0, ctx.max_draw), st.draws)
@@ -53,12 +59,17 @@ class LogitResponse(Rule):
     current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
     """
 
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
+                                                   "learn": REPLY_READS}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, temperature: Any = 1.0, grid: int = 21, revision_rate: Any = 1.0) -> None:
         self.temperature = temperature
         self.grid = check_integer("grid", grid, low=2)
         self.revision_rate = revision_rate
+
+    def requires(self) -> tuple[str, ...]:
+        return ("evaluate",)
 
     def bind(self, ctx) -> dict[str, Any]:
         return {"tau": per_replicate("temperature", self.temperature, ctx.R, low=0.0,
@@ -71,7 +82,7 @@ class LogitResponse(Rule):
         u = ctx.uniforms(self)
         levels = np.linspace(0.0, 1.0, self.grid)
         z = ctx.max_draw[..., None] * levels  # (R, N, G)
-        U = ctx.technology.evaluate(st, ctx, z)
+        U = evaluate(ctx.technology, st, ctx, z)
         logits = U / P["tau"][:, None, None]
         logits -= logits.max(axis=-1, keepdims=True)
         w = ew.exp(logits)
@@ -89,6 +100,9 @@ class SmithEntry(Rule):
     to zero: with a logistic stock and fishing technology the stock settles at the open-access
     (bionomic) level c / (p q) of Gordon (1954).
     """
+
+    reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
+                                                   "learn": ("draws", "gross")}
 
     def __init__(self, rate: Any = 0.1) -> None:
         self.rate = rate

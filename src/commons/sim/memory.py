@@ -1,0 +1,56 @@
+"""Memory a run needs, estimated before it starts, and refused when the machine lacks it."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["InsufficientMemory", "available_memory", "check_memory", "run_bytes"]
+
+_SERIES = 13
+
+
+class InsufficientMemory(MemoryError):
+    """A run or sweep that would need more memory than the machine has available."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (MemAvailable on Linux; None where unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not on Linux
+        return None
+
+
+def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
+    """Bytes a run of R replicates, N organisations, E edges and T rounds holds at its peak.
+
+    Series: 13 float64 per replicate and round (unless ``record="final"``); full records: 3
+    float64 per agent-round; the state and its temporaries: about 60 float64 per organisation
+    and 8 per edge, per replicate.
+    """
+    series = 0 if record == "final" else _SERIES * R * T * 8
+    full = 3 * R * T * N * 8 if record == "full" else 0
+    state = R * (60 * N + 8 * E) * 8
+    return series + full + state
+
+
+def check_memory(model, R: int, T: int, record: str) -> None:
+    """Refuse a run that needs more than the available memory, naming what drives it."""
+    need = run_bytes(R, model.n, model.network.n_edges, T, record)
+    have = available_memory()
+    if have is None or need <= have:
+        return
+    gib = 2.0**30
+    what = ("record='full' keeps every draw, grant and payoff (3 numbers per organisation "
+            "and round); use record='summary'" if record == "full" else
+            "reduce rounds or replicates, or run them in batches")
+    raise InsufficientMemory(f"this run needs about {need / gib:.1f} GiB (R = {R}, N = "
+                             f"{model.n}, T = {T}, record={record!r}) but {have / gib:.1f} GiB "
+                             f"is available: {what}")

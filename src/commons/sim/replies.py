@@ -1,0 +1,177 @@
+r"""Best replies: what each organisation would draw to maximise this round's payoff.
+
+The decision rules (best response, logit response, CPR-v1's revise-or-imitate) ask this module,
+not the technology, for an organisation's myopic best reply to the state: the others' draws, the
+quota in force and what drawing costs beyond the payoff (``unit_charge`` on every unit and the
+expected ``penalty_rate`` on every unit over the quota: fines times detection, conscience).
+Each technology's reply is registered with :func:`best_response` and :func:`evaluate`
+(``functools.singledispatch`` on the technology's type); a user technology registers its own.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+import numpy as np
+
+from . import _elementwise as ew
+from .technologies import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
+
+__all__ = ["REPLY_READS", "best_response", "evaluate", "piecewise_best"]
+
+#: State fields a best reply reads (rules that use one declare these).
+REPLY_READS = ("draws", "quota", "penalty_rate", "unit_charge", "motivation", "stock_start")
+
+
+def piecewise_best(xs: np.ndarray, xss: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Best reply with an expected fine per unit above the quota q (CPR-v1, step 7).
+
+    xs is the best draw without the fine and xss the best draw when every unit costs the fine
+    too: if xs <= q the fine never bites (xs); else xss if it lies above q; else q.
+    """
+    return np.where(xs <= q, xs, np.where(xss >= q, xss, q))
+
+
+def _concave_argmax(slope, lo, hi, args) -> np.ndarray:
+    """Maximiser on [lo, hi] of a concave function with decreasing derivative ``slope``.
+
+    lo if slope(lo) <= 0, hi if slope(hi) >= 0, else the root in between (Chandrupatla's
+    bracketed root, ``scipy.optimize.elementwise.find_root``), elementwise.
+    """
+    from scipy.optimize import elementwise
+    at_hi = slope(hi, *args)
+    out = np.where(at_hi >= 0, hi, lo)
+    inner = (slope(lo, *args) > 0) & (at_hi < 0) & (hi > lo)
+    if np.any(inner):
+        sub = tuple(a[inner] for a in args)
+        out[inner] = elementwise.find_root(lambda z, *a: slope(z, *a), (lo[inner], hi[inner]),
+                                           args=sub).x
+    return out
+
+
+def _expected_charges(st, z: np.ndarray) -> np.ndarray:
+    """Expected charges for drawing z (R, N, G): fees on every unit, fines over the quota."""
+    over = np.maximum(z - st.quota[..., None], 0.0)
+    return st.unit_charge[..., None] * z + st.penalty_rate[..., None] * over
+
+
+# ---------------------------------------------------------------------- best replies
+@singledispatch
+def best_response(technology: Technology, st, ctx) -> np.ndarray:
+    """Myopic best reply of every organisation to the state, shape (R, N), before noise and
+    the draw cap."""
+    raise NotImplementedError(f"{type(technology).__name__} has no best reply registered: "
+                              "register one with commons.sim.replies.best_response.register")
+
+
+@best_response.register
+def _(technology: PrivateConcave, st, ctx) -> np.ndarray:
+    r"""xs = (a beta / (c + u))**(1/(1-beta)) n_t with u the fee per unit; if xs <= q, xs;
+    else xss = (a beta / (c + u + f))**(1/(1-beta)) n_t if xss >= q, else q (f the expected
+    charge per unit over the quota)."""
+    P = ctx.params[technology]
+    beta = P.beta[:, None]
+    need = P.need(st.t)[:, None]
+
+    def best(extra):
+        return ew.power(P.a * beta / (P.c[:, None] + extra), 1.0 / (1.0 - beta)) * need
+
+    xs = best(st.unit_charge)
+    if not np.any(st.penalty_rate > 0):
+        return xs
+    return piecewise_best(xs, best(st.unit_charge + st.penalty_rate), st.quota)
+
+
+@best_response.register
+def _(technology: StageGame, st, ctx) -> np.ndarray:
+    r"""With a prosocial weight theta_i an organisation maximises (1 - theta_i) u_i +
+    theta_i (1/N) sum_j u_j minus the expected charges on its draw, found as a bracketed root
+    of the derivative on each side of the quota."""
+    g = technology.game
+    F, w = g.production, g.outside_return
+    e = ctx.params[technology].e
+    x = np.minimum(st.draws, e)
+    Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)
+    theta = st.motivation
+    N = ctx.N
+
+    def slope(z, Y, theta, f):
+        """d/dz [(1 - theta) u_i + theta mean_j u_j] - f: decreasing in z."""
+        X = z + Y
+        safe = np.where(X > 0, X, 1.0)
+        group = np.where(X > 0, F.derivative(safe), F.derivative(0.0)) - w
+        return (1 - theta) * g.marginal_payoff(z, Y) + theta / N * group - f
+
+    q = np.minimum(st.quota, e)
+    zero = np.zeros_like(x)
+    fee = st.unit_charge
+    low = _concave_argmax(slope, zero, q, (Y, theta, fee))
+    high = _concave_argmax(slope, q, e, (Y, theta, fee + st.penalty_rate))
+    return np.where(low < q, low, high)
+
+
+@best_response.register
+def _(technology: Fishery, st, ctx) -> np.ndarray:
+    """All effort while a unit pays (p q S - c - fee > 0), else none."""
+    P = ctx.params[technology]
+    margin = (P.p * P.q * st.stock_start - P.c)[:, None] - st.unit_charge
+    return np.where(margin > 0, np.inf, 0.0)
+
+
+@best_response.register
+def _(technology: LakeDamage, st, ctx) -> np.ndarray:
+    """The largest release while a unit's benefit exceeds its charges; the quota while it
+    exceeds the fee only; nothing otherwise."""
+    P = ctx.params[technology]
+    gain = P.alpha[:, None] - st.unit_charge
+    free = np.full((ctx.R, ctx.N), np.inf)
+    return np.where(gain > st.penalty_rate, free,
+                    np.where(gain > 0, np.minimum(free, st.quota), 0.0))
+
+
+# ---------------------------------------------------------------------- payoffs of alternatives
+@singledispatch
+def evaluate(technology: Technology, st, ctx, z: np.ndarray) -> np.ndarray:
+    """Payoff of drawing z (R, N, G) against the others' current draws, minus the expected
+    charges (what a logit or grid learner compares)."""
+    raise NotImplementedError(f"{type(technology).__name__} cannot evaluate alternative draws: "
+                              "register one with commons.sim.replies.evaluate.register")
+
+
+@evaluate.register
+def _(technology: PrivateConcave, st, ctx, z: np.ndarray) -> np.ndarray:
+    P = ctx.params[technology]
+    beta = P.beta[:, None, None]
+    scale = ew.power(P.need(st.t), 1.0 - P.beta)[:, None, None]
+    gross = P.a[..., None] * scale * ew.power(z, beta) - P.c[:, None, None] * z
+    return gross - _expected_charges(st, z)
+
+
+@evaluate.register
+def _(technology: StageGame, st, ctx, z: np.ndarray) -> np.ndarray:
+    g = technology.game
+    F, w = g.production, g.outside_return
+    e2 = ctx.params[technology].e
+    e = e2[..., None]
+    x = np.minimum(st.draws, e2)
+    Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)[..., None]
+    z = np.minimum(z, e)
+    X = z + Y
+    safe = np.where(X > 0, X, 1.0)
+    own = w * (e - z) + np.where(z > 0, z * F.average(safe), 0.0)
+    group = (w * (g.total_endowment - X) + np.where(X > 0, F.value(safe), 0.0)) / ctx.N
+    theta = st.motivation[..., None]
+    return (1 - theta) * own + theta * group - _expected_charges(st, z)
+
+
+@evaluate.register
+def _(technology: Fishery, st, ctx, z: np.ndarray) -> np.ndarray:
+    P = ctx.params[technology]
+    catch = P.q[:, None, None] * z * st.stock_start[:, None, None]
+    return P.p[:, None, None] * catch - P.c[:, None, None] * z - _expected_charges(st, z)
+
+
+@evaluate.register
+def _(technology: LakeDamage, st, ctx, z: np.ndarray) -> np.ndarray:
+    P = ctx.params[technology]
+    return P.alpha[:, None, None] * z - _expected_charges(st, z)
