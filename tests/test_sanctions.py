@@ -355,7 +355,7 @@ def audit():
     (lambda: commons.PeerPunishment(11, cost="fehr-gachter"), ValueError, "points must be"),
     (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)], monitoring=audit()),
      commons.FlowError,
-     "Appeal .* must act after every plug-in that writes 'charges'.*QuotaFine"),
+     "Appeal .* must act after every plug-in that writes 'sanctioned'.*QuotaFine"),
     (lambda: lab([commons.PoolPunishment(1.0, 1.0, contributors=[9])], monitoring=audit()).run(2),
      ValueError, "contributors must hold organisation indices"),
     (lambda: lab([commons.QuotaFine(1.0)]), commons.FlowError,

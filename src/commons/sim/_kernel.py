@@ -88,12 +88,17 @@ def supports(model) -> bool:
     return not why_not(model)
 
 
-def _build():
-    """Compile (or load from numba's disk cache) the kernel; numba is imported here, lazily."""
+def ensure_threading_layer() -> None:
+    """Select numba's fork-safe threading layer unless the user chose one (see above)."""
     import numba as nb
 
     if nb.config.THREADING_LAYER == "default" and "NUMBA_THREADING_LAYER" not in os.environ:
         nb.config.THREADING_LAYER = "forksafe"
+
+
+def _build():
+    """Compile (or load from numba's disk cache) the kernel; numba is imported here, lazily."""
+    ensure_threading_layer()
     from ._kernel_impl import kernel
     return kernel
 

@@ -9,27 +9,11 @@ import math
 import numba as nb
 import numpy as np
 
+from ._philox import philox
 from .streams import _INV32 as inv32
-from .streams import _M0 as m0
-from .streams import _M1 as m1
-from .streams import _MASK as mask
-from .streams import _SHIFT as s32
-from .streams import _W0 as w0
-from .streams import _W1 as w1
 
 two_pi = 2.0 * math.pi
 
-
-@nb.njit(inline="always", cache=True)
-def philox(c0, c1, c2, c3, k0, k1):
-    for i in range(10):
-        if i > 0:
-            k0 = (k0 + w0) & mask
-            k1 = (k1 + w1) & mask
-        p0 = m0 * c0
-        p1 = m1 * c2
-        c0, c1, c2, c3 = (p1 >> s32) ^ c1 ^ k0, p1 & mask, (p0 >> s32) ^ c3 ^ k1, p0 & mask
-    return c0, c1, c2, c3
 
 @nb.njit(parallel=True, cache=True, fastmath=False)
 def kernel(T, keys, sid_res, sid_mon, sid_rule,

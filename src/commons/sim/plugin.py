@@ -155,8 +155,11 @@ class Plugin:
         if "__init__" in cls.__dict__:
             cls.__init__ = _accept_stream(cls.__dict__["__init__"])
         if cls.__module__.startswith("commons.") and not cls.__name__.startswith("_") \
-                and cls.role:
+                and cls.role and cls.__dict__.get("registered", True):
             _REGISTRY.append(cls)
+
+    def __init__(self, *, stream: str | None = None) -> None:
+        _set_stream(self, stream)
 
     # ------------------------------------------------------------------ declarations
     @property
@@ -246,11 +249,15 @@ def _accept_stream(init: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(init)
     def __init__(self, *args: Any, stream: str | None = None, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
-        if stream is not None:
-            if not isinstance(stream, str) or not stream:
-                raise TypeError(f"stream must be a non-empty string, got {stream!r}")
-            self._stream = stream
+        _set_stream(self, stream)
     return __init__
+
+
+def _set_stream(plugin: Plugin, stream: str | None) -> None:
+    if stream is not None:
+        if not isinstance(stream, str) or not stream:
+            raise TypeError(f"stream must be a non-empty string, got {stream!r}")
+        plugin._stream = stream
 
 
 def _classifier(cls: type[Plugin], key: str) -> Any:

@@ -35,6 +35,7 @@ class Resource(Plugin):
     """Base class: proportional rationing in the appropriate phase."""
 
     role: ClassVar[str] = "resource"
+    registered: ClassVar[bool] = False  # a base class, not in commons.plugins()
     phases: ClassVar[tuple[str, ...]] = ("appropriate", "regenerate")
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("demand", "stock"),
                                                    "regenerate": ("stock",)}

@@ -25,6 +25,7 @@ class Technology(Plugin):
     """Base class of payoff technologies: claims in ``appropriate``, payoffs in ``pay``."""
 
     role: ClassVar[str] = "technology"
+    registered: ClassVar[bool] = False  # a base class, not in commons.plugins()
     phases: ClassVar[tuple[str, ...]] = ("appropriate", "pay")
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("draws",),
                                                    "pay": ("granted", "draws")}

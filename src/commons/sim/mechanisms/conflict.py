@@ -32,9 +32,10 @@ class Appeal(Plugin):
                      "offences", "exclusion_left")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("charges", "offences", "exclusion_left", "sanctioned", "appealed")}
-    #: an appeal reviews the round's sanctions, so it acts after every other one
+    #: an appeal reviews the round's sanctions (every plug-in that sanctions marks
+    #: ``sanctioned``), so it acts after each of them
     after: ClassVar[dict[str, tuple[str, ...]]] = {
-        "sanction": ("charges", "sanctioned", "recorded", "excluded_now")}
+        "sanction": ("sanctioned", "recorded", "excluded_now")}
     stochastic: ClassVar[bool] = True
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "violator"

@@ -21,6 +21,7 @@ class Rule(Plugin):
     """Base class: carry the draws chosen in the previous learn phase into this round."""
 
     role: ClassVar[str] = "rule"
+    registered: ClassVar[bool] = False  # a base class, not in commons.plugins()
     phases: ClassVar[tuple[str, ...]] = ("decide", "learn")
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": ("draws",)}

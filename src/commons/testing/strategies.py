@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .exact.game import CPRGame
-from .exact.production import Exponential, Power, Production, Quadratic
+from ..exact.game import CPRGame
+from ..exact.production import Exponential, Power, Production, Quadratic
 
 __all__ = ["endowments", "games", "productions"]
 
