@@ -270,3 +270,81 @@ def test_the_worked_example_in_the_plugin_guide_runs():
     with_fine = model.replace(sanctions=[fine]).run(60, 8, rng=3)
     without = model.replace(sanctions=[]).run(60, 8, rng=3)
     assert with_fine.series["stock"][:, -1].mean() > without.series["stock"][:, -1].mean()
+
+
+# ---------------------------------------------------------------- found at construction
+class Misspelt(commons.Plugin):
+    role = "sanction"
+    phases = ("sanctions",)
+
+    def sanctions(self, st, ctx):
+        pass
+
+
+class NoRole(commons.Plugin):
+    phases = ("sanction",)
+
+    def sanction(self, st, ctx):
+        pass
+
+
+def _lab(**slots):
+    return commons.Model(12, technology=commons.StageGame(GAME), network=nx.cycle_graph(12),
+                         **slots)
+
+
+@pytest.mark.parametrize(("build", "exc", "match"), [
+    (lambda: _lab(sanctions=[Misspelt()]), commons.FlowError,
+     "declares the phase 'sanctions', which is not one of"),
+    (lambda: _lab(mechanisms=[NoRole()]), TypeError, "whose role is ''"),
+    (lambda: _lab(monitoring=commons.GraduatedSanction()), TypeError,
+     "monitoring takes a plug-in with role 'monitoring'"),
+    (lambda: _lab(quota=commons.CentralAudit(0.5)), TypeError,
+     "quota takes a plug-in with role 'quota'.*pass it as monitoring="),
+    (lambda: _lab(sanctions=[commons.FixedQuota(1.0)]), TypeError, "pass it as quota="),
+    (lambda: _lab(mechanisms=[commons.BestResponse()]), TypeError, "pass it as rule="),
+    (lambda: _lab(sanctions=[commons.QuotaFine(1.0)]), commons.FlowError,
+     "reads 'detected', which no plug-in of this model writes: add monitoring"),
+    (lambda: _lab(mechanisms=[commons.Covenant(audience="met")]), commons.FlowError,
+     "reads 'met'.*add Meetings"),
+    (lambda: _lab(mechanisms=[commons.Covenant(), commons.Covenant()]), commons.FlowError,
+     "both write 'pledge'"),
+    (lambda: _lab(monitoring=commons.CentralAudit(0.5),
+                  sanctions=[commons.Appeal(0.1), commons.GraduatedSanction()]),
+     commons.FlowError, "Appeal .* must act after"),
+    (lambda: commons.Model(4, technology=commons.Fishery(1.0, 0.1, 0.1),
+                           resource=commons.CareBudget(10.0), max_draw=1.0), ValueError,
+     "Fishery's rent benchmark needs a resource with carrying_capacity"),
+    (lambda: commons.Model(4, technology=commons.Fishery(1.0, 0.1, 0.1),
+                           resource=commons.LogisticStock(10.0, 0.2), max_draw=1.0,
+                           rule=commons.PlayNash()), ValueError,
+     "PlayNash needs the technology's nash"),
+    (lambda: commons.Covenant(rounds=-3), TypeError, "rounds must be None .* or a collection"),
+    (lambda: commons.Regulator(1.0, rounds=[-1]), ValueError, "rounds must be >= 0"),
+    (lambda: commons.Mixed(commons.BestResponse()), TypeError,
+     "assignment must be a list of \\(rule, organisations\\) pairs"),
+])
+def test_what_can_be_found_at_construction_fails_there(build, exc, match):
+    with pytest.raises(exc, match=match):
+        build()
+
+
+def test_quota_vote_binds_after_the_resource_it_reads():
+    # the vote reads the resource's reference stock and the technology's optimum: bound first
+    for resource in (commons.LogisticStock(120.0, 0.25), commons.CareBudget(10.0)):
+        m = commons.Model(12, technology=commons.PrivateConcave(1.0, 0.5, 0.5),
+                          resource=resource, quota=commons.QuotaVote(), max_draw=2.0)
+        res = m.run(3, 2, rng=0)
+        assert np.all(np.isfinite(res.series["rent"]))
+
+
+@pytest.mark.parametrize("disable", [(), (4,), (6,)])
+def test_the_ablation_arms_share_random_numbers(disable):
+    # with every principle on (and with one off), a plug-in that does nothing leaves every
+    # number of the run unchanged, so the arms of principle_ablation share random numbers
+    model = commons.scenarios.ostrom_commons(disable=disable)
+    base = model.run(30, 4, rng=5, record="full")
+    more = model.replace(mechanisms=[Noop(), *model.mechanisms, commons.CivicDuty(0.0)])
+    other = more.run(30, 4, rng=5, record="full")
+    for k in base.full:
+        np.testing.assert_array_equal(other.full[k], base.full[k], err_msg=k)

@@ -9,7 +9,7 @@ shocks strike, and collapse (an absorbing empty stock) is recorded.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from scipy.optimize import brentq
@@ -18,6 +18,10 @@ from .._validation import as_real
 from . import _elementwise as ew
 from ._params import per_replicate
 from .plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Context
+    from .state import State
 
 __all__ = ["CareBudget", "LakeStock", "LogisticStock", "NoStock", "Resource"]
 
@@ -44,14 +48,14 @@ class Resource(Plugin):
         "regenerate": ("stock", "collapsed", "collapse_round")}
     kind: ClassVar[str] = "stock"
 
-    def initial_stock(self, ctx) -> np.ndarray:
+    def initial_stock(self, ctx: Context) -> np.ndarray:
         """Stock at the start of round 0, shape (R,)."""
         raise NotImplementedError
 
     def setup(self, state, ctx) -> None:
         state.stock = self.initial_stock(ctx).copy()
 
-    def appropriate(self, st, ctx) -> None:
+    def appropriate(self, st: State, ctx: Context) -> None:
         """Grant claims, rationing proportionally: h = min(1, S / D) d.
 
         The stock left is S - D, or exactly 0 when the claims exceed it (computing
@@ -65,11 +69,11 @@ class Resource(Plugin):
         st.stock = np.where(drained, 0.0, st.stock - D)
         st.ration = ratio
 
-    def sustainable_yield(self, ctx) -> np.ndarray:
+    def sustainable_yield(self, ctx: Context) -> np.ndarray:
         """The largest draw per round that can be kept up forever, shape (R,) (or (R, T))."""
         raise NotImplementedError
 
-    def reference_stock(self, ctx) -> np.ndarray:
+    def reference_stock(self, ctx: Context) -> np.ndarray:
         """The stock the final stock is compared with (MSY stock for a renewable), shape (R,)."""
         raise NotImplementedError
 
@@ -120,7 +124,7 @@ class LogisticStock(Resource):
     def stochastic(self) -> bool:  # type: ignore[override]
         return bool(np.any(np.asarray(self.shock_prob) > 0))
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {
             "K": per_replicate("capacity", self.capacity, R, low=0.0, low_open=True),
@@ -130,11 +134,11 @@ class LogisticStock(Resource):
             "shock_size": per_replicate("shock_size", self.shock_size, R, low=0.0, high=1.0),
         }
 
-    def initial_stock(self, ctx) -> np.ndarray:
+    def initial_stock(self, ctx: Context) -> np.ndarray:
         P = ctx.params[self]
         return P["K"] * P["initial"]
 
-    def carrying_capacity(self, ctx) -> np.ndarray:
+    def carrying_capacity(self, ctx: Context) -> np.ndarray:
         """K per replicate, shape (R,)."""
         return ctx.params[self]["K"].copy()
 
@@ -143,7 +147,7 @@ class LogisticStock(Resource):
         P = ctx.params[self]
         return P["g"] * S * (1.0 - S / P["K"])
 
-    def regenerate(self, st, ctx) -> None:
+    def regenerate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         K, g = P["K"], P["g"]
         S = st.stock
@@ -154,11 +158,11 @@ class LogisticStock(Resource):
         st.collapsed |= newly
         st.stock = np.where(st.collapsed, 0.0, st.stock)
 
-    def sustainable_yield(self, ctx) -> np.ndarray:
+    def sustainable_yield(self, ctx: Context) -> np.ndarray:
         P = ctx.params[self]
         return P["g"] * P["K"] / 4.0
 
-    def reference_stock(self, ctx) -> np.ndarray:
+    def reference_stock(self, ctx: Context) -> np.ndarray:
         return ctx.params[self]["K"] / 2.0
 
 
@@ -186,25 +190,25 @@ class CareBudget(Resource):
         self.growth = growth
         self.carry_over = carry_over
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {"B": per_replicate("amount", self.amount, R, low=0.0, low_open=True),
                 "growth": per_replicate("growth", self.growth, R, low=-1.0, low_open=True),
                 "carry": per_replicate("carry_over", self.carry_over, R, low=0.0, high=1.0)}
 
-    def initial_stock(self, ctx) -> np.ndarray:
+    def initial_stock(self, ctx: Context) -> np.ndarray:
         return ctx.params[self]["B"].copy()
 
-    def regenerate(self, st, ctx) -> None:
+    def regenerate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.stock = P["B"] * ew.power(1.0 + P["growth"], st.t + 1) + P["carry"] * st.stock
 
-    def sustainable_yield(self, ctx) -> np.ndarray:
+    def sustainable_yield(self, ctx: Context) -> np.ndarray:
         P = ctx.params[self]
         t = np.arange(ctx.rounds)
         return P["B"][:, None] * (1.0 + P["growth"][:, None]) ** t[None, :]
 
-    def reference_stock(self, ctx) -> np.ndarray:
+    def reference_stock(self, ctx: Context) -> np.ndarray:
         return ctx.params[self]["B"]
 
 
@@ -214,19 +218,19 @@ class NoStock(Resource):
     kind: ClassVar[str] = "none"
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("granted",)}
 
-    def initial_stock(self, ctx) -> np.ndarray:
+    def initial_stock(self, ctx: Context) -> np.ndarray:
         return np.zeros(ctx.R)
 
-    def appropriate(self, st, ctx) -> None:
+    def appropriate(self, st: State, ctx: Context) -> None:
         st.granted = st.demand.copy()
 
-    def regenerate(self, st, ctx) -> None:
+    def regenerate(self, st: State, ctx: Context) -> None:
         return None
 
-    def sustainable_yield(self, ctx) -> np.ndarray:
+    def sustainable_yield(self, ctx: Context) -> np.ndarray:
         return np.full(ctx.R, np.inf)
 
-    def reference_stock(self, ctx) -> np.ndarray:
+    def reference_stock(self, ctx: Context) -> np.ndarray:
         return np.ones(ctx.R)
 
 
@@ -270,7 +274,7 @@ class LakeStock(Resource):
     def stochastic(self) -> bool:  # type: ignore[override]
         return self.inflow_sd > 0
 
-    def initial_stock(self, ctx) -> np.ndarray:
+    def initial_stock(self, ctx: Context) -> np.ndarray:
         return np.full(ctx.R, self.initial)
 
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -278,11 +282,11 @@ class LakeStock(Resource):
         "regenerate": ("stock", "collapsed", "collapse_round", "memory")}
     memory: ClassVar[dict[str, tuple]] = {"released": ("replicate", float)}
 
-    def appropriate(self, st, ctx) -> None:
+    def appropriate(self, st: State, ctx: Context) -> None:
         st.granted = st.demand.copy()
         self.mem(st, ctx)["released"] = st.granted.sum(axis=1)
 
-    def regenerate(self, st, ctx) -> None:
+    def regenerate(self, st: State, ctx: Context) -> None:
         P = st.stock
         m, s = self.inflow_mean, self.inflow_sd
         if s > 0 and m > 0:
@@ -312,10 +316,10 @@ class LakeStock(Resource):
         load = np.maximum(b * x - x**q / (1 + x**q) - self.inflow_mean, 0.0)
         return load, x
 
-    def sustainable_yield(self, ctx) -> np.ndarray:
+    def sustainable_yield(self, ctx: Context) -> np.ndarray:
         """Largest constant total release that keeps the lake below p_crit in steady state."""
         return np.full(ctx.R, float(self.steady_loading()[0].max()))
 
-    def reference_stock(self, ctx) -> np.ndarray:
+    def reference_stock(self, ctx: Context) -> np.ndarray:
         c = self.critical if math.isfinite(self.critical) else 1.0
         return np.full(ctx.R, c)

@@ -9,7 +9,7 @@ into gross payoffs. Its bound parameters are published as a typed, read-only vie
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from ..exact.game import CPRGame
 from . import _elementwise as ew
 from ._params import per_org, per_replicate
 from .plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Context
+    from .state import State
 
 __all__ = ["Fishery", "LakeDamage", "PrivateConcave", "StageGame", "Technology"]
 
@@ -32,23 +36,23 @@ class Technology(Plugin):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("demand",),
                                                     "pay": ("gross",)}
 
-    def demand(self, st, ctx) -> np.ndarray:
+    def demand(self, st: State, ctx: Context) -> np.ndarray:
         """Claims on the pool implied by the intended draws (default: the draws themselves)."""
         return st.draws
 
-    def appropriate(self, st, ctx) -> None:
+    def appropriate(self, st: State, ctx: Context) -> None:
         """Set ``st.demand`` from the intended draws."""
         st.demand = self.demand(st, ctx)
 
-    def pay(self, st, ctx) -> None:
+    def pay(self, st: State, ctx: Context) -> None:
         """Set ``st.gross`` from granted draws."""
         raise NotImplementedError
 
-    def values(self, ctx) -> Any:
+    def values(self, ctx: Context) -> Any:
         """The bound parameters, as a read-only named tuple (the public view)."""
         return ctx.params[self]
 
-    def baseline(self, ctx) -> np.ndarray:
+    def baseline(self, ctx: Context) -> np.ndarray:
         """Payoff an organisation gets without the commons (outside option), shape (R, N)."""
         return np.zeros((ctx.R, ctx.N))
 
@@ -95,7 +99,7 @@ class PrivateConcave(Technology):
         self.cost = cost
         self.need_growth = need_growth
 
-    def bind(self, ctx) -> ConcaveValues:
+    def bind(self, ctx: Context) -> ConcaveValues:
         R, N = ctx.R, ctx.N
         return ConcaveValues(
             a=per_org("productivity", self.productivity, R, N,
@@ -105,7 +109,7 @@ class PrivateConcave(Technology):
             c=per_replicate("cost", self.cost, R, low=0.0, low_open=True),
             gamma=per_replicate("need_growth", self.need_growth, R, low=0.0))
 
-    def pay(self, st, ctx) -> None:
+    def pay(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         beta = P.beta[:, None]
         scale = ew.power(P.need(st.t), 1.0 - P.beta)[:, None]
@@ -134,16 +138,16 @@ class StageGame(Technology):
     def params(self) -> dict[str, Any]:
         return {"game": self.game.params()}
 
-    def bind(self, ctx) -> GameValues:
+    def bind(self, ctx: Context) -> GameValues:
         if self.game.n != ctx.N:
             raise ValueError(f"the game has n = {self.game.n} organisations but the model has "
                              f"{ctx.N}")
         return GameValues(self.game, np.broadcast_to(self.game.endowment, (ctx.R, ctx.N)))
 
-    def baseline(self, ctx) -> np.ndarray:
+    def baseline(self, ctx: Context) -> np.ndarray:
         return np.broadcast_to(self.game.outside_return * self.game.endowment, (ctx.R, ctx.N))
 
-    def pay(self, st, ctx) -> None:
+    def pay(self, st: State, ctx: Context) -> None:
         st.gross = self.game.payoffs(np.minimum(st.granted, ctx.params[self].e), check=False)
 
 
@@ -171,18 +175,18 @@ class Fishery(Technology):
         self.catchability = catchability
         self.cost = cost
 
-    def bind(self, ctx) -> FisheryValues:
+    def bind(self, ctx: Context) -> FisheryValues:
         R = ctx.R
         return FisheryValues(
             p=per_replicate("price", self.price, R, low=0.0, low_open=True),
             q=per_replicate("catchability", self.catchability, R, low=0.0, low_open=True),
             c=per_replicate("cost", self.cost, R, low=0.0))
 
-    def demand(self, st, ctx) -> np.ndarray:
+    def demand(self, st: State, ctx: Context) -> np.ndarray:
         P = ctx.params[self]
         return P.q[:, None] * st.draws * st.stock[:, None]
 
-    def pay(self, st, ctx) -> None:
+    def pay(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.gross = P.p[:, None] * st.granted - P.c[:, None] * st.draws
 
@@ -209,11 +213,11 @@ class LakeDamage(Technology):
         self.benefit = benefit
         self.damage = damage
 
-    def bind(self, ctx) -> LakeValues:
+    def bind(self, ctx: Context) -> LakeValues:
         R = ctx.R
         return LakeValues(alpha=per_replicate("benefit", self.benefit, R, low=0.0),
                           d=per_replicate("damage", self.damage, R, low=0.0))
 
-    def pay(self, st, ctx) -> None:
+    def pay(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.gross = P.alpha[:, None] * st.granted - P.d[:, None] * (st.stock**2)[:, None]

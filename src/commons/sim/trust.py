@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ._params import per_replicate
 from .plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Context
+    from .state import State
 
 __all__ = ["ComplianceTrust"]
 
@@ -39,15 +43,15 @@ class ComplianceTrust(Plugin):
         self.rate = rate
         self.initial = initial
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"lam": per_replicate("rate", self.rate, ctx.R, low=0.0, high=1.0),
                 "w0": per_replicate("initial", self.initial, ctx.R, low=0.0, high=1.0)}
 
-    def setup(self, st, ctx) -> None:
+    def setup(self, st: State, ctx: Context) -> None:
         st.trust = np.broadcast_to(ctx.params[self]["w0"][:, None],
                                    (ctx.R, ctx.network.n_edges)).copy()
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         net = ctx.network
         if net.n_edges == 0:
             return

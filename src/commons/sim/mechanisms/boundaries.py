@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._params import org_mask, per_replicate
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["Boundary"]
 
@@ -28,11 +32,11 @@ class Boundary(Plugin):
         self.members = members
         self.enforcement = enforcement
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"members": org_mask("members", self.members, ctx.N, default=True),
                 "p": per_replicate("enforcement", self.enforcement, ctx.R, low=0.0, high=1.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)[..., 0]
         refused = ~P["members"][None, :] & (u < P["p"][:, None])

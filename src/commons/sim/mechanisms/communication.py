@@ -7,12 +7,16 @@ them, and partners supporting each other: each a plug-in that can be switched on
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .._params import as_rounds, per_replicate
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["Covenant", "Gossip", "Meetings", "MutualSupport"]
 
@@ -56,7 +60,7 @@ class Meetings(Plugin):
         self.by = by
         self.boost = boost
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         base = per_replicate("base", self.base, R, low=0.0, high=1.0)
         slope = per_replicate("slope", self.slope, R, low=0.0, high=1.0)
@@ -67,7 +71,7 @@ class Meetings(Plugin):
         p = np.clip(base[:, None] + slope[:, None] * prox[None, :], 0.0, 1.0)
         return {"p": p, "boost": per_replicate("boost", self.boost, R, low=0.0, high=1.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         if ctx.network.n_edges == 0:
             return
@@ -122,7 +126,7 @@ class Covenant(Plugin):
     def requires(self) -> tuple[str, ...]:
         return ("optimum",) if self.target is None else ()
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import optimum_draws
         R, N = ctx.R, ctx.N
         if self.target is None:
@@ -146,7 +150,7 @@ class Covenant(Plugin):
         """Whether a pledge has been made by round t (a talking round at or before it)."""
         return self.rounds is None or (bool(self.rounds) and self.rounds[0] <= t)
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         commit = mem["commitment"]
@@ -167,7 +171,7 @@ class Covenant(Plugin):
             weight = commit * ctx.network.neighbour_mean(st.trust, empty=1.0)
         st.penalty_rate += P["strength"][:, None] * weight
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         net = ctx.network
         if not self.pledged(st.t) or net.n_edges == 0:
             return
@@ -211,14 +215,14 @@ class Gossip(Plugin):
     def requires(self) -> tuple[str, ...]:
         return ("edges",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {"see": per_replicate("see", self.see, R, low=0.0, high=1.0),
                 "tell": per_replicate("tell", self.tell, R, low=0.0, high=1.0),
                 "drop": per_replicate("drop", self.drop, R, low=0.0, high=1.0),
                 "cost": per_replicate("cost", self.cost, R, low=0.0)}
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
@@ -263,11 +267,11 @@ class MutualSupport(Plugin):
         self.share = share
         self.reference = reference
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0, high=1.0),
                 "baseline": np.broadcast_to(ctx.technology.baseline(ctx), (ctx.R, ctx.N))}
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         net = ctx.network
         if net.n_edges == 0:

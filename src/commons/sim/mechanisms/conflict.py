@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .._params import per_replicate
 from ..plugin import Plugin
 from .sanctions import check_recipient
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["Appeal"]
 
@@ -45,12 +49,12 @@ class Appeal(Plugin):
         self.accuracy = accuracy
         self.recipient = check_recipient(recipient)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"cost": per_replicate("cost", self.cost, ctx.R, low=0.0),
                 "accuracy": per_replicate("accuracy", self.accuracy, ctx.R, low=0.0,
                                           high=1.0)}
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         charged = st.charged("fine")
         cost = P["cost"][:, None]

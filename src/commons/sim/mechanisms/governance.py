@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .._params import as_rounds, org_mask, per_org, per_replicate
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["FixedQuota", "QuotaVote", "Regulator", "StockShareQuota", "place_labels"]
 
@@ -29,10 +33,10 @@ class StockShareQuota(Plugin):
     def __init__(self, share: Any) -> None:
         self.share = share
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         q = ctx.params[self]["share"] * st.stock / ctx.N
         st.quota = np.broadcast_to(q[:, None], (ctx.R, ctx.N)).copy()
 
@@ -48,10 +52,10 @@ class FixedQuota(Plugin):
     def __init__(self, quota: Any) -> None:
         self.quota = quota
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"q": per_replicate("quota", self.quota, ctx.R, low=0.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         st.quota = np.broadcast_to(ctx.params[self]["q"][:, None], (ctx.R, ctx.N)).copy()
         st.external[:] = True
 
@@ -133,7 +137,7 @@ class QuotaVote(Plugin):
     def requires(self) -> tuple[str, ...]:
         return ("optimum",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import optimum_draws
         R, N = ctx.R, ctx.N
         voters = org_mask("voters", self.voters, N, default=True)
@@ -160,7 +164,7 @@ class QuotaVote(Plugin):
                 return np.nanmean(x, axis=1)
             return np.nanmin(x, axis=1)
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         if st.t % self.every == 0:
@@ -215,10 +219,10 @@ class Regulator(Plugin):
     def external(self) -> bool:  # type: ignore[override]
         return self.stance == "overriding"
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"q": per_org("target", self.target, ctx.R, ctx.N, low=0.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         if self.rounds is not None and st.t not in self.rounds:
             return
         q = ctx.params[self]["q"]

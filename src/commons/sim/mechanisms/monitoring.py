@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -10,6 +10,10 @@ from .. import _elementwise as ew
 from .._params import per_replicate
 from ..plugin import Plugin
 from ..streams import box_muller
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["CentralAudit", "PeerMonitoring", "observe"]
 
@@ -54,13 +58,13 @@ class CentralAudit(Plugin):
         self.cost = cost
         self.noise = noise
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {"p": per_replicate("probability", self.probability, R, low=0.0, high=1.0),
                 "cost": per_replicate("cost", self.cost, R, low=0.0),
                 "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
-    def monitor(self, st, ctx) -> None:
+    def monitor(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
         observe(st, ctx, self, P["noise"])
@@ -106,7 +110,7 @@ class PeerMonitoring(Plugin):
             writes += ("charges",)
         return (*watch, "granted", "quota"), writes
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         p0 = per_replicate("base", self.base, R, low=0.0, high=1.0)
         p1 = per_replicate("slope", self.slope, R, low=0.0, high=1.0)
@@ -116,7 +120,7 @@ class PeerMonitoring(Plugin):
         return {"p0": p0, "p1": p1, "cost": per_replicate("cost", self.cost, R, low=0.0),
                 "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
-    def monitor(self, st, ctx) -> None:
+    def monitor(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         net = ctx.network
         if self.by == "compliance":

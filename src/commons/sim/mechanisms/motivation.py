@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .._params import per_replicate
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["CivicDuty", "CrowdingOut"]
 
@@ -31,12 +35,12 @@ class CrowdingOut(Plugin):
         self.down = down
         self.up = up
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"down": per_replicate("down", self.down, ctx.R, low=0.0, high=1.0),
                 "up": per_replicate("up", self.up, ctx.R, low=0.0, high=1.0),
                 "theta0": ctx.prosociality.copy()}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         ext = st.external[:, None]
         fallen = (1.0 - P["down"][:, None]) * st.motivation
@@ -62,8 +66,8 @@ class CivicDuty(Plugin):
     def __init__(self, strength: Any = 1.0) -> None:
         self.strength = strength
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"k": per_replicate("strength", self.strength, ctx.R, low=0.0)}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         st.penalty_rate += ctx.params[self]["k"][:, None] * st.motivation

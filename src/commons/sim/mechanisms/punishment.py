@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .._params import per_replicate
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["PeerPunishment", "fehr_gachter_cost"]
 
@@ -70,7 +74,7 @@ class PeerPunishment(Plugin):
     def requires(self) -> tuple[str, ...]:
         return ("edges",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {"propensity": per_replicate("propensity", self.propensity, R, low=0.0,
                                             high=1.0),
@@ -95,7 +99,7 @@ class PeerPunishment(Plugin):
                | (punished_me & (u[..., 2] < P["revenge"][:, None])))
         return np.where(act, float(self.points), 0.0)
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         net = ctx.network
         pts = self.assign(st, ctx)

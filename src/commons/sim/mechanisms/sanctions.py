@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -10,6 +10,10 @@ from ..._validation import check_integer
 from .._params import org_mask, per_replicate
 from ..plugin import Plugin
 from ..state import RECIPIENTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["GraduatedSanction", "PoolPunishment", "QuotaFine", "UnitFee"]
 
@@ -64,10 +68,10 @@ class QuotaFine(_RegulatorCharging):
         self.rate = rate
         self.recipient = check_recipient(recipient)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"phi": per_replicate("rate", self.rate, ctx.R, low=0.0)}
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         phi = ctx.params[self]["phi"][:, None]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, phi * over, 0.0)
@@ -109,10 +113,10 @@ class UnitFee(_RegulatorCharging):
         self.rate = rate
         self.recipient = check_recipient(recipient)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0)}
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         t = ctx.params[self]["t"][:, None]
         st.charge("cost", t * st.granted, self.recipient)
         st.unit_charge += t
@@ -167,7 +171,7 @@ class GraduatedSanction(_Charging):
                               else check_integer("forgive_after", forgive_after, low=1))
         self.recipient = check_recipient(recipient)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
 
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
@@ -175,7 +179,7 @@ class GraduatedSanction(_Charging):
         idx = np.minimum(offences, self.schedule.size - 1)
         return self.schedule[idx]
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         mem = self.mem(st, ctx)
         clean = mem["clean"]  # clean rounds in a row
         scale = ctx.params[self]["scale"][:, None]
@@ -234,7 +238,7 @@ class PoolPunishment(Plugin):
         self.contributors = contributors
         self.second_order = second_order
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R, N = ctx.R, ctx.N
         members = org_mask("contributors", self.contributors, N, default=True)
         return {"fee": per_replicate("fee", self.fee, R, low=0.0),
@@ -242,11 +246,11 @@ class PoolPunishment(Plugin):
                 "second": per_replicate("second_order", self.second_order, R, low=0.0),
                 "members": members}
 
-    def communicate(self, st, ctx) -> None:
+    def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.charge("cost", P["fee"][:, None] * P["members"][None, :], "burned")
 
-    def sanction(self, st, ctx) -> None:
+    def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, P["rate"][:, None] * over, 0.0)

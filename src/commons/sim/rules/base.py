@@ -7,12 +7,16 @@ round revealed. Draws are always clipped to [0, max_draw] by the engine.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .._params import org_mask, per_org
 from ..plugin import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["FixedDraw", "Mixed", "PlayNash", "PlayOptimum", "Rule"]
 
@@ -28,10 +32,10 @@ class Rule(Plugin):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws",)}
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         st.draws = st.next_draws.copy()
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         st.next_draws = st.draws.copy()
 
 
@@ -41,11 +45,11 @@ class FixedDraw(Rule):
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"x": per_org("value", self.value, ctx.R, ctx.N,
                              uniforms=ctx.setup_uniforms(self)[:, :, 0], low=0.0)}
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -55,11 +59,11 @@ class PlayNash(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("nash",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import nash_draws
         return {"x": nash_draws(ctx.technology, ctx)}
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -69,11 +73,11 @@ class PlayOptimum(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("optimum",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import optimum_draws
         return {"x": optimum_draws(ctx.technology, ctx)}
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -127,7 +131,7 @@ class Mixed(Rule):
     def requires(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for r, _ in self.assignment for n in r.requires()))
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         owner = np.full(ctx.N, -1)
         for k, (_, orgs) in enumerate(self.assignment):
             idx = np.flatnonzero(org_mask("Mixed organisations", orgs, ctx.N, default=False))
@@ -139,7 +143,7 @@ class Mixed(Rule):
                              "have no rule")
         return {"owner": owner}
 
-    def setup(self, st, ctx) -> None:
+    def setup(self, st: State, ctx: Context) -> None:
         for r, _ in self.assignment:
             r.setup(st, ctx)
 
@@ -154,8 +158,8 @@ class Mixed(Rule):
             out[:, cols] = getattr(st, field)[:, cols]
         setattr(st, field, out)
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         self._combine(st, ctx, "decide", "draws")
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         self._combine(st, ctx, "learn", "next_draws")

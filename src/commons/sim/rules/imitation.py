@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -11,6 +11,10 @@ from .._params import per_replicate
 from ..replies import REPLY_READS, best_response
 from ..streams import box_muller
 from .base import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["Imitation", "ReviseOrImitate"]
 
@@ -51,10 +55,10 @@ class Imitation(Rule):
     def __init__(self, selection: Any = 10.0) -> None:
         self.selection = selection
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"s": per_replicate("selection", self.selection, ctx.R, low=0.0)}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         u = ctx.uniforms(self)
         st.next_draws = imitate(st, ctx, u[..., 1], u[..., 2], ctx.params[self]["s"])
 
@@ -80,13 +84,13 @@ class ReviseOrImitate(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("best_response",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         R = ctx.R
         return {"mu": per_replicate("revision_rate", self.revision_rate, R, low=0.0, high=1.0),
                 "sigma": per_replicate("noise", self.noise, R, low=0.0),
                 "s": per_replicate("selection", self.selection, R, low=0.0)}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)

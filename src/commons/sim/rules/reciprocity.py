@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .._params import per_replicate
 from .base import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["ConditionalCooperation", "Trigger"]
 
@@ -46,7 +50,7 @@ class ConditionalCooperation(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("nash",) + (("optimum",) if self.cooperate is None else ())
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import nash_draws
         return {"coop": _targets(ctx, self.cooperate), "nash": nash_draws(ctx.technology, ctx),
                 "threshold": per_replicate("threshold", self.threshold, ctx.R, low=0.0,
@@ -59,7 +63,7 @@ class ConditionalCooperation(Rule):
         q = st.quota
         return np.where(np.isfinite(q), np.broadcast_to(q, coop.shape), coop)
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         agreed = self.agreed(st, ctx)
         ok = (st.granted <= agreed * (1 + self.tolerance) + self.tolerance).astype(float)
@@ -102,18 +106,18 @@ class Trigger(Rule):
         return ((("nash",) if self.punish is None else ())
                 + (("optimum",) if self.cooperate is None else ()))
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import nash_draws
         punish = (nash_draws(ctx.technology, ctx) if self.punish is None else
                   np.broadcast_to(np.asarray(self.punish, float), (ctx.R, ctx.N)).copy())
         return {"coop": _targets(ctx, self.cooperate), "punish": punish}
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         left = self.mem(st, ctx)["left"]
         st.draws = np.where(left > 0, P["punish"], P["coop"])
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         left = mem["left"]

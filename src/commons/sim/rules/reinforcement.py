@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .._params import per_replicate
 from .base import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["RothErev"]
 
@@ -40,18 +44,18 @@ class RothErev(Rule):
         self.experimentation = experimentation
         self.initial = initial
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"phi": per_replicate("recency", self.recency, ctx.R, low=0.0, high=1.0),
                 "eps": per_replicate("experimentation", self.experimentation, ctx.R, low=0.0,
                                      high=1.0)}
 
 
-    def setup(self, st, ctx) -> None:
+    def setup(self, st: State, ctx: Context) -> None:
         mem = self.mem(st, ctx)
         mem["q"].fill(float(self.initial))
         mem["floor"].fill(np.inf)
 
-    def decide(self, st, ctx) -> None:
+    def decide(self, st: State, ctx: Context) -> None:
         mem = self.mem(st, ctx)
         u = ctx.uniforms(self)[..., 0]
         cdf = np.cumsum(mem["q"], axis=-1)
@@ -59,7 +63,7 @@ class RothErev(Rule):
         mem["k"] = np.minimum(k, self.grid - 1)
         st.draws = ctx.max_draw * mem["k"] / (self.grid - 1)
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         mem["floor"] = np.minimum(mem["floor"], st.payoffs)

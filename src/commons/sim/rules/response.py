@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -12,6 +12,10 @@ from .._params import per_replicate
 from ..replies import REPLY_READS, best_response, evaluate
 from ..streams import box_muller
 from .base import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine import Context
+    from ..state import State
 
 __all__ = ["BestResponse", "LogitResponse", "SmithEntry"]
 
@@ -37,12 +41,12 @@ class BestResponse(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("best_response",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
                                     high=1.0),
                 "sigma": per_replicate("noise", self.noise, ctx.R, low=0.0)}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)
@@ -71,13 +75,13 @@ class LogitResponse(Rule):
     def requires(self) -> tuple[str, ...]:
         return ("evaluate",)
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"tau": per_replicate("temperature", self.temperature, ctx.R, low=0.0,
                                      low_open=True),
                 "mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
                                     high=1.0)}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
         levels = np.linspace(0.0, 1.0, self.grid)
@@ -107,9 +111,9 @@ class SmithEntry(Rule):
     def __init__(self, rate: Any = 0.1) -> None:
         self.rate = rate
 
-    def bind(self, ctx) -> dict[str, Any]:
+    def bind(self, ctx: Context) -> dict[str, Any]:
         return {"eta": per_replicate("rate", self.rate, ctx.R, low=0.0, low_open=True)}
 
-    def learn(self, st, ctx) -> None:
+    def learn(self, st: State, ctx: Context) -> None:
         eta = ctx.params[self]["eta"][:, None]
         st.next_draws = np.clip(st.draws + eta * st.gross, 0.0, ctx.max_draw)
