@@ -40,8 +40,26 @@ def _compiled(name: str) -> Callable:
 
 
 def power(x, y) -> np.ndarray:
-    """x**y element by element (C ``pow``), broadcasting like numpy."""
-    return _compiled("power")(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    """x**y element by element, broadcasting like numpy: a square root where y = 1/2, a product
+    where y = 2, x where y = 1 (all exactly rounded), the C library's ``pow`` elsewhere; the
+    compiled path takes the same shortcuts (``commons.sim._jit.cpow``)."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    if y.ndim == 0:
+        v = float(y)
+        if v == 0.5:
+            return np.sqrt(x)
+        if v == 2.0:
+            return x * x
+        if v == 1.0:
+            return np.array(x, copy=True)
+        return _compiled("power")(x, y)
+    out = _compiled("power")(x, y)
+    for v, exact in ((0.5, np.sqrt), (2.0, lambda z: z * z), (1.0, lambda z: z)):
+        hit = np.broadcast_to(y == v, out.shape)
+        if hit.any():
+            out = np.where(hit, exact(np.broadcast_to(x, out.shape)), out)
+    return out
 
 
 def exp(x) -> np.ndarray:

@@ -108,7 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import Context
     from .state import State
 
-__all__ = ["PHASES", "ROLES", "Plugin", "plugins"]
+__all__ = ["PHASES", "ROLES", "Plugin", "compiled", "plugins"]
 
 PHASES: tuple[str, ...] = ("communicate", "decide", "appropriate", "pay", "monitor",
                            "sanction", "learn", "regenerate")
@@ -145,6 +145,7 @@ class Plugin:
     writes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     after: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     memory: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
+    cparams: ClassVar[tuple[str, ...]] = ()
     stochastic: ClassVar[bool] = False
     budget_balanced: ClassVar[bool] = True
     payer: ClassVar[str] = "none"
@@ -189,6 +190,22 @@ class Plugin:
         """What the plug-in needs of the model, checked at construction: "edges" (a network
         with edges), "best_response", "evaluate", "nash", "optimum" (from the technology)."""
         return ()
+
+    def compiled_form(self, phase: str) -> Callable[..., None] | None:
+        """The compiled form of ``phase`` (see :func:`compiled`), or None.
+
+        A form registered for a class serves its subclasses only while they keep the class's
+        phase method; a subclass that overrides the method runs its numpy form until it
+        registers a compiled form of its own. Plug-ins whose form supports only some options
+        override this to return None for the others.
+        """
+        method = getattr(type(self), phase, None)
+        for klass in type(self).__mro__:
+            forms = klass.__dict__.get("_compiled_forms", {})
+            if phase in forms:
+                registered, fn = forms[phase]
+                return fn if registered is method else None
+        return None
 
     def children(self) -> list[Plugin]:
         """Plug-ins this one runs itself (a Mixed rule's sub-rules); the engine binds them."""
@@ -243,6 +260,27 @@ class Plugin:
 
     def __eq__(self, other: object) -> bool:
         return self is other
+
+
+def compiled(plugin_cls: type[Plugin], *phases: str) -> Callable[[Callable], Callable]:
+    """Register a function as the compiled form of ``plugin_cls``'s ``phases``.
+
+    The function is written once, for one replicate, in the subset of Python numba compiles
+    (mark it ``@jitable``), with the signature ``fn(r, t, S, P, M, rng, net, TP)``: replicate
+    r, round t, the state S (:class:`~commons.sim.layout.CState`, arrays with a leading
+    replicate axis), the plug-in's parameters P (the values named by its ``cparams``, in that
+    order), its memory M (its ``memory`` arrays, in declared order), rng = (key0, key1,
+    stream) for :func:`~commons.sim._jit.u4`, the network (:class:`~commons.sim.layout.CNet`)
+    and the technology's compiled values TP. The engine composes the forms of a model into
+    one kernel; a model with any plug-in lacking a form runs act by act, compiled where it can.
+    """
+    def deco(fn: Callable) -> Callable:
+        forms = dict(plugin_cls.__dict__.get("_compiled_forms", {}))
+        for ph in phases:
+            forms[ph] = (getattr(plugin_cls, ph), fn)
+        plugin_cls._compiled_forms = forms
+        return fn
+    return deco
 
 
 def _accept_stream(init: Callable[..., None]) -> Callable[..., None]:

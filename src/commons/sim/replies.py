@@ -15,9 +15,17 @@ from functools import singledispatch
 import numpy as np
 
 from . import _elementwise as ew
-from .technologies import Fishery, LakeDamage, PrivateConcave, StageGame, Technology
+from ._jit import TypeDispatch, cpow, jitable
+from .technologies import (
+    ConcaveValues,
+    Fishery,
+    LakeDamage,
+    PrivateConcave,
+    StageGame,
+    Technology,
+)
 
-__all__ = ["REPLY_READS", "best_response", "evaluate", "piecewise_best"]
+__all__ = ["REPLY_READS", "best_reply", "best_response", "evaluate", "piecewise_best"]
 
 #: State fields a best reply reads (rules that use one declare these).
 REPLY_READS = ("draws", "quota", "penalty_rate", "unit_charge", "motivation", "stock_start")
@@ -175,3 +183,25 @@ def _(technology: Fishery, st, ctx, z: np.ndarray) -> np.ndarray:
 def _(technology: LakeDamage, st, ctx, z: np.ndarray) -> np.ndarray:
     P = ctx.params[technology]
     return P.alpha[:, None, None] * z - _expected_charges(st, z)
+
+
+# ---------------------------------------------------------------------- compiled best replies
+#: The compiled best reply of organisation i: ``best_reply(TP, r, i, t, S)``, chosen by the
+#: class of the technology's compiled values TP (register one per technology).
+best_reply = TypeDispatch("best_reply", "Compiled myopic best reply of organisation i.")
+
+
+@best_reply.register(ConcaveValues)
+@jitable
+def _best_reply_concave(TP, r, i, t, S):
+    beta = TP.beta[r]
+    e = 1.0 / (1.0 - beta)
+    need = cpow(1.0 + TP.gamma[r], t)
+    base = TP.a[r, i] * beta
+    xs = cpow(base / (TP.c[r] + S.unit_charge[r, i]), e) * need
+    q = S.quota[r, i]
+    f = S.penalty_rate[r, i]
+    if xs <= q or f <= 0.0:
+        return xs
+    xss = cpow(base / (TP.c[r] + (S.unit_charge[r, i] + f)), e) * need
+    return xss if xss >= q else q

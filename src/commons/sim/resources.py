@@ -16,8 +16,9 @@ from scipy.optimize import brentq
 
 from .._validation import as_real
 from . import _elementwise as ew
+from ._jit import cpow, jitable, u1
 from ._params import per_replicate
-from .plugin import Plugin
+from .plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Context
@@ -110,6 +111,8 @@ class LogisticStock(Resource):
     Maximum sustainable yield g K / 4 at stock K / 2.
     """
 
+    cparams: ClassVar[tuple[str, ...]] = ("K", "g", "shock_prob", "shock_size", "collapse_below")
+
     def __init__(self, capacity: Any, growth: Any, *, initial: Any = 1.0, shock_prob: Any = 0.0,
                  shock_size: Any = 0.0, collapse_below: float = 0.0) -> None:
         self.capacity = capacity
@@ -132,6 +135,7 @@ class LogisticStock(Resource):
             "initial": per_replicate("initial", self.initial, R, low=0.0, high=1.0),
             "shock_prob": per_replicate("shock_prob", self.shock_prob, R, low=0.0, high=1.0),
             "shock_size": per_replicate("shock_size", self.shock_size, R, low=0.0, high=1.0),
+            "collapse_below": self.collapse_below,
         }
 
     def initial_stock(self, ctx: Context) -> np.ndarray:
@@ -184,6 +188,8 @@ class CareBudget(Resource):
     """
 
     kind: ClassVar[str] = "budget"
+
+    cparams: ClassVar[tuple[str, ...]] = ("B", "growth", "carry")
 
     def __init__(self, amount: Any, *, growth: Any = 0.0, carry_over: Any = 0.0) -> None:
         self.amount = amount
@@ -323,3 +329,55 @@ class LakeStock(Resource):
     def reference_stock(self, ctx: Context) -> np.ndarray:
         c = self.critical if math.isfinite(self.critical) else 1.0
         return np.full(ctx.R, c)
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(Resource, "appropriate")
+@jitable
+def _ration(r, t, S, P, M, rng, net, TP):
+    N = S.demand.shape[1]
+    D = 0.0
+    for i in range(N):
+        D += S.demand[r, i]
+    stock = S.stock[r]
+    drained = D > stock
+    ratio = stock / D if drained else 1.0
+    for i in range(N):
+        S.granted[r, i] = S.demand[r, i] * ratio
+    S.stock[r] = 0.0 if drained else stock - D
+    S.ration[r] = ratio
+
+
+@compiled(LogisticStock, "regenerate")
+@jitable
+def _logistic_regenerate(r, t, S, P, M, rng, net, TP):
+    K, g, shock_prob, shock_size, collapse_below = P
+    Kr = K[r]
+    s = S.stock[r]
+    s = min(Kr, s + g[r] * s * (1.0 - s / Kr))
+    if shock_prob[r] > 0.0 and u1(0, t, rng) < shock_prob[r]:
+        s = s * (1.0 - shock_size[r])
+    if not S.collapsed[r] and s <= collapse_below * Kr:
+        S.collapsed[r] = True
+        S.collapse_round[r] = t
+    S.stock[r] = 0.0 if S.collapsed[r] else s
+
+
+@compiled(CareBudget, "regenerate")
+@jitable
+def _budget_refill(r, t, S, P, M, rng, net, TP):
+    B, growth, carry = P
+    S.stock[r] = B[r] * cpow(1.0 + growth[r], t + 1) + carry[r] * S.stock[r]
+
+
+@compiled(NoStock, "appropriate")
+@jitable
+def _grant_all(r, t, S, P, M, rng, net, TP):
+    for i in range(S.demand.shape[1]):
+        S.granted[r, i] = S.demand[r, i]
+
+
+@compiled(NoStock, "regenerate")
+@jitable
+def _nothing(r, t, S, P, M, rng, net, TP):
+    return

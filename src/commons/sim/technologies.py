@@ -15,8 +15,9 @@ import numpy as np
 
 from ..exact.game import CPRGame
 from . import _elementwise as ew
+from ._jit import cpow, jitable
 from ._params import per_org, per_replicate
-from .plugin import Plugin
+from .plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Context
@@ -221,3 +222,21 @@ class LakeDamage(Technology):
     def pay(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.gross = P.alpha[:, None] * st.granted - P.d[:, None] * (st.stock**2)[:, None]
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(Technology, "appropriate")
+@jitable
+def _claims_are_draws(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.demand[r, i] = S.draws[r, i]
+
+
+@compiled(PrivateConcave, "pay")
+@jitable
+def _private_concave_pay(r, t, S, P, M, rng, net, TP):
+    beta = TP.beta[r]
+    scale = cpow(cpow(1.0 + TP.gamma[r], t), 1.0 - beta)
+    c = TP.c[r]
+    for i in range(S.draws.shape[1]):
+        S.gross[r, i] = TP.a[r, i] * scale * cpow(S.granted[r, i], beta) - c * S.draws[r, i]

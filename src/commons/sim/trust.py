@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ._jit import jitable
 from ._params import per_replicate
-from .plugin import Plugin
+from .plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Context
@@ -38,6 +39,7 @@ class ComplianceTrust(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("learn",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("granted", "quota", "trust")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust",)}
+    cparams: ClassVar[tuple[str, ...]] = ("lam",)
 
     def __init__(self, rate: Any = 0.1, initial: Any = 0.5) -> None:
         self.rate = rate
@@ -61,3 +63,18 @@ class ComplianceTrust(Plugin):
         hj = h[:, net.indices]
         ok = hj <= np.maximum(st.quota[:, net.indices], hi)
         st.trust = (1.0 - lam) * st.trust + lam * ok
+
+
+# ---------------------------------------------------------------------- compiled form
+@compiled(ComplianceTrust, "learn")
+@jitable
+def _compliance_trust(r, t, S, P, M, rng, net, TP):
+    (lam,) = P
+    lr = lam[r]
+    for i in range(S.draws.shape[1]):
+        hi = S.granted[r, i]
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            j = net.indices[e]
+            qj = S.quota[r, j]
+            ok = 1.0 if S.granted[r, j] <= (qj if qj > hi else hi) else 0.0
+            S.trust[r, e] = (1.0 - lr) * S.trust[r, e] + lr * ok

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
+from .._jit import jitable
 from .._params import as_rounds, org_mask, per_org, per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -29,6 +30,7 @@ class StockShareQuota(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("stock",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota",)}
+    cparams: ClassVar[tuple[str, ...]] = ("share",)
 
     def __init__(self, share: Any) -> None:
         self.share = share
@@ -47,6 +49,7 @@ class FixedQuota(Plugin):
     role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "external")}
+    cparams: ClassVar[tuple[str, ...]] = ("q",)
     external: ClassVar[bool] = True
 
     def __init__(self, quota: Any) -> None:
@@ -231,3 +234,23 @@ class Regulator(Plugin):
             st.external[:] = True
         else:
             st.quota = np.where(np.isfinite(st.quota), st.quota, q)
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(StockShareQuota, "communicate")
+@jitable
+def _stock_share_quota(r, t, S, P, M, rng, net, TP):
+    (share,) = P
+    N = S.quota.shape[1]
+    q = share[r] * S.stock[r] / N
+    for i in range(N):
+        S.quota[r, i] = q
+
+
+@compiled(FixedQuota, "communicate")
+@jitable
+def _fixed_quota(r, t, S, P, M, rng, net, TP):
+    (q,) = P
+    for i in range(S.quota.shape[1]):
+        S.quota[r, i] = q[r]
+    S.external[r] = True

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
+from .._jit import jitable, normal, u4
 from .._params import per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 from ..streams import box_muller
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,15 +19,23 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CentralAudit", "PeerMonitoring", "observe"]
 
 
-def observe(st, ctx, plugin, noise: np.ndarray) -> None:
+def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = None) -> None:
     r"""Inspect each organisation with probability ``st.detect_prob`` and record what is seen.
 
     An inspected organisation's draw is seen as h exp(sigma z), z ~ N(0, 1) (multiplicative
     lognormal noise; exact when sigma = 0), and it is ``detected`` when the seen draw exceeds
     the quota; with noise a compliant organisation near the quota can be wrongly detected.
+
+    An inspection that cannot change anything is not made: with exact observation and no cost
+    per inspection (``everyone`` False for the replicate), only organisations over their quota
+    are inspected (a compliant one could not be detected), so no random number is spent on the
+    others.
     """
     u = ctx.uniforms(plugin)
-    st.inspected = u[..., 0] < st.detect_prob
+    need = (noise[:, None] > 0) | (st.granted > st.quota)
+    if everyone is not None:
+        need |= everyone[:, None]
+    st.inspected = need & (u[..., 0] < st.detect_prob)
     if np.any(noise > 0):
         z = box_muller(u[..., 1], u[..., 2])
         st.observed = st.granted * ew.exp(noise[:, None] * z)
@@ -40,12 +49,15 @@ class CentralAudit(Plugin):
 
     Every organisation is inspected with probability p. Each inspection costs the regulator
     ``cost`` (recorded as regulator spending: the organisations do not pay for it). With
-    ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h.
+    ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h. With exact
+    observation and free inspections only organisations over their quota are inspected (the
+    others could not be detected; see :func:`observe`).
     """
 
     role: ClassVar[str] = "monitoring"
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"monitor": ("granted", "quota")}
+    cparams: ClassVar[tuple[str, ...]] = ("p", "cost", "noise")
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "monitor": ("detect_prob", "inspected", "observed", "detected", "regulator_spending",
                     "external")}
@@ -67,7 +79,7 @@ class CentralAudit(Plugin):
     def monitor(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
-        observe(st, ctx, self, P["noise"])
+        observe(st, ctx, self, P["noise"], everyone=P["cost"] > 0)
         st.regulator_spending += P["cost"] * st.inspected.sum(axis=1)
         st.external |= P["p"] > 0
 
@@ -86,6 +98,7 @@ class PeerMonitoring(Plugin):
 
     role: ClassVar[str] = "monitoring"
     phases: ClassVar[tuple[str, ...]] = ("monitor",)
+    cparams: ClassVar[tuple[str, ...]] = ("p0", "p1", "cost", "noise", "by")
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
 
@@ -118,7 +131,8 @@ class PeerMonitoring(Plugin):
             raise ValueError("base + slope must be <= 1 (a detection probability), got "
                              f"{float(np.max(p0 + p1))!r}")
         return {"p0": p0, "p1": p1, "cost": per_replicate("cost", self.cost, R, low=0.0),
-                "noise": per_replicate("noise", self.noise, R, low=0.0)}
+                "noise": per_replicate("noise", self.noise, R, low=0.0),
+                "by": ("compliance", "trust", "count").index(self.by)}
 
     def monitor(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -136,3 +150,68 @@ class PeerMonitoring(Plugin):
         observe(st, ctx, self, P["noise"])
         if np.any(P["cost"] > 0):
             st.charge("cost", P["cost"][:, None] * net.degree[None, :], "burned")
+
+
+# ---------------------------------------------------------------------- compiled forms
+@jitable
+def _observe(r, i, t, S, rng, noise, everyone):
+    """One organisation's inspection and what is seen (see observe)."""
+    h = S.granted[r, i]
+    q = S.quota[r, i]
+    if not (everyone or noise > 0.0 or h > q):
+        S.inspected[r, i] = False
+        S.observed[r, i] = h
+        S.detected[r, i] = False
+        return False
+    v0, v1, v2, _ = u4(i, t, rng)
+    hit = v0 < S.detect_prob[r, i]
+    seen = h * np.exp(noise * normal(v1, v2)) if noise > 0.0 else h
+    S.inspected[r, i] = hit
+    S.observed[r, i] = seen
+    S.detected[r, i] = hit and seen > q
+    return hit
+
+
+@compiled(CentralAudit, "monitor")
+@jitable
+def _central_audit(r, t, S, P, M, rng, net, TP):
+    p, cost, noise = P
+    n = 0.0
+    for i in range(S.draws.shape[1]):
+        S.detect_prob[r, i] = p[r]
+        if _observe(r, i, t, S, rng, noise[r], cost[r] > 0.0):
+            n += 1.0
+    S.regulator_spending[r] += cost[r] * n
+    if p[r] > 0.0:
+        S.external[r] = True
+
+
+@compiled(PeerMonitoring, "monitor")
+@jitable
+def _peer_monitoring(r, t, S, P, M, rng, net, TP):
+    p0, p1, cost, noise, by = P
+    for i in range(S.draws.shape[1]):
+        if by == 0:
+            d0 = net.indptr[i]
+            d1 = net.indptr[i + 1]
+            m = 0.0
+            for e in range(d0, d1):
+                if S.compliant[r, net.indices[e]]:
+                    m += 1.0
+            m = m / (d1 - d0) if d1 > d0 else 0.0
+        else:
+            a0 = net.in_ptr[i]
+            a1 = net.in_ptr[i + 1]
+            if by == 2:
+                m = 1.0 - 0.5 ** (a1 - a0)
+            elif a1 > a0:
+                into = 0.0
+                for k in range(a0, a1):
+                    into += S.trust[r, net.in_edges[k]]
+                m = 1.0 - into / (a1 - a0)
+            else:
+                m = 0.0
+        S.detect_prob[r, i] = p0[r] + p1[r] * m
+        _observe(r, i, t, S, rng, noise[r], False)
+        if cost[r] > 0.0:
+            S.charges[r, 4, i] += cost[r] * (net.indptr[i + 1] - net.indptr[i])

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
+from .._jit import jitable
 from .._params import org_mask, per_replicate
-from ..plugin import Plugin
-from ..state import RECIPIENTS
+from ..plugin import Plugin, compiled
+from ..state import RECIPIENTS, charge_index
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -62,6 +63,7 @@ class QuotaFine(_RegulatorCharging):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": _DETECTION}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("charges", "sanctioned", "penalty_rate", "external")}
+    cparams: ClassVar[tuple[str, ...]] = ("phi", "row", "external")
     payer: ClassVar[str] = "violator"
 
     def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
@@ -69,7 +71,8 @@ class QuotaFine(_RegulatorCharging):
         self.recipient = check_recipient(recipient)
 
     def bind(self, ctx: Context) -> dict[str, Any]:
-        return {"phi": per_replicate("rate", self.rate, ctx.R, low=0.0)}
+        return {"phi": per_replicate("rate", self.rate, ctx.R, low=0.0),
+                "row": charge_index("fine", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
         phi = ctx.params[self]["phi"][:, None]
@@ -258,3 +261,21 @@ class PoolPunishment(Plugin):
         st.charge("fine", fine, "burned")
         st.sanctioned |= st.detected
         st.penalty_rate += P["rate"][:, None] * st.detect_prob
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(QuotaFine, "sanction")
+@jitable
+def _quota_fine(r, t, S, P, M, rng, net, TP):
+    phi, row, external = P
+    f = phi[r]
+    for i in range(S.draws.shape[1]):
+        if S.detected[r, i]:
+            over = S.observed[r, i] - S.quota[r, i]
+            fine = f * over if over > 0.0 else 0.0
+            S.charges[r, row, i] += fine
+            if fine > 0.0:
+                S.sanctioned[r, i] = True
+        S.penalty_rate[r, i] += f * S.detect_prob[r, i]
+    if external and f > 0.0:
+        S.external[r] = True

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._jit import jitable
 from .._params import org_mask, per_org
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -41,6 +42,8 @@ class Rule(Plugin):
 
 class FixedDraw(Rule):
     """Always draw the same amount: x_i(t) = value_i (scalar, (N,), (R, N) or Uniform)."""
+
+    cparams: ClassVar[tuple[str, ...]] = ("x",)
 
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -163,3 +166,26 @@ class Mixed(Rule):
 
     def learn(self, st: State, ctx: Context) -> None:
         self._combine(st, ctx, "learn", "next_draws")
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(Rule, "decide")
+@jitable
+def _carry_draws(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.draws[r, i] = S.next_draws[r, i]
+
+
+@compiled(Rule, "learn")
+@jitable
+def _keep_draws(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.next_draws[r, i] = S.draws[r, i]
+
+
+@compiled(FixedDraw, "decide")
+@jitable
+def _fixed_draw(r, t, S, P, M, rng, net, TP):
+    (x,) = P
+    for i in range(S.draws.shape[1]):
+        S.draws[r, i] = x[r, i]

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
+from .._jit import jitable, normal, u4
 from .._params import per_replicate
-from ..replies import REPLY_READS, best_response
+from ..plugin import compiled
+from ..replies import REPLY_READS, best_reply, best_response
 from ..streams import box_muller
 from .base import Rule
 
@@ -50,6 +52,7 @@ class Imitation(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": ("draws", "payoffs", "trust")}
+    cparams: ClassVar[tuple[str, ...]] = ("s",)
     stochastic: ClassVar[bool] = True
 
     def __init__(self, selection: Any = 10.0) -> None:
@@ -73,6 +76,7 @@ class ReviseOrImitate(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
         "decide": ("next_draws",), "learn": (*REPLY_READS, "payoffs", "trust")}
+    cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "s", "xmax")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, revision_rate: Any = 0.1, noise: Any = 0.1,
@@ -88,7 +92,8 @@ class ReviseOrImitate(Rule):
         R = ctx.R
         return {"mu": per_replicate("revision_rate", self.revision_rate, R, low=0.0, high=1.0),
                 "sigma": per_replicate("noise", self.noise, R, low=0.0),
-                "s": per_replicate("selection", self.selection, R, low=0.0)}
+                "s": per_replicate("selection", self.selection, R, low=0.0),
+                "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -98,3 +103,46 @@ class ReviseOrImitate(Rule):
                         0.0, ctx.max_draw)
         copied = imitate(st, ctx, u[..., 1], u[..., 2], P["s"])
         st.next_draws = np.where(u[..., 0] < P["mu"][:, None], noisy, copied)
+
+
+# ---------------------------------------------------------------------- compiled forms
+@jitable
+def _imitate_one(r, i, S, net, s, v1, v2):
+    """Organisation i's draw after trust-weighted Fermi imitation (see imitate)."""
+    d0 = net.indptr[i]
+    deg = net.indptr[i + 1] - d0
+    if deg == 0:
+        return S.draws[r, i]
+    k = int(v1 * deg)
+    if k > deg - 1:
+        k = deg - 1
+    e = d0 + k
+    w = S.trust[r, e]
+    if v2 >= w:  # the copy probability w / (1 + e^x) never exceeds w
+        return S.draws[r, i]
+    j = net.indices[e]
+    ex = -s * (S.payoffs[r, j] - S.payoffs[r, i])
+    ex = min(max(ex, -50.0), 50.0)
+    return S.draws[r, j] if v2 < w / (1.0 + np.exp(ex)) else S.draws[r, i]
+
+
+@compiled(Imitation, "learn")
+@jitable
+def _imitation(r, t, S, P, M, rng, net, TP):
+    (s,) = P
+    for i in range(S.draws.shape[1]):
+        _, v1, v2, _ = u4(i, t, rng)
+        S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)
+
+
+@compiled(ReviseOrImitate, "learn")
+@jitable
+def _revise_or_imitate(r, t, S, P, M, rng, net, TP):
+    mu, sigma, s, xmax = P
+    for i in range(S.draws.shape[1]):
+        v0, v1, v2, _ = u4(i, t, rng)
+        if v0 < mu[r]:
+            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1, v2)
+            S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
+        else:
+            S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)

@@ -8,8 +8,10 @@ import numpy as np
 
 from ..._validation import check_integer
 from .. import _elementwise as ew
+from .._jit import jitable, normal, u4
 from .._params import per_replicate
-from ..replies import REPLY_READS, best_response, evaluate
+from ..plugin import compiled
+from ..replies import REPLY_READS, best_reply, best_response, evaluate
 from ..streams import box_muller
 from .base import Rule
 
@@ -32,6 +34,7 @@ class BestResponse(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": REPLY_READS}
+    cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "xmax")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, revision_rate: Any = 1.0, noise: Any = 0.0) -> None:
@@ -44,7 +47,8 @@ class BestResponse(Rule):
     def bind(self, ctx: Context) -> dict[str, Any]:
         return {"mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
                                     high=1.0),
-                "sigma": per_replicate("noise", self.noise, ctx.R, low=0.0)}
+                "sigma": per_replicate("noise", self.noise, ctx.R, low=0.0),
+                "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -117,3 +121,17 @@ class SmithEntry(Rule):
     def learn(self, st: State, ctx: Context) -> None:
         eta = ctx.params[self]["eta"][:, None]
         st.next_draws = np.clip(st.draws + eta * st.gross, 0.0, ctx.max_draw)
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(BestResponse, "learn")
+@jitable
+def _best_response(r, t, S, P, M, rng, net, TP):
+    mu, sigma, xmax = P
+    for i in range(S.draws.shape[1]):
+        v0, v1, v2, _ = u4(i, t, rng)
+        if v0 < mu[r]:
+            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1, v2)
+            S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
+        else:
+            S.next_draws[r, i] = S.draws[r, i]

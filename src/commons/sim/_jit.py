@@ -1,0 +1,134 @@
+"""What compiled plug-in forms are written with: ``jitable`` and the random-number helpers.
+
+A compiled form is a plain Python function in the subset of Python that numba compiles,
+marked ``@jitable`` (numba's ``register_jitable``: callable from compiled code, and from
+Python too, where it runs as ordinary, slow Python). Without numba, ``jitable`` is the
+identity and the engine runs the plug-ins' numpy forms instead.
+
+Random numbers in a compiled form come from :func:`u4` (the four uniforms of one Philox block)
+or :func:`u1` (its first), addressed exactly as the numpy path's ``ctx.uniforms``: counter
+(index, round + 1, stream, block) under the replicate's key, so both paths draw the same
+numbers, and a compiled form draws only the blocks it uses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # pragma: no branch
+    from numba.extending import register_jitable as jitable
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is a declared dependency of the fast path
+    HAVE_NUMBA = False
+
+    def jitable(fn):
+        return fn
+
+__all__ = ["HAVE_NUMBA", "jitable", "normal", "u1", "u4"]
+
+_M0 = 0xD2511F53
+_M1 = 0xCD9E8D57
+_W0 = 0x9E3779B9
+_W1 = 0xBB67AE85
+_MASK = 0xFFFFFFFF
+_INV32 = 1.0 / 4294967296.0
+_TWO_PI = 2.0 * math.pi
+
+
+@jitable
+def _philox(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 on 32-bit words held in uint64 (see commons.sim.streams)."""
+    m0 = np.uint64(_M0)
+    m1 = np.uint64(_M1)
+    mask = np.uint64(_MASK)
+    s32 = np.uint64(32)
+    for i in range(10):
+        if i > 0:
+            k0 = (k0 + np.uint64(_W0)) & mask
+            k1 = (k1 + np.uint64(_W1)) & mask
+        p0 = m0 * c0
+        p1 = m1 * c2
+        c0, c1, c2, c3 = (p1 >> s32) ^ c1 ^ k0, p1 & mask, (p0 >> s32) ^ c3 ^ k1, p0 & mask
+    return c0, c1, c2, c3
+
+
+@jitable
+def u4(index, t, rng, block=0):
+    """The four uniforms in (0, 1) of block ``block`` at ``index`` in round ``t``.
+
+    ``rng`` is (key0, key1, stream) of the replicate and plug-in (uint64 words).
+    """
+    a, b, c, d = _philox(np.uint64(index), np.uint64(t + 1), rng[2], np.uint64(block),
+                         rng[0], rng[1])
+    return ((float(a) + 0.5) * _INV32, (float(b) + 0.5) * _INV32,
+            (float(c) + 0.5) * _INV32, (float(d) + 0.5) * _INV32)
+
+
+@jitable
+def u1(index, t, rng, block=0):
+    """The first uniform of :func:`u4` (the others are computed and dropped)."""
+    return u4(index, t, rng, block)[0]
+
+
+@jitable
+def normal(v1, v2):
+    """A standard normal from two uniforms (Box–Muller): sqrt(-2 ln v1) cos(2 pi v2)."""
+    return math.sqrt(-2.0 * math.log(v1)) * math.cos(_TWO_PI * v2)
+
+
+class TypeDispatch:
+    """A function chosen by the class of its first argument, in Python and in compiled code.
+
+    Technologies publish their bound parameters as a module-level named tuple class; a
+    compiled helper such as the best reply is registered per class
+    (``best_reply.register(ConcaveValues)(impl)``). In Python the call looks the class up; in
+    compiled code a numba overload picks the implementation when the caller is compiled, so
+    the call is direct (and inlined), and the caller can be cached on disk.
+    """
+
+    def __init__(self, name: str, doc: str = "") -> None:
+        self.__name__ = name
+        self.__doc__ = doc
+        self.impls: dict[type, object] = {}
+        if HAVE_NUMBA:
+            self._overload()
+
+    def register(self, cls: type):
+        def deco(fn):
+            self.impls[cls] = fn
+            return fn
+        return deco
+
+    def supports(self, value: object) -> bool:
+        return type(value) in self.impls
+
+    def __call__(self, first, *args):
+        return self.impls[type(first)](first, *args)
+
+    def _overload(self) -> None:
+        from numba.extending import overload
+
+        @overload(self)
+        def _choose(first, *args):
+            impl = self.impls.get(getattr(first, "instance_class", None))
+            if impl is None:
+                return None
+
+            def call(first, *args):
+                return impl(first, *args)
+            return call
+
+
+@jitable
+def cpow(x, y):
+    """x**y with the exact shortcuts the numpy path takes (commons.sim._elementwise.power):
+    sqrt for y = 1/2, a product for y = 2, x for y = 1, the C library's pow otherwise."""
+    if y == 0.5:
+        return math.sqrt(x)
+    if y == 2.0:
+        return x * x
+    if y == 1.0:
+        return x
+    return math.pow(x, y)

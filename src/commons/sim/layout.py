@@ -1,0 +1,91 @@
+"""The State and the network as compiled code sees them: named tuples of arrays.
+
+``CState`` holds every State field (:data:`~commons.sim.state.FIELDS`) as the same numpy
+array the numpy path uses, so compiled and numpy plug-ins act on one state; ``CNet`` holds the
+trust network's CSR arrays and what mechanisms derive from them. Both are module-level named
+tuples, so compiled functions that take them can be cached on disk.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .state import FIELDS, State
+
+__all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "cstate"]
+
+CState = namedtuple("CState", list(FIELDS))
+CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "in_ptr",
+                           "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
+                           "tri_ij"])
+
+
+def cstate(st: State) -> CState:
+    """The State's arrays as a CState; arrays rebound by numpy plug-ins are made contiguous
+    and of the declared type first (and rebound, so writes land in the State)."""
+    out = []
+    for name, spec in FIELDS.items():
+        arr = getattr(st, name)
+        want = np.dtype(spec.dtype)
+        if (not isinstance(arr, np.ndarray) or arr.dtype != want
+                or not arr.flags.c_contiguous or not arr.flags.writeable):
+            arr = np.ascontiguousarray(np.array(arr, dtype=want))
+            setattr(st, name, arr)
+        out.append(arr)
+    return CState(*out)
+
+
+def cnet(network: Any, *, triads: bool = False) -> CNet:
+    """The network's arrays for compiled code.
+
+    ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair);
+    ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
+    ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j.
+    """
+    E = network.n_edges
+    N = network.n
+    rev = network.reverse
+    idx = np.arange(E)
+    pair = np.where(rev >= 0, np.minimum(idx, rev), idx).astype(np.int64)
+    order = np.argsort(network.indices, kind="stable")
+    in_ptr = np.zeros(N + 1, np.int64)
+    np.cumsum(np.bincount(network.indices, minlength=N), out=in_ptr[1:])
+    if triads and E:
+        e_kj, e_ki, e_ij = network.triads
+        o = np.argsort(e_kj, kind="stable")
+        tri_ptr = np.zeros(E + 1, np.int64)
+        np.cumsum(np.bincount(e_kj, minlength=E), out=tri_ptr[1:])
+        tri_ki, tri_ij = e_ki[o].astype(np.int64), e_ij[o].astype(np.int64)
+    else:
+        tri_ptr = np.zeros(E + 1, np.int64)
+        tri_ki = tri_ij = np.zeros(0, np.int64)
+    return CNet(network.indptr.astype(np.int64), network.indices.astype(np.int64),
+                network.src.astype(np.int64), rev.astype(np.int64), pair, in_ptr,
+                order.astype(np.int64), np.ascontiguousarray(network.overlap, np.float64),
+                np.ascontiguousarray(network.distance, np.float64), tri_ptr, tri_ki, tri_ij)
+
+
+def _c(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
+
+
+def compiled_params(plugin: Any, ctx: Any) -> tuple:
+    """The plug-in's bound parameters named in its ``cparams``, as a tuple for compiled code."""
+    P = ctx.params[plugin]
+    get = P.__getitem__ if isinstance(P, dict) else (lambda k: getattr(P, k))
+    return tuple(_c(get(k)) for k in plugin.cparams)
+
+
+def compiled_memory(plugin: Any, st: State, ctx: Any) -> tuple:
+    """The plug-in's memory arrays, in the order of its ``memory`` declaration."""
+    mem = st.memory[ctx.names[plugin]]
+    return tuple(mem[k] for k in plugin.memory)
