@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from commons.experiments.sweep import Design, _InProcess, run_sweep
+from commons.experiments.sweeps import Design, run_sweep
 
 DESIGN = Design.grid(fine=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 8.0],
                      growth=[0.1, 0.15, 0.2, 0.25, 0.3])
@@ -33,7 +33,7 @@ def timed(fn):
 def overhead(executor, tasks: int = 30) -> float:
     """Seconds a task spends travelling: round trips of tiny tasks, one at a time, minus the
     same tasks run in this process."""
-    from commons.experiments.sweep import _Task, run_chunk
+    from commons.experiments.sweeps.run import _Task, run_chunk
     from commons.sim.streams import resolve_seed
 
     entropy, _ = resolve_seed(1)
@@ -54,7 +54,7 @@ def main() -> None:
     run_sweep("cpr-v1", Design.grid(fine=[1.0]), replicates=2, rounds=2, rng=0,
               fixed={"n": 50}, progress=False)  # compile the kernel once
     rows = {}
-    t, ref = timed(lambda: run_sweep("cpr-v1", DESIGN, executor=_InProcess(), **KW))
+    t, ref = timed(lambda: run_sweep("cpr-v1", DESIGN, executor="in-process", **KW))
     rows["in-process (kernel on 2 threads)"] = t
     t, auto = timed(lambda: run_sweep("cpr-v1", DESIGN, **KW))
     rows["default executor (in-process: kernel)"] = t
