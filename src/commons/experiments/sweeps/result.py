@@ -95,15 +95,20 @@ class SweepResult:
         tables = []
         for k in idx.live:
             table = self._source.table(idx.entries[k])
-            if table is None:  # damaged since the index was made: make it again, verified
+            if table is None:  # altered though its size is right: index again, verified
                 idx = self._index(verify=True)
-                warnings.warn(f"store {getattr(self._source, 'root', '')!s}: "
-                              f"{len(idx.damaged)} chunk file(s) are missing or damaged "
-                              f"({', '.join(idx.damaged[:3])}); run the study again to "
-                              "recompute them", RuntimeWarning, stacklevel=2)
+                self._warn(idx)
                 return self._frame_from(idx, pd, pa)
             tables.append(table.append_column("_k", pa.array(np.full(table.num_rows, k))))
+        self._warn(idx)
         return self._assemble(idx, tables, pd, pa, R)
+
+    def _warn(self, idx: Index, stacklevel: int = 3) -> None:
+        if idx.damaged:
+            warnings.warn(f"store {str(getattr(self._source, 'root', ''))!r}: "
+                          f"{len(idx.damaged)} chunk file(s) are missing or damaged "
+                          f"({', '.join(idx.damaged[:3])}); their runs are left out: run the "
+                          "study again to compute them", RuntimeWarning, stacklevel=stacklevel)
 
     def _frame_from(self, idx: Index, pd: Any, pa: Any):
         tables = []
@@ -274,4 +279,6 @@ def open_store(path: str | os.PathLike) -> SweepResult:
     if study.get("format") != FORMAT:
         raise StoreError(f"{str(path)!r} is in store format {study.get('format')!r}; this "
                          f"version reads format {FORMAT}")
-    return SweepResult(study, store)
+    result = SweepResult(study, store)
+    result._warn(result._index(), stacklevel=3)
+    return result

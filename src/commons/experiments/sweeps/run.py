@@ -257,9 +257,10 @@ class _Runner:
                 wait = max(0.01, min(wait, nearest - time.monotonic()))
             done, _ = cf.wait(list(self.inflight), timeout=wait,
                               return_when=cf.FIRST_COMPLETED)
+            alone = len(self.inflight) == 1  # then a lost worker was this job's own
             for fut in done:
                 if fut in self.inflight:
-                    self._settle(fut)
+                    self._settle(fut, alone)
             self._expire()
 
     def _fill(self) -> None:
@@ -278,7 +279,7 @@ class _Runner:
             limit = math.inf if self.timeout is None else self.timeout * job.task.n_points
             self.inflight[fut] = (job, time.monotonic() + limit, self.generation)
 
-    def _settle(self, fut: cf.Future) -> None:
+    def _settle(self, fut: cf.Future, alone: bool = False) -> None:
         job, _, gen = self.inflight.pop(fut)
         if fut.cancelled():
             self.queue.appendleft(job)
@@ -287,18 +288,19 @@ class _Runner:
         if exc is None:
             self.sink(fut.result())
             return
-        if isinstance(exc, cf.BrokenExecutor):
-            if gen == self.generation:
-                self._replace(exc)
-            if not job.solo:  # a pool breaks for everyone in flight: find out who, alone
-                self.queue.appendleft(_Job(job.task, solo=True))
-                return
+        if isinstance(exc, cf.BrokenExecutor) and gen == self.generation:
+            self._replace(exc)
+        if not (job.solo or alone):
+            # a dying worker takes down what else it held (a stdlib pool: everything in
+            # flight; dask: the tasks queued on it), so the cause is known only when the job
+            # fails again with nothing else in flight
+            self.queue.appendleft(_Job(job.task, solo=True))
+            return
         self._fail(job, exc)
 
     def _fail(self, job: _Job, exc: BaseException) -> None:
-        if job.task.n_points > 1:  # again point by point, each in a fresh worker
-            solo = isinstance(exc, cf.BrokenExecutor)
-            self.queue.extendleft(_Job(t, solo=solo) for t in reversed(job.task.by_point()))
+        if job.task.n_points > 1:  # again point by point, in fresh workers
+            self.queue.extendleft(_Job(t) for t in reversed(job.task.by_point()))
             return
         if isinstance(exc, TimeoutError):
             cause = f"TimeoutError: {exc}"

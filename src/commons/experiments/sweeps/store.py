@@ -235,8 +235,9 @@ class Store:
         owner = np.full(runs, -1, dtype=np.int64)
         failed = np.zeros(runs, dtype=bool)
         valid: list[Entry] = []
-        damaged: list[str] = []
-        for e in entries:
+        broken: list[tuple[int, Entry]] = []
+        when = np.full(runs, -1, dtype=np.int64)  # manifest position of each run's owner
+        for pos, e in enumerate(entries):
             if verify:
                 ok = self.read_chunk_bytes(e) is not None
             else:
@@ -244,21 +245,21 @@ class Store:
                     ok = (self.root / e.file).stat().st_size == e.size
                 except OSError:
                     ok = False
+            ok = ok and all(0 <= a < b <= runs for a, b in e.spans)
             if not ok:
-                damaged.append(e.file)
-                continue
-            if any(not (0 <= a < b <= runs) for a, b in e.spans):
-                damaged.append(e.file)
+                broken.append((pos, e))
                 continue
             k = len(valid)
             valid.append(e)
             for a, b in e.spans:
                 owner[a:b] = k
+                when[a:b] = pos
                 failed[a:b] = False
             for a, b in e.failed:
                 failed[a:b] = True
-        # a damaged chunk whose runs a later chunk recomputed is no longer worth a word
-        damaged = [f for f in damaged if f not in {e.file for e in valid}]
+        # a damaged chunk whose runs were all computed again later is no longer worth a word
+        damaged = [e.file for pos, e in broken
+                   if any((when[max(a, 0):min(b, runs)] < pos).any() for a, b in e.spans)]
         return Index(valid, owner, failed, damaged)
 
     def table(self, entry: Entry) -> Any:
