@@ -34,6 +34,7 @@ class SweepResult:
         self.study = study
         self.design = Design.from_dict(study["design"])
         self._source = source
+        self._cached: tuple[Any, Index] | None = None
 
     # ------------------------------------------------------------------ progress
     @property
@@ -47,7 +48,11 @@ class SweepResult:
         return self.design.size * self.replicates
 
     def _index(self, verify: bool = False) -> Index:
-        return self._source.index(self.runs, verify=verify)
+        """Which chunk holds each run; remade when the manifest changes (or to verify)."""
+        key = self._source.version()
+        if verify or self._cached is None or self._cached[0] != key:
+            self._cached = (key, self._source.index(self.runs, verify=verify))
+        return self._cached[1]
 
     @property
     def n_chunks(self) -> int:
@@ -167,7 +172,7 @@ class SweepResult:
         100,000 points summarises in about a second). Failed runs are left out.
         """
         pd = require("pandas", "sweep", "SweepResult.summary")
-        from scipy import special, stats
+        from scipy import special
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
         metrics = list(metrics)
@@ -204,7 +209,7 @@ class SweepResult:
                 mean = np.bincount(inv, weights=np.where(fin, x, 0.0), minlength=groups) / c
                 dev = np.where(fin, x - mean[inv], 0.0)
                 sd = np.sqrt(np.bincount(inv, weights=dev * dev, minlength=groups) / (c - 1))
-                t = stats.t.ppf(0.5 + level / 2, np.maximum(c - 1, 1))
+                t = special.stdtrit(np.maximum(c - 1, 1), 0.5 + level / 2)  # t quantile
                 half = t * sd / np.sqrt(c)
             lo_x = pd.Series(np.where(fin, x, np.nan)).groupby(inv).agg(["min", "max"])
             same = (c < 2) | (lo_x["min"].to_numpy() == lo_x["max"].to_numpy())

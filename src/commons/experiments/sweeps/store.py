@@ -219,6 +219,14 @@ class Store:
                     continue
         return header, entries
 
+    def version(self) -> Any:
+        """Changes whenever a chunk is recorded (the manifest's size and time)."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
     def read_chunk_bytes(self, entry: Entry) -> bytes | None:
         """The chunk's bytes when the file is there and matches its checksum, else None."""
         try:
@@ -267,7 +275,8 @@ class Store:
         import pyarrow as pa
         import pyarrow.parquet as pq
         data = self.read_chunk_bytes(entry)
-        return None if data is None else pq.read_table(pa.BufferReader(data))
+        return None if data is None else pq.ParquetFile(pa.BufferReader(data)).read(
+            use_threads=False)
 
     def read_errors(self, entry: Entry) -> list[dict[str, Any]]:
         if entry.errors is None:
@@ -480,6 +489,9 @@ class MemoryStore:
             for a, b in e.failed:
                 failed[a:b] = True
         return Index(list(self._entries), owner, failed, [])
+
+    def version(self) -> Any:
+        return len(self._entries)
 
     def table(self, entry: Entry) -> Any:
         return self._tables[entry.seq]
