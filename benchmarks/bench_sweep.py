@@ -41,7 +41,7 @@ def timed(fn):
 def overhead(executor, tasks: int = 30) -> float:
     """Seconds a task spends travelling: round trips of tiny tasks, one at a time, minus the
     same tasks run in this process."""
-    from commons.experiments.sweeps.run import _Task, run_chunk
+    from commons.experiments.sweeps.chunks import _Task, run_chunk
     from commons.sim.streams import resolve_seed
 
     entropy, _ = resolve_seed(1)

@@ -8,9 +8,10 @@ renamed, then recorded with its checksum in the store's manifest. Run (p, r) is 
 ``SeedSequence(entropy, spawn_key=(p, r))``, so the numbers do not depend on the chunk size, the
 executor, the order in which chunks finish, or on interrupting and resuming.
 
-Modules: :mod:`.design` (the points), :mod:`.executors` (where chunks run), :mod:`.store` (the
-directory and its manifest), :mod:`.run` (:func:`run_sweep`: chunks, scheduling, failures,
-checks) and :mod:`.result` (:class:`SweepResult`, :func:`open_store`).
+Modules: :mod:`.design` (the points), :mod:`.chunks` (the work of one chunk), :mod:`.executors`
+(where chunks run), :mod:`.schedule` (feeding an executor, isolating failures), :mod:`.store`
+(the directory and its manifest), :mod:`.run` (checks and :func:`run_sweep`) and
+:mod:`.result` (:class:`SweepResult`, :func:`open_store`).
 """
 
 from .design import Design

@@ -1,12 +1,11 @@
-"""Running a sweep: chunks of (point, replicate) runs, scheduled on an executor, each stored as
-it finishes.
+"""Running a sweep: the checks made before computing, the study's fingerprint, and
+:func:`run_sweep`, which cuts what is left to do into chunks (:mod:`.chunks`), feeds them to an
+executor (:mod:`.schedule`) and stores each as it finishes (:mod:`.store`).
 
-The runs of a study are numbered ``point * replicates + replicate``; a chunk is a set of runs
-(at most ``chunk_size``), one engine batch per group of points that share their integer, boolean
-and string parameters, with the real parameters passed to the factory as arrays over replicates.
-Run (p, r) is seeded by ``SeedSequence(entropy, spawn_key=(*prefix, p, r))`` whatever chunk it
-falls in, so the numbers do not depend on the chunk size, the executor, the order in which chunks
-finish, or on interrupting and resuming.
+The runs of a study are numbered ``point * replicates + replicate``. Run (p, r) is seeded by
+``SeedSequence(entropy, spawn_key=(*prefix, p, r))`` whatever chunk it falls in, so the numbers
+do not depend on the chunk size, the executor, the order in which chunks finish, or on
+interrupting and resuming.
 
 Failures are data. A point whose model raises is recorded with its cause and the other points
 of its chunk go on. A chunk whose worker dies (a crash, ``os._exit``, the out-of-memory killer) or
@@ -16,7 +15,6 @@ and every other point completes. Failed points are run again when the study is r
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures as cf
 import hashlib
 import inspect
@@ -27,11 +25,7 @@ import os
 import pickle
 import signal
 import threading
-import time
-import traceback
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,8 +33,10 @@ import numpy as np
 from ..._version import version as _version
 from ...sim.streams import resolve_seed
 from . import executors as ex
-from .design import Design, _scalar
+from .chunks import _describe_factory, _resolve_factory, _Task, run_chunk
+from .design import Design
 from .result import SweepResult
+from .schedule import _Runner
 from .store import FORMAT, MemoryStore, Store
 
 __all__ = ["SweepInterrupted", "estimate_run_memory", "run_chunk", "run_sweep"]
@@ -79,299 +75,6 @@ class _Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-# ---------------------------------------------------------------------- the work
-@dataclass(frozen=True)
-class _Task:
-    factory: Any
-    fixed: dict[str, Any]
-    names: tuple[str, ...]
-    types: tuple[str, ...]
-    values: tuple[np.ndarray, ...]  # per run
-    points: np.ndarray
-    replicates: np.ndarray
-    seed_points: np.ndarray  # the point part of each seed (0 with common random numbers)
-    elements: np.ndarray  # flat run indices, sorted
-    rounds: int
-    entropy: int
-    prefix: tuple[int, ...]
-    engine: str
-
-    @property
-    def n_points(self) -> int:
-        return int(np.unique(self.points).size)
-
-    def subset(self, rows: np.ndarray) -> _Task:
-        return replace(self, values=tuple(v[rows] for v in self.values),
-                       points=self.points[rows], replicates=self.replicates[rows],
-                       seed_points=self.seed_points[rows], elements=self.elements[rows])
-
-    def by_point(self) -> list[_Task]:
-        return [self.subset(np.flatnonzero(self.points == p)) for p in np.unique(self.points)]
-
-
-def _resolve_factory(factory: Any) -> Callable[..., Any]:
-    if isinstance(factory, str):
-        from ..scenarios import REGISTRY
-        return REGISTRY[factory]
-    return factory
-
-
-def _describe_factory(factory: Any) -> str:
-    if isinstance(factory, str):
-        return f"scenario:{factory}"
-    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
-
-
-def _groups(task: _Task) -> list[np.ndarray]:
-    """Rows that may share an engine batch: same integer, boolean and string parameters."""
-    struct = [k for k, t in enumerate(task.types) if t != "float"]
-    if not struct:
-        return [np.arange(task.points.size)]
-    groups: dict[tuple, list[int]] = {}
-    for i, key in enumerate(zip(*(task.values[k].tolist() for k in struct), strict=True)):
-        groups.setdefault(key, []).append(i)
-    return [np.array(g) for g in groups.values()]
-
-
-def _run_batch(task: _Task, rows: np.ndarray) -> dict[str, np.ndarray]:
-    make = _resolve_factory(task.factory)
-    one = np.unique(task.points[rows]).size == 1
-    params = {}
-    for name, kind, col in zip(task.names, task.types, task.values, strict=True):
-        if kind == "float" and not one:
-            params[name] = col[rows]
-        else:  # one point, or a structural parameter (the same at every row of the group)
-            params[name] = _scalar(kind, col[rows[0]])
-    model = make(**task.fixed, **params)
-    res = model.run(task.rounds, rng=np.random.SeedSequence(task.entropy,
-                                                            spawn_key=task.prefix),
-                    point=task.seed_points[rows], replicate_ids=task.replicates[rows],
-                    record="final", engine=task.engine)
-    out = {k: np.asarray(v, dtype=np.float64) for k, v in res.metrics.items()}
-    out["final_stock"] = np.asarray(res.final["stock"], dtype=np.float64)
-    return out
-
-
-def _point_params(task: _Task, row: int) -> dict[str, Any]:
-    return {n: _scalar(k, c[row])
-            for n, k, c in zip(task.names, task.types, task.values, strict=True)}
-
-
-def _error(task: _Task, rows: np.ndarray, error: str, trace: str) -> dict[str, Any]:
-    return {"point": int(task.points[rows[0]]), "params": _point_params(task, int(rows[0])),
-            "replicates": task.replicates[rows].tolist(), "error": error, "traceback": trace}
-
-
-def _columns(task: _Task) -> dict[str, Any]:
-    cols: dict[str, Any] = {"point": task.points.astype(np.int64),
-                            "replicate": task.replicates.astype(np.int64)}
-    for name, col in zip(task.names, task.values, strict=True):
-        cols[name] = col
-    return cols
-
-
-def run_chunk(task: _Task) -> dict[str, Any]:
-    """Run one chunk; a point whose model raises is recorded (as data) and the rest go on."""
-    n = task.points.size
-    metrics: dict[str, np.ndarray] = {}
-    failed = np.zeros(n, dtype=bool)
-    errors: list[dict[str, Any]] = []
-
-    def put(part: dict[str, np.ndarray], rows: np.ndarray) -> None:
-        for k, v in part.items():
-            metrics.setdefault(k, np.full(n, np.nan))[rows] = v
-
-    for group in _groups(task):
-        try:
-            put(_run_batch(task, group), group)
-            continue
-        except Exception as exc:
-            if np.unique(task.points[group]).size == 1:
-                errors.append(_error(task, group, f"{type(exc).__name__}: {exc}",
-                                     traceback.format_exc(limit=5)))
-                failed[group] = True
-                continue
-        for p in np.unique(task.points[group]):  # isolate: each point alone
-            rows = group[task.points[group] == p]
-            try:
-                put(_run_batch(task, rows), rows)
-            except Exception as exc:
-                errors.append(_error(task, rows, f"{type(exc).__name__}: {exc}",
-                                     traceback.format_exc(limit=5)))
-                failed[rows] = True
-    cols = _columns(task)
-    cols.update(metrics)
-    cols["failed"] = failed
-    return {"elements": task.elements, "columns": cols, "failed": failed, "errors": errors}
-
-
-def _lost(task: _Task, cause: str) -> dict[str, Any]:
-    """The result of a point whose run was lost (worker died, timed out): all failed."""
-    n = task.points.size
-    cols = _columns(task)
-    cols["failed"] = np.ones(n, dtype=bool)
-    errors = [_error(t, np.arange(t.points.size), cause, "") for t in task.by_point()]
-    return {"elements": task.elements, "columns": cols, "failed": np.ones(n, dtype=bool),
-            "errors": errors}
-
-
-# ---------------------------------------------------------------------- the schedule
-@dataclass
-class _Job:
-    task: _Task
-    solo: bool = False  # run with nothing else in flight (to find who breaks a pool)
-
-
-class _Runner:
-    """Feeds jobs to an executor, stores results as they come, isolates failures."""
-
-    def __init__(self, executor: cf.Executor, *, own: bool, workers: int, engine: str,
-                 timeout: float | None, sink: Callable[[dict[str, Any]], None]) -> None:
-        self.executor = executor
-        self.own = own
-        self.pools: list[cf.Executor] = [executor] if own else []
-        self.workers = workers
-        self.engine = engine
-        self.timeout = timeout
-        self.sink = sink
-        cap = ex.capacity(executor)
-        # with a timeout, no more in flight than can run (a job's clock starts when sent)
-        self.limit = cap if timeout is not None or isinstance(executor, ex.InProcess) \
-            else 2 * cap
-        self.queue: collections.deque[_Job] = collections.deque()
-        self.inflight: dict[cf.Future, tuple[_Job, float, int]] = {}
-        self.generation = 0
-
-    # ------------------------------------------------------------ the loop
-    def run(self, tasks: Sequence[_Task]) -> None:
-        if self.own and self.timeout is not None:  # clocks start with the workers ready
-            ex.warm(self.executor, self.workers, self.engine)
-        self.queue.extend(_Job(t) for t in tasks)
-        while self.queue or self.inflight:
-            self._fill()
-            wait = 0.2
-            if self.timeout is not None and self.inflight:
-                nearest = min(d for _, d, _ in self.inflight.values())
-                wait = max(0.01, min(wait, nearest - time.monotonic()))
-            done, _ = cf.wait(list(self.inflight), timeout=wait,
-                              return_when=cf.FIRST_COMPLETED)
-            alone = len(self.inflight) == 1  # then a lost worker was this job's own
-            for fut in done:
-                if fut in self.inflight:
-                    self._settle(fut, alone)
-            self._expire()
-
-    def _fill(self) -> None:
-        while self.queue and len(self.inflight) < self.limit:
-            if any(j.solo for j, _, _ in self.inflight.values()):
-                return
-            job = self.queue[0]
-            if job.solo and self.inflight:
-                return
-            try:
-                fut = self.executor.submit(run_chunk, job.task)
-            except cf.BrokenExecutor as exc:
-                self._replace(exc)
-                continue
-            self.queue.popleft()
-            limit = math.inf if self.timeout is None else self.timeout * job.task.n_points
-            self.inflight[fut] = (job, time.monotonic() + limit, self.generation)
-
-    def _settle(self, fut: cf.Future, alone: bool = False) -> None:
-        job, _, gen = self.inflight.pop(fut)
-        if fut.cancelled():
-            self.queue.appendleft(job)
-            return
-        exc = fut.exception()
-        if exc is None:
-            self.sink(fut.result())
-            return
-        if isinstance(exc, cf.BrokenExecutor) and gen == self.generation:
-            self._replace(exc)
-        if not (job.solo or alone):
-            # a dying worker takes down what else it held (a stdlib pool: everything in
-            # flight; dask: the tasks queued on it), so the cause is known only when the job
-            # fails again with nothing else in flight
-            self.queue.appendleft(_Job(job.task, solo=True))
-            return
-        self._fail(job, exc)
-
-    def _fail(self, job: _Job, exc: BaseException) -> None:
-        if job.task.n_points > 1:  # again point by point, in fresh workers
-            self.queue.extendleft(_Job(t) for t in reversed(job.task.by_point()))
-            return
-        if isinstance(exc, TimeoutError):
-            cause = f"TimeoutError: {exc}"
-        else:
-            cause = (f"the worker running this point was lost ({type(exc).__name__}: "
-                     f"{exc or 'no message'}); it died, crashed or was killed (e.g. out of "
-                     "memory)")
-        self.sink(_lost(job.task, cause))
-
-    def _expire(self) -> None:
-        if self.timeout is None:
-            return
-        now = time.monotonic()
-        for fut, (job, deadline, _) in list(self.inflight.items()):
-            if fut not in self.inflight or now < deadline or fut.done():
-                continue
-            del self.inflight[fut]
-            limit = self.timeout * job.task.n_points
-            exc = TimeoutError(f"no result within {limit:g} s (timeout = {self.timeout:g} s "
-                               "per point)")
-            if self.own:  # a hung run stops only with its process: restart the pool
-                for j, _, _ in self.inflight.values():
-                    self.queue.appendleft(j)
-                self.inflight.clear()
-                self._replace(None)
-            else:
-                fut.cancel()
-                if self.limit > 1:
-                    self.limit -= 1  # its worker may stay busy
-                warnings.warn(f"a chunk ran past timeout={self.timeout:g} s on an executor "
-                              "commons does not own; it is recorded as failed, but its "
-                              "worker may stay busy until it ends", RuntimeWarning,
-                              stacklevel=2)
-            self._fail(job, exc)
-
-    def _replace(self, exc: BaseException | None) -> None:
-        """A new pool of our own, after ours broke (or was stopped) or the caller's broke."""
-        self.generation += 1
-        if self.own:
-            ex.kill(self.executor)
-        else:
-            warnings.warn(f"the executor broke ({type(exc).__name__}: {exc}); the rest of the "
-                          "sweep runs on a process pool of its own", RuntimeWarning,
-                          stacklevel=3)
-        pool = ex.own_pool(self.workers)
-        if self.timeout is not None:
-            ex.warm(pool, self.workers, self.engine)
-        self.executor, self.own = pool, True
-        self.pools.append(pool)
-        self.limit = self.workers if self.timeout is not None else 2 * self.workers
-
-    # ------------------------------------------------------------ the end
-    def interrupt(self) -> None:
-        """Store what has finished, drop the rest, stop our pools at once."""
-        for fut, _ in list(self.inflight.items()):
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self.sink(fut.result())
-        for fut in self.inflight:
-            fut.cancel()
-        self.inflight.clear()
-        for pool in self.pools:
-            ex.kill(pool)
-        self.pools.clear()
-
-    def close(self) -> None:
-        for pool in self.pools:
-            if self.inflight:
-                ex.kill(pool)
-            else:
-                pool.shutdown(wait=True, cancel_futures=True)
-        self.pools.clear()
 
 
 # ---------------------------------------------------------------------- checks

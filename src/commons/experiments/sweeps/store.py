@@ -393,14 +393,17 @@ class Store:
                              f"{expected_bytes / 2**20:.0f} MiB and the disk has "
                              f"{free / 2**20:.0f} MiB free; free some space or use another "
                              "path")
-        with open(self.manifest_path, "rb+") as fh:  # a line torn by a crash ends here
-            fh.seek(0, os.SEEK_END)
-            if fh.tell():
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    fh.write(b"\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
+        try:
+            with open(self.manifest_path, "rb+") as fh:  # a line torn by a crash ends here
+                fh.seek(0, os.SEEK_END)
+                if fh.tell():
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        fh.write(b"\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+        except OSError as exc:
+            raise StoreError(f"store {root!r} is not writable: {exc}") from exc
         _, entries = self.read_manifest()
         used = [int(p.stem.split("-")[-1]) for p in (self.root / "chunks").glob("chunk-*.parquet")
                 if p.stem.split("-")[-1].isdigit()]
