@@ -106,14 +106,14 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     from commons.experiments.sweeps import Design, run_sweep
     design = Design.grid(fine=[0.0, 1.0, 2.0, 4.0, 8.0], growth=[0.1, 0.2, 0.3, 0.4])
-    run_sweep("cpr-v1", design, replicates=8, rounds=300, rng=5, fixed={"n": 30},
+    run_sweep("cpr-v1", design, replicates=8, rounds=150, rng=5, fixed={"n": 30},
               store=sys.argv[1], chunk_size=4, progress=False, engine="numpy")
 """)
 
 
 def test_a_killed_sweep_resumes_to_the_same_result(tmp_path):
     design = Design.grid(fine=[0.0, 1.0, 2.0, 4.0, 8.0], growth=[0.1, 0.2, 0.3, 0.4])
-    kwargs = {"replicates": 8, "rounds": 300, "rng": 5, "fixed": {"n": 30}, "chunk_size": 4,
+    kwargs = {"replicates": 8, "rounds": 150, "rng": 5, "fixed": {"n": 30}, "chunk_size": 4,
               "progress": False, "engine": "numpy"}
     store = tmp_path / "killed"
     script = tmp_path / "sweep.py"
