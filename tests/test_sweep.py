@@ -14,7 +14,7 @@ from scipy import stats
 
 import commons
 from commons.experiments.studyfile import StudyFileError, load_study
-from commons.experiments.sweep import Design, RayExecutor, StoreError, open_store, run_sweep
+from commons.experiments.sweeps import Design, RayExecutor, StoreError, open_store, run_sweep
 
 DESIGN = Design.grid(fine=[0.0, 2.0, 8.0], growth=[0.15, 0.3])
 SWEEP = {"replicates": 6, "rounds": 30, "rng": 11, "fixed": {"n": 12}}
@@ -92,7 +92,8 @@ def test_store_streams_chunks_and_resumes(tmp_path, reference):
     for f in sorted((store / "chunks").glob("*.parquet"))[::2]:
         f.unlink()
     kept = {f.name: f.stat().st_mtime_ns for f in (store / "chunks").glob("*.parquet")}
-    again = run_sweep("cpr-v1", DESIGN, store=store, progress=False, chunk_size=7, **SWEEP)
+    with pytest.warns(RuntimeWarning, match="3 chunk file"):
+        again = run_sweep("cpr-v1", DESIGN, store=store, progress=False, chunk_size=7, **SWEEP)
     for name, mtime in kept.items():
         assert (store / "chunks" / name).stat().st_mtime_ns == mtime  # not computed twice
     pd.testing.assert_frame_equal(frame(again), reference)
@@ -103,16 +104,16 @@ def test_store_streams_chunks_and_resumes(tmp_path, reference):
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys
-    from commons.experiments.sweep import Design, run_sweep
+    from commons.experiments.sweeps import Design, run_sweep
     design = Design.grid(fine=[0.0, 1.0, 2.0, 4.0, 8.0], growth=[0.1, 0.2, 0.3, 0.4])
-    run_sweep("cpr-v1", design, replicates=8, rounds=300, rng=5, fixed={"n": 30},
+    run_sweep("cpr-v1", design, replicates=8, rounds=150, rng=5, fixed={"n": 30},
               store=sys.argv[1], chunk_size=4, progress=False, engine="numpy")
 """)
 
 
 def test_a_killed_sweep_resumes_to_the_same_result(tmp_path):
     design = Design.grid(fine=[0.0, 1.0, 2.0, 4.0, 8.0], growth=[0.1, 0.2, 0.3, 0.4])
-    kwargs = {"replicates": 8, "rounds": 300, "rng": 5, "fixed": {"n": 30}, "chunk_size": 4,
+    kwargs = {"replicates": 8, "rounds": 150, "rng": 5, "fixed": {"n": 30}, "chunk_size": 4,
               "progress": False, "engine": "numpy"}
     store = tmp_path / "killed"
     script = tmp_path / "sweep.py"
@@ -230,7 +231,7 @@ def test_a_study_file_runs_and_shows(tmp_path, capsys):
     assert main(["sweep", str(path), "--no-progress"]) == 0
     assert main(["show", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "chunks finished: " in out
+    assert "runs stored: 4 of 4" in out
     assert "P(tragedy avoided)" in out
 
 
@@ -240,7 +241,11 @@ def test_a_study_file_runs_and_shows(tmp_path, capsys):
     (GOOD.replace("[fixed]\n    n = 10", "[fixed]\n    size = 10"),
      r"unknown parameter\(s\) \['size'\]"),
     (GOOD.replace("fine = [0.0, 2.0]", "fine = []"), "malformed design"),
-    (GOOD.replace("fine = [0.0, 2.0]", 'fine = ["a", "b"]'), "malformed design"),
+    (GOOD.replace("fine = [0.0, 2.0]", 'fine = ["a", "b"]'), "'fine' .* takes a number"),
+    (GOOD.replace("fine = [0.0, 2.0]", 'fine = ["a", 1.0]'), "malformed design.*mix"),
+    (GOOD.replace("seed = 3", "seed = -3"), "seed must be an integer >= 0"),
+    (GOOD.replace("seed = 3", 'seed = 3\n    engine = "gpu"'), "engine must be one of"),
+    (GOOD.replace("seed = 3", "seed = 3\n    timeout = 0"), "timeout must be a positive"),
     (GOOD.replace("[design.grid]", "[design.cube]"), r"\[design\] must hold exactly one of"),
     (GOOD.replace('scenario = "cpr-v1"', 'scenario = "moon"'), "scenario must be one of"),
     (GOOD.replace("rounds = 10", "rounds = 0"), "rounds must be an integer >= 1"),

@@ -21,7 +21,8 @@ from .exact.equilibrium import (
 from .exact.game import CPRGame
 from .exact.production import Exponential, Power, Production, Quadratic
 from .exact.repeated import TriggerResult, critical_discount_factor, grim_trigger_sustains
-from .experiments import scenarios, studies, sweep
+from .experiments import scenarios, studies
+from .experiments import sweeps as sweep
 from .results import RunResult
 from .sim._params import Uniform, per_org, per_replicate
 from .sim.engine import PluginError, simulate

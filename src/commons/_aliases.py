@@ -26,7 +26,9 @@ ALIASES: dict[str, str] = {
     "commons.resource": "commons.sim.resources",
     "commons.payoffs": "commons.sim.technologies",
     **{f"commons.{m}": f"commons.experiments.{m}"
-       for m in ("scenarios", "studies", "studyfile", "sweep")},
+       for m in ("scenarios", "studies", "studyfile")},
+    "commons.sweep": "commons.experiments.sweeps",
+    "commons.experiments.sweep": "commons.experiments.sweeps",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,88 +49,118 @@ def _equilibrium(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_map_table(result, x: str, y: str) -> None:
+_ROWS = 40  # summary rows printed by default
+
+
+def _fmt(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _print_map_table(summ, x: str, y: str, replicates: int) -> None:
     """P(tragedy avoided) as a table: rows of y, columns of x."""
-    summ = result.summary()
     xs = sorted(summ[x].unique())
     ys = sorted(summ[y].unique())
-    cell = {(r[x], r[y]): r["p_avoid"] for _, r in summ.iterrows()}
-    print(f"P(tragedy avoided), {len(summ)} points x {result.study['replicates']} replicates"
+    cell = {(r[x], r[y]): r["p_avoid"] for r in summ[[x, y, "p_avoid"]].to_dict("records")}
+    print(f"P(tragedy avoided), {len(summ)} points x {replicates} replicates"
           f" (rows: {y}, columns: {x})")
     corner = f"{y} / {x}"
-    print(f"{corner:>24}" + "".join(f"{v:>8.3g}" for v in xs))
+    print(f"{corner:>24}" + "".join(f"{_fmt(v):>8}" for v in xs))
     for yy in ys:
         row = "".join(f"{100 * cell[(xx, yy)]:>7.0f}%" if (xx, yy) in cell else f"{'.':>8}"
                       for xx in xs)
-        print(f"{yy:>24.3g}{row}")
+        print(f"{_fmt(yy):>24}{row}")
 
 
-def _report(result, store: str | None) -> None:
+def _report(result, store: str | None, *, all_rows: bool = False) -> int:
+    """Print what the sweep found and what failed; 1 when every point failed, else 0."""
     summ = result.summary()
     names = list(result.design.names)
-    if len(names) == 2:
-        _print_map_table(result, names[0], names[1])
-    else:
-        cols = [*names, "n", "p_avoid", "efficiency"]
-        print(summ[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    avoided = summ[summ["p_avoid"] >= 0.95]
-    print(f"\ntragedy avoided in at least 95 % of replicates at {len(avoided)} of "
-          f"{len(summ)} points")
+    P = result.design.size
     errs = result.errors()
+    if len(summ):
+        numeric = all(t in ("int", "float") for t in result.design.types)
+        if len(names) == 2 and numeric and summ[names[0]].nunique() <= 20 \
+                and summ[names[1]].nunique() <= 40:
+            _print_map_table(summ, names[0], names[1], result.study["replicates"])
+        else:
+            cols = [*names, "n", "p_avoid", "efficiency"]
+            shown = summ if all_rows or len(summ) <= _ROWS else summ.head(_ROWS)
+            print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            if len(shown) < len(summ):
+                print(f"... {len(summ) - len(shown)} more points (commons show --all, or "
+                      "SweepResult.summary())")
+        avoided = summ[summ["p_avoid"] >= 0.95]
+        print(f"\ntragedy avoided in at least 95 % of replicates at {len(avoided)} of "
+              f"{len(summ)} points")
     if errs:
-        print(f"{len(errs)} failed runs recorded (see {store}/errors)")
+        n_failed = result.n_failed
+        where = f" (see {store}/errors)" if store else ""
+        head = "every point failed" if n_failed == P else f"{n_failed} of {P} points failed"
+        print(f"\n{head}{where}; run the study again to retry them. First causes:")
+        for e in errs[:3]:
+            params = ", ".join(f"{k}={_fmt(v)}" for k, v in (e.get("params") or {}).items())
+            print(f"  point {e.get('point')} ({params}): {e['error']}")
+    if not len(summ) and errs:
+        return 1
+    return 0
+
+
+def _map(result, store: str, predictions=()) -> None:
+    names = list(result.design.names)
+    if len(names) != 2 or not all(t in ("int", "float") for t in result.design.types):
+        return
+    if not len(result.summary()):
+        return
+    png = f"{store}/tragedy-map.png"
+    result.tragedy_map(*names, path=png, predictions=list(predictions))
+    print(f"tragedy map written to {png}")
 
 
 def _run(args: argparse.Namespace) -> int:
     from .experiments.studies import DEFAULT_STORE, default_study, ics_deterrence_scale
-    from .experiments.sweep import run_sweep
+    from .experiments.sweeps import run_sweep
 
     spec = default_study()
     store = args.store or DEFAULT_STORE
     print(f"{spec['name']}: {spec['design'].size} points x {spec['replicates']} replicates x "
-          f"{spec['rounds']} rounds -> {store}")
+          f"{spec['rounds']} rounds -> {store}", flush=True)
     result = run_sweep(spec["model"], spec["design"], replicates=spec["replicates"],
                        rounds=spec["rounds"], rng=spec["rng"], fixed=spec["fixed"],
                        store=store, name=spec["name"], progress=not args.no_progress)
-    _report(result, store)
-    png = f"{store}/tragedy-map.png"
+    status = _report(result, store)
     line = ics_deterrence_scale(spec["rounds"])
-    result.tragedy_map("sanction", "communication", path=png,
-                       predictions=[("expected top fine = marginal gain at the end (theory)",
-                                     "x", line)])
-    print(f"tragedy map written to {png}")
-    return 0
+    _map(result, store, [("expected top fine = marginal gain at the end (theory)", "x", line)])
+    return status
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from .experiments.studyfile import load_study
-    from .experiments.sweep import run_sweep
+    from .experiments.sweeps import run_sweep
 
     spec = load_study(args.study)
     store = spec.pop("store")
     print(f"{spec['name']}: {spec['design'].size} points x {spec['replicates']} replicates -> "
-          f"{store or '(memory)'}")
+          f"{store or '(memory)'}", flush=True)
     result = run_sweep(**spec, store=store, progress=not args.no_progress)
-    _report(result, store)
-    if store and len(result.design.names) == 2:
-        png = f"{store}/tragedy-map.png"
-        result.tragedy_map(*result.design.names, path=png)
-        print(f"tragedy map written to {png}")
-    return 0
+    status = _report(result, store)
+    if store:
+        _map(result, store)
+    return status
 
 
 def _show(args: argparse.Namespace) -> int:
-    from .experiments.sweep import open_store
+    from .experiments.sweeps import open_store
 
     result = open_store(args.store)
     s = result.study
     print(f"{s['name']} ({s['factory']}), version {s['version']}")
     print(f"  {result.design.size} points x {s['replicates']} replicates x {s['rounds']} "
           f"rounds; seed entropy {s['entropy']}")
-    print(f"  chunks finished: {result.done} of {result.n_chunks}"
+    done, runs = result.runs_done, result.runs
+    print(f"  runs stored: {done} of {runs}, in {result.done} chunks"
           f"{'' if result.complete else ' (partial: run the study again to resume)'}")
-    if result.done:
-        _report(result, args.store)
+    if done:
+        return _report(result, args.store, all_rows=args.all)
     return 0
 
 
@@ -174,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="summarise a finished or partial results store")
     sh.add_argument("store", help="results directory")
+    sh.add_argument("--all", action="store_true",
+                    help=f"print every point (default: the first {_ROWS})")
     sh.set_defaults(func=_show)
     return p
 
@@ -185,16 +218,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .experiments.sweep import StoreError
+    from .experiments.sweeps import StoreError, SweepInterrupted
     try:
         return int(args.func(args))
     except (ValueError, TypeError, StoreError, ImportError) as exc:
         print(f"commons: error: {exc}", file=sys.stderr)
         return 2
+    except SweepInterrupted as exc:
+        print(f"commons: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        print("commons: interrupted; finished chunks are stored, run again to resume",
-              file=sys.stderr)
+        print("commons: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (commons show STORE | head)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

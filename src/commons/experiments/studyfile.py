@@ -11,11 +11,16 @@ A study file::
     store = "results/ics"       # relative to the file
 
     [fixed]                     # scenario arguments kept fixed
-    governance = "self"
+    network = "places"
 
     [design.grid]               # or [design.sample] with bounds, n, method
     sanction = [0.0, 0.5, 1.0]
     communication = [0.0, 0.25]
+    governance = ["self", "central"]   # strings and integers keep their type
+
+Optional keys of ``[study]``: ``chunk_size``, ``engine`` ("auto", "numba" or "numpy") and
+``timeout`` (seconds per point). Integers given for a parameter whose default is a real number
+(``fine = [0, 1, 2]``) are read as reals.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .sweep import Design
+from .sweeps import Design
 
 __all__ = ["load_study"]
 
-_STUDY_KEYS = {"name", "scenario", "rounds", "replicates", "seed", "store", "chunk_size"}
+_STUDY_KEYS = {"name", "scenario", "rounds", "replicates", "seed", "store", "chunk_size",
+               "engine", "timeout"}
 
 
 class StudyFileError(ValueError):
@@ -38,7 +44,7 @@ class StudyFileError(ValueError):
 def load_study(path: str | Path) -> dict[str, Any]:
     """Read and check a study file; returns keyword arguments for :func:`run_sweep`."""
     from .scenarios import REGISTRY
-    from .sweep import _check_params
+    from .sweeps.run import ENGINES, _check_params, numeric_defaults
 
     path = Path(path)
     try:
@@ -83,7 +89,8 @@ def load_study(path: str | Path) -> dict[str, Any]:
     except (TypeError, ValueError, KeyError) as exc:
         raise StudyFileError(f"{path}: malformed design: {exc}") from exc
     try:
-        _check_params(scenario, design.names, fixed)
+        design = numeric_defaults(scenario, design)
+        _check_params(scenario, design.names, fixed, design)
     except ValueError as exc:
         raise StudyFileError(f"{path}: {exc}") from exc
     store = study.get("store")
@@ -92,5 +99,24 @@ def load_study(path: str | Path) -> dict[str, Any]:
            "rounds": study["rounds"], "rng": study.get("seed"), "store": store,
            "fixed": fixed, "name": study.get("name", path.stem)}
     if "chunk_size" in study:
+        if not isinstance(study["chunk_size"], int) or study["chunk_size"] < 1:
+            raise StudyFileError(f"{path}: [study] chunk_size must be an integer >= 1, got "
+                                 f"{study['chunk_size']!r}")
         out["chunk_size"] = study["chunk_size"]
+    if "engine" in study:
+        if study["engine"] not in ENGINES:
+            raise StudyFileError(f"{path}: [study] engine must be one of "
+                                 f"{', '.join(map(repr, ENGINES))}, got {study['engine']!r}")
+        out["engine"] = study["engine"]
+    if "timeout" in study:
+        t = study["timeout"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not t > 0:
+            raise StudyFileError(f"{path}: [study] timeout must be a positive number of "
+                                 f"seconds, got {t!r}")
+        out["timeout"] = float(t)
+    seed = study.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise StudyFileError(f"{path}: [study] seed must be an integer >= 0, got {seed!r}")
+    if not isinstance(out["name"], str):
+        raise StudyFileError(f"{path}: [study] name must be a string, got {out['name']!r}")
     return out
