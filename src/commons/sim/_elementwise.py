@@ -59,7 +59,8 @@ def power(x, y) -> np.ndarray:
         hit = np.broadcast_to(y == v, out.shape)
         if hit.any():
             out = np.where(hit, exact(np.broadcast_to(x, out.shape)), out)
-    return out
+    # C order: a reduction along rows of an array in another order sums in another order
+    return np.ascontiguousarray(out)
 
 
 def exp(x) -> np.ndarray:

@@ -163,21 +163,29 @@ class TrustNetwork:
             out = sums / wsum
         return np.where((self.degree > 0) & (wsum > 0), out, empty)
 
+    @cached_property
+    def _out_incidence(self) -> sp.csr_array:
+        return sp.csr_array((np.ones(self.n_edges), np.arange(self.n_edges), self.indptr),
+                            shape=(self.n, self.n_edges))
+
+    @cached_property
+    def _in_incidence(self) -> sp.csr_array:
+        return sp.csr_array((np.ones(self.n_edges), (self.indices, np.arange(self.n_edges))),
+                            shape=(self.n, self.n_edges))
+
     def edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
         """Sum of per-edge values (R, E) over each organisation's out-edges -> (R, N).
 
-        ``np.add.reduceat`` over the CSR row starts, with a zero column appended so that the
-        start of a trailing row without edges is a valid index; rows without edges give 0.
+        Each sum is taken in edge order, one replicate at a time (a sparse incidence product),
+        so a replicate's sums do not depend on the other replicates of the batch; rows without
+        edges give 0.
         """
-        padded = np.concatenate([per_edge, np.zeros((per_edge.shape[0], 1))], axis=1)
-        sums = np.add.reduceat(padded, self.indptr[:-1], axis=1)
-        return np.where(self.degree > 0, sums, 0.0)
+        return np.ascontiguousarray((self._out_incidence @ per_edge.T).T)
 
     def in_edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
-        """Sum of per-edge values (R, E) over each organisation's in-edges (j -> i) -> (R, N)."""
-        A = sp.csr_array((np.ones(self.n_edges), (self.indices, np.arange(self.n_edges))),
-                         shape=(self.n, self.n_edges))
-        return (A @ per_edge.T).T
+        """Sum of per-edge values (R, E) over each organisation's in-edges (j -> i) -> (R, N),
+        in edge order (see :meth:`edge_sums`)."""
+        return np.ascontiguousarray((self._in_incidence @ per_edge.T).T)
 
     def shortest_paths(self, cutoff: int | None = None) -> np.ndarray:
         """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable)."""
