@@ -1,9 +1,24 @@
-"""Shared test configuration: hypothesis profiles and the seed of statistical tests."""
+"""Shared test configuration: hypothesis profiles, the seed of statistical tests, and the
+compiled path run act by act.
+
+Every compiled form is compiled once for all models when models run act by act, while a fused
+kernel is compiled per composition; so the suite runs act by act (``COMMONS_FUSE=0``, inherited
+by the command-line tests' subprocesses) and tests marked ``fused`` run fused kernels.
+"""
 
 import os
 
+os.environ.setdefault("COMMONS_FUSE", "0")
+
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+@pytest.fixture(autouse=True)
+def _fused_when_marked(request, monkeypatch):
+    if request.node.get_closest_marker("fused") is not None:
+        from commons.sim import codegen
+        monkeypatch.setattr(codegen, "FUSE", True)
 
 
 @pytest.fixture

@@ -227,12 +227,26 @@ def test_bad_input_is_refused_before_the_run(build, exc, match):
         build()
 
 
-def test_engine_numba_refuses_an_unsupported_model():
-    game = commons.CPRGame(3, commons.Quadratic(23, 0.25), 5, 25)
-    model = commons.Model(3, technology=commons.StageGame(game))
-    with pytest.raises(ValueError, match="technology must be PrivateConcave"):
-        model.run(5, engine="numba")
-    assert model.run(5).provenance["engine"] == "numpy"
+class NumpyOnlyFine(commons.QuotaFine):
+    """A fine with a numpy form only (it overrides the phase method): its act falls back."""
+
+    def sanction(self, st, ctx):
+        super().sanction(st, ctx)
+
+
+def test_a_numpy_plugin_runs_beside_compiled_ones_act_by_act():
+    base = benchmark_cpr_v1(20)
+    model = base.replace(sanctions=[NumpyOnlyFine(2.0)])
+    from commons.sim import _kernel
+    assert _kernel.why_not(model) == "acts without a compiled form: NumpyOnlyFine.sanction"
+    assert _kernel.why_not(base) == ""
+    mixed = model.run(30, 3, rng=4, record="full")
+    fused = base.run(30, 3, rng=4, record="full")
+    numpy = base.run(30, 3, rng=4, record="full", engine="numpy")
+    assert (mixed.provenance["engine"], fused.provenance["engine"]) == ("mixed", "numba")
+    # the same plug-ins, the same streams (the fine's name is its role and class, so rename it)
+    for k in numpy.full:
+        np.testing.assert_array_equal(fused.full[k], numpy.full[k])
 
 
 def test_a_plugin_instance_cannot_fill_two_roles():

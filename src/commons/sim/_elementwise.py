@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["cos", "exp", "log", "power"]
+__all__ = ["cos", "exp", "ipow", "log", "power"]
 
 _CACHE: dict[str, Callable] = {}
 
@@ -76,3 +76,17 @@ def log(x) -> np.ndarray:
 def cos(x) -> np.ndarray:
     """Cosine element by element (C ``cos``)."""
     return _compiled("cos")(np.asarray(x, np.float64))
+
+
+def ipow(x, n: int) -> np.ndarray:
+    """x**n for an integer n >= 0 by repeated squaring, element by element: the products of
+    :func:`commons.sim._jit.ipow`, in the same order."""
+    result = np.ones_like(np.asarray(x, np.float64))
+    base = np.array(x, dtype=np.float64)
+    n = int(n)
+    while n > 0:
+        if n & 1:
+            result = result * base
+        base = base * base
+        n >>= 1
+    return result

@@ -132,3 +132,17 @@ def cpow(x, y):
     if y == 1.0:
         return x
     return math.pow(x, y)
+
+
+@jitable
+def ipow(x, n):
+    """x**n for an integer n >= 0 by repeated squaring; the numpy path computes the same
+    products in the same order (commons.sim._elementwise.ipow), so both give the same bits."""
+    result = 1.0
+    base = x
+    while n > 0:
+        if n & 1:
+            result = result * base
+        base = base * base
+        n >>= 1
+    return result

@@ -2,10 +2,11 @@
 
 One round is the eight phases of :data:`commons.sim.plugin.PHASES`, each filled by the model's
 plug-ins in slot order. The state of all R replicates is held in arrays of shape (R, N) and
-(R, E), so there is no Python loop over organisations or replicates. Where every component has
-a compiled form (the CPR-v1 family: see :mod:`commons.sim._kernel`), ``engine="auto"`` runs the
-whole simulation in one fused, parallel numba kernel that draws the same random numbers and
-gives the same results as this numpy reference.
+(R, E), so there is no Python loop over organisations or replicates. With numba installed,
+``engine="auto"`` runs the plug-ins' compiled forms: the whole simulation in one fused, parallel
+kernel generated for the model when every act has one (:mod:`commons.sim.codegen`), else act by
+act beside the numpy forms. Both draw the same random numbers as this numpy reference and agree
+with it to rounding.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .._version import version as _version
 from ..exact.game import CPRGame
 from ..results import RunResult, compute_metrics
 from ._params import per_org
+from .codegen import CHECKS
 from .model import Model, stream_id
 from .network import TrustNetwork
 from .plugin import Plugin
@@ -161,8 +163,7 @@ def _check(arr: np.ndarray, what: str, plugin: Plugin, phase: str, t: int, *,
                           f"phase of round {t}")
 
 
-_CHECKED = {"decide": ("draws", True), "appropriate": ("granted", True),
-            "pay": ("gross", False), "regenerate": ("stock", False)}
+
 
 
 # ---------------------------------------------------------------------- the round
@@ -172,7 +173,8 @@ def schedule(model: Model) -> list[tuple[str, list]]:
     return [(ph, [a for a in model.acts if a.phase == ph]) for ph in PHASES]
 
 
-def play_round(model: Model, st: State, ctx: Context, plan: list[tuple[str, list]]) -> None:
+def play_round(model: Model, st: State, ctx: Context, plan: list[tuple[str, list]],
+               compiled_act: Any = None) -> None:
     """One round: every act in order, with the engine's own steps after some phases.
 
     After ``decide`` the draws are clipped to [0, max_draw] and zeroed for the excluded; after
@@ -181,9 +183,10 @@ def play_round(model: Model, st: State, ctx: Context, plan: list[tuple[str, list
     """
     t = st.t
     for phase, acts in plan:
-        check = _CHECKED.get(phase)
+        check = CHECKS.get(phase)
         for a in acts:
-            getattr(a.plugin, phase)(st, ctx)
+            if compiled_act is None or not compiled_act(a, st):
+                getattr(a.plugin, phase)(st, ctx)
             if check is not None and check[0] in a.writes:
                 _check(getattr(st, check[0]), check[0], a.plugin, phase, t, nonneg=check[1])
             elif phase == "learn" and "next_draws" in a.writes:
@@ -293,8 +296,10 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
         "summary": per-round series (R, T); "full": also draws, grants and payoffs (R, T, N);
         "final": metrics and final state only.
     engine : {"auto", "numba", "numpy"}
-        "auto" uses the compiled kernel when numba is installed and every component has a
-        compiled form, else numpy; "numba" insists on the kernel.
+        "auto" and "numba" run the plug-ins' compiled forms (one fused kernel when every act
+        has one, else act by act beside the numpy forms); "numba" insists on numba being
+        installed; "numpy" runs the numpy forms. The provenance records which ran: "numba",
+        "mixed" or "numpy".
     point : int or array of int
         Sweep-point index, part of every replicate's seed: one for all replicates, or one per
         replicate (shape (R,)) when a batch mixes sweep points.
@@ -332,14 +337,18 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     ctx = Context(model, R, T, streams, model.network)
 
     from . import _kernel
-    use_kernel = engine != "numpy" and _kernel.supports(model)
-    if engine == "numba" and not use_kernel:
-        raise ValueError(f"engine='numba' needs numba and a model of the compiled family: "
-                         f"{_kernel.why_not(model)}")
+    if engine == "numba" and not _kernel.have_numba():
+        raise ValueError("engine='numba' needs numba: pip install 'commons-engine[fast]'")
+    plan = _kernel.plan_for(model) if engine != "numpy" else None
     t0 = time.perf_counter()
-    if use_kernel:
-        st, rec = _kernel.run(model, ctx, record, bind, Recorder)
+    if plan is not None and plan.fused is not None:
+        from .compiled_run import run_fused
+        st, rec = run_fused(model, ctx, record, bind, Recorder, plan)
         used = "numba"
+    elif plan is not None:
+        from .compiled_run import run_mixed
+        st, rec = run_mixed(model, ctx, record, bind, Recorder, plan)
+        used = "mixed"
     else:
         st, rec = run_numpy(model, ctx, record)
         used = "numpy"

@@ -15,7 +15,7 @@ from functools import singledispatch
 import numpy as np
 
 from . import _elementwise as ew
-from ._jit import TypeDispatch, cpow, jitable
+from ._jit import TypeDispatch, cpow, ipow, jitable
 from .technologies import (
     ConcaveValues,
     Fishery,
@@ -196,7 +196,7 @@ best_reply = TypeDispatch("best_reply", "Compiled myopic best reply of organisat
 def _best_reply_concave(TP, r, i, t, S):
     beta = TP.beta[r]
     e = 1.0 / (1.0 - beta)
-    need = cpow(1.0 + TP.gamma[r], t)
+    need = ipow(1.0 + TP.gamma[r], t)
     base = TP.a[r, i] * beta
     xs = cpow(base / (TP.c[r] + S.unit_charge[r, i]), e) * need
     q = S.quota[r, i]

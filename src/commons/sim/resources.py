@@ -16,7 +16,7 @@ from scipy.optimize import brentq
 
 from .._validation import as_real
 from . import _elementwise as ew
-from ._jit import cpow, jitable, u1
+from ._jit import ipow, jitable, u1
 from ._params import per_replicate
 from .plugin import Plugin, compiled
 
@@ -207,7 +207,7 @@ class CareBudget(Resource):
 
     def regenerate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
-        st.stock = P["B"] * ew.power(1.0 + P["growth"], st.t + 1) + P["carry"] * st.stock
+        st.stock = P["B"] * ew.ipow(1.0 + P["growth"], st.t + 1) + P["carry"] * st.stock
 
     def sustainable_yield(self, ctx: Context) -> np.ndarray:
         P = ctx.params[self]
@@ -367,7 +367,7 @@ def _logistic_regenerate(r, t, S, P, M, rng, net, TP):
 @jitable
 def _budget_refill(r, t, S, P, M, rng, net, TP):
     B, growth, carry = P
-    S.stock[r] = B[r] * cpow(1.0 + growth[r], t + 1) + carry[r] * S.stock[r]
+    S.stock[r] = B[r] * ipow(1.0 + growth[r], t + 1) + carry[r] * S.stock[r]
 
 
 @compiled(NoStock, "appropriate")

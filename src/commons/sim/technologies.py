@@ -15,7 +15,7 @@ import numpy as np
 
 from ..exact.game import CPRGame
 from . import _elementwise as ew
-from ._jit import cpow, jitable
+from ._jit import cpow, ipow, jitable
 from ._params import per_org, per_replicate
 from .plugin import Plugin, compiled
 
@@ -49,9 +49,25 @@ class Technology(Plugin):
         """Set ``st.gross`` from granted draws."""
         raise NotImplementedError
 
+    #: The class of the technology's bound values as compiled code takes them (a module-level
+    #: named tuple), or None when it has no compiled form; compiled best replies are
+    #: registered per class (:data:`commons.sim.replies.best_reply`).
+    values_class: ClassVar[type | None] = None
+
     def values(self, ctx: Context) -> Any:
         """The bound parameters, as a read-only named tuple (the public view)."""
         return ctx.params[self]
+
+    def compiled_form(self, phase: str) -> Any:
+        # the compiled claims are the draws themselves: not for a technology with its own demand
+        if phase == "appropriate" and type(self).demand is not Technology.demand \
+                and "appropriate" not in type(self).__dict__.get("_compiled_forms", {}):
+            return None
+        return super().compiled_form(phase)
+
+    def compiled_values(self, ctx: Context) -> Any:
+        """The values compiled forms receive as TP (an empty tuple if none)."""
+        return self.values(ctx) if self.values_class is not None else ()
 
     def baseline(self, ctx: Context) -> np.ndarray:
         """Payoff an organisation gets without the commons (outside option), shape (R, N)."""
@@ -67,11 +83,12 @@ class ConcaveValues(NamedTuple):
     gamma: np.ndarray
 
     def need(self, t) -> np.ndarray:
-        """Need n_t = (1 + gamma)**t, shape (R,) (or (R, T) for an array of rounds)."""
+        """Need n_t = (1 + gamma)**t, shape (R,) (or (R, T) for an array of rounds), by repeated
+        squaring (the compiled path's products, in the same order)."""
         t = np.asarray(t)
         if t.ndim:
-            return ew.power(1.0 + self.gamma[:, None], t[None, :])
-        return ew.power(1.0 + self.gamma, t)
+            return np.stack([ew.ipow(1.0 + self.gamma, int(k)) for k in t], axis=1)
+        return ew.ipow(1.0 + self.gamma, int(t))
 
 
 class PrivateConcave(Technology):
@@ -92,6 +109,8 @@ class PrivateConcave(Technology):
     need_growth : float or (R,)
         gamma >= 0 per round.
     """
+
+    values_class: ClassVar[type | None] = ConcaveValues
 
     def __init__(self, productivity: Any, elasticity: Any, cost: Any, *,
                  need_growth: Any = 0.0) -> None:
@@ -236,7 +255,7 @@ def _claims_are_draws(r, t, S, P, M, rng, net, TP):
 @jitable
 def _private_concave_pay(r, t, S, P, M, rng, net, TP):
     beta = TP.beta[r]
-    scale = cpow(cpow(1.0 + TP.gamma[r], t), 1.0 - beta)
+    scale = cpow(ipow(1.0 + TP.gamma[r], t), 1.0 - beta)
     c = TP.c[r]
     for i in range(S.draws.shape[1]):
         S.gross[r, i] = TP.a[r, i] * scale * cpow(S.granted[r, i], beta) - c * S.draws[r, i]

@@ -1,0 +1,178 @@
+"""Running a model's compiled plan: the fused kernel, or act by act beside numpy plug-ins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .codegen import CHECKS, plugin_args
+from .layout import cnet, cstate
+from .model import Model
+from .state import State
+
+__all__ = ["CompileError", "block_rounds", "in_threads", "run_fused", "run_mixed"]
+
+
+def block_rounds(R: int, N: int, E: int, T: int) -> int:
+    """Rounds per kernel launch: about 4 million agent-round updates (a fraction of a second),
+    so that Ctrl-C, which Python sees between launches, stops a run promptly."""
+    return int(max(1, min(T, 4_000_000 // max(1, R * (N + E)))))
+
+
+def _net(model: Model) -> Any:
+    net = model.__dict__.get("_cnet")
+    if net is None:
+        triads = any("Gossip" in type(a.plugin).__name__ for a in model.acts)
+        net = cnet(model.network, triads=triads)
+        model.__dict__["_cnet"] = net
+    return net
+
+
+def _stream(ctx: Any, plugin: Any) -> np.uint64:
+    return np.uint64(ctx.stream_ids[plugin])
+
+
+def threads() -> int:
+    """Threads a compiled run uses: numba's setting (``numba.set_num_threads``)."""
+    import numba
+    return int(numba.get_num_threads())
+
+
+def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30) -> None:
+    """``fn(r0, r1, *args)`` over contiguous ranges of the R replicates, one per thread.
+
+    The compiled functions release the GIL, so the ranges run in parallel; each replicate's
+    numbers depend on it alone, so the split changes no bit. Below about 50,000 updates of
+    ``work`` a call runs in the calling thread (starting threads would cost more).
+    """
+    n = min(threads(), R) if work >= 50_000 else 1
+    if n <= 1:
+        fn(0, R, *args)
+        return
+    import concurrent.futures as cf
+    bounds = np.linspace(0, R, n + 1).astype(int)
+    with cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel") as pool:
+        futures = [pool.submit(fn, int(bounds[k]), int(bounds[k + 1]), *args)
+                   for k in range(n)]
+        for f in futures:
+            f.result()
+
+
+def _raise_error(model: Model, err: np.ndarray) -> None:
+    from .engine import PluginError
+    bad = np.flatnonzero(err[:, 0])
+    if not bad.size:
+        return
+    k, t = int(err[bad[0], 0]) - 1, int(err[bad[0], 1])
+    act = model.acts[k]
+    field = CHECKS.get(act.phase, ("next_draws", False))[0]
+    what = "draws" if field in ("draws", "next_draws") else field
+    raise PluginError(f"{type(act.plugin).__name__} produced non-finite {what} in the "
+                      f"{act.phase} phase of round {t}")
+
+
+class CompileError(RuntimeError):
+    """A plug-in's compiled form that numba cannot compile (the message names the plug-in,
+    the phase and numba's own message)."""
+
+
+def _compile_error(model: Model, plan: Any, exc: Exception, S: Any, net: Any, keys: Any,
+                   TP: Any, st: State, ctx: Any) -> CompileError:
+    """Find the act whose form does not compile, by compiling each for no replicate."""
+    for k, a in enumerate(model.acts):
+        if plan.forms[k] is None:
+            continue
+        P, M = plugin_args(a.plugin, st, ctx)
+        try:
+            plan.batch[k](0, 0, 0, S, net, keys, P, M, _stream(ctx, a.plugin), TP)
+        except Exception as inner:  # numba's typing and lowering errors
+            return CompileError(f"the compiled form of {type(a.plugin).__name__}.{a.phase} "
+                                f"({plan.forms[k].__qualname__}) does not compile: {inner}")
+    return CompileError(f"the model's fused kernel does not compile: {exc}")
+
+
+def _compiling(fn: Any, on_error: Any, *args: Any) -> None:
+    """Run ``fn`` and turn numba's compilation errors into a CompileError naming the act."""
+    from numba.core.errors import NumbaError
+    try:
+        fn(*args)
+    except NumbaError as exc:
+        raise on_error(exc) from exc
+
+
+def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> tuple:
+    """The whole run in the fused kernel, launched in blocks of rounds."""
+    from .engine import SERIES
+    st: State = bind(model, ctx)
+    R, N, T = ctx.R, ctx.N, ctx.rounds
+    S = cstate(st)
+    net = _net(model)
+    TP = model.technology.compiled_values(ctx)
+    args: list[Any] = []
+    for a in model.acts:
+        P, M = plugin_args(a.plugin, st, ctx)
+        args += [P, M, _stream(ctx, a.plugin)]
+    rec = recorder_cls(R, N, T, record, np.asarray(model.technology.baseline(ctx)))
+    series = np.zeros((len(SERIES), R, T))
+    full = record == "full"
+    shape = (R, T, N) if full else (0, 0, 0)
+    fx, fh, fp = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    baseline = np.ascontiguousarray(np.broadcast_to(rec.baseline, (R, N)), np.float64)
+    err = np.zeros((R, 2), np.int64)
+    step = block_rounds(R, N, ctx.network.n_edges, T)
+    keys = np.ascontiguousarray(ctx.streams.keys)
+    max_draw = np.ascontiguousarray(ctx.max_draw)
+    fused_args = (S, net, keys, max_draw, TP, *args, series, fx, fh, fp, full, baseline,
+                  rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active, err)
+    _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP, st,
+                                                      ctx), 0, 0, 0, 0, *fused_args)
+    for t0 in range(0, T, step):
+        t1 = min(T, t0 + step)
+        in_threads(plan.fused, R, t0, t1, *fused_args,
+                   work=R * (N + ctx.network.n_edges) * (t1 - t0))
+        _raise_error(model, err)
+    for k, name in enumerate(SERIES):
+        rec.series[name] = series[k]
+    if full:
+        rec.full = {"draws": fx, "granted": fh, "payoffs": fp}
+    st.t = T - 1
+    return st, rec
+
+
+def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> tuple:
+    """Round by round in Python: compiled acts as batch calls, the others in numpy."""
+    from .engine import play_round, schedule
+    st: State = bind(model, ctx)
+    net = _net(model)
+    TP = model.technology.compiled_values(ctx)
+    keys = np.ascontiguousarray(ctx.streams.keys)
+    params = {}
+    S = cstate(st)
+    for k, a in enumerate(model.acts):
+        if plan.forms[k] is not None:
+            params[k], M = plugin_args(a.plugin, st, ctx)
+            _compiling(plan.batch[k], lambda exc: _compile_error(model, plan, exc, S, net, keys,
+                                                                 TP, st, ctx),
+                       0, 0, 0, S, net, keys, params[k], M, _stream(ctx, a.plugin), TP)
+    index = {id(a): k for k, a in enumerate(model.acts)}
+
+    def compiled_act(a: Any, st: State) -> bool:
+        k = index[id(a)]
+        if plan.forms[k] is None:
+            return False
+        from .layout import compiled_memory
+        M = compiled_memory(a.plugin, st, ctx)
+        in_threads(plan.batch[k], ctx.R, st.t, cstate(st), net, keys, params[k], M,
+                   _stream(ctx, a.plugin), TP, work=ctx.R * (ctx.N + ctx.network.n_edges))
+        return True
+
+    rec = recorder_cls(ctx.R, ctx.N, ctx.rounds, record,
+                       np.asarray(model.technology.baseline(ctx)))
+    plan_rounds = schedule(model)
+    for t in range(ctx.rounds):
+        ctx.t = t
+        st.begin_round(t)
+        play_round(model, st, ctx, plan_rounds, compiled_act)
+        rec(st, t)
+    return st, rec

@@ -1,0 +1,198 @@
+"""The compiled path: every compiled form gives its numpy form's results, fused kernels give
+the act-by-act results, and compiled runs keep the engine's guarantees."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import commons
+from commons.sim import _kernel
+from commons.sim._jit import jitable
+from commons.sim.compiled_run import CompileError
+from commons.sim.plugin import compiled
+
+N = 12
+GRAPH = nx.connected_watts_strogatz_graph(N, 4, 0.3, seed=3)
+
+
+def compose(resource, quota, monitoring, fine, rule, growth=0.0, shock=0.0):
+    res = {"logistic": lambda: commons.LogisticStock(10.0 * N, 0.3, shock_prob=shock,
+                                                     shock_size=0.3, collapse_below=0.05),
+           "budget": lambda: commons.CareBudget(0.9 * N, growth=0.01, carry_over=0.3),
+           "none": lambda: commons.NoStock()}[resource]()
+    q = {"share": lambda: commons.StockShareQuota(0.05), "fixed": lambda: commons.FixedQuota(0.7),
+         "none": lambda: None}[quota]()
+    mon = {"peer": lambda: commons.PeerMonitoring(0.2, 0.5, noise=0.1, cost=0.05),
+           "trust": lambda: commons.PeerMonitoring(0.2, 0.5, by="trust"),
+           "count": lambda: commons.PeerMonitoring(0.1, 0.5, by="count"),
+           "audit": lambda: commons.CentralAudit(0.4, cost=0.1, noise=0.05),
+           "none": lambda: None}[monitoring]()
+    sanctions = ([commons.QuotaFine(fine, recipient="members" if fine > 5 else "regulator")]
+                 if mon is not None else [])
+    r = {"mix": lambda: commons.ReviseOrImitate(0.3, 0.2, 5.0),
+         "br": lambda: commons.BestResponse(0.5, noise=0.2),
+         "imitate": lambda: commons.Imitation(5.0),
+         "fixed": lambda: commons.FixedDraw(commons.Uniform(0.2, 1.5))}[rule]()
+    return commons.Model(
+        N, network=GRAPH, resource=res,
+        technology=commons.PrivateConcave(commons.Uniform(0.5, 1.5), 0.5, 0.5,
+                                          need_growth=growth),
+        quota=q, monitoring=mon, sanctions=sanctions, rule=r, max_draw=2.0)
+
+
+compositions = st.builds(
+    compose, st.sampled_from(["logistic", "budget", "none"]),
+    st.sampled_from(["share", "fixed", "none"]),
+    st.sampled_from(["peer", "trust", "count", "audit", "none"]), st.floats(0.0, 10.0),
+    st.sampled_from(["mix", "br", "imitate", "fixed"]), st.sampled_from([0.0, 0.02]),
+    st.sampled_from([0.0, 0.3]))
+
+
+@settings(max_examples=30)
+@given(compositions, st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_compiled_forms_give_the_numpy_forms_bits(model, R, seed):
+    # the compiled forms draw the same numbers and do the same arithmetic in the same order
+    compiled_run = model.run(25, R, rng=seed, record="full")
+    reference = model.run(25, R, rng=seed, record="full", engine="numpy")
+    assert compiled_run.provenance["engine"] in ("mixed", "numba")
+    for k in reference.full:
+        np.testing.assert_array_equal(compiled_run.full[k], reference.full[k], err_msg=k)
+    for k in reference.series:  # recorded sums may be added in another order
+        np.testing.assert_allclose(compiled_run.series[k], reference.series[k], rtol=1e-12,
+                                   atol=1e-12, err_msg=k)
+    for k in ("collapsed", "tragedy"):
+        np.testing.assert_array_equal(compiled_run.metrics[k], reference.metrics[k])
+
+
+@pytest.mark.fused
+@pytest.mark.parametrize("parts", [("logistic", "share", "peer", 2.0, "mix"),
+                                   ("budget", "fixed", "audit", 8.0, "br", 0.02),
+                                   ("logistic", "none", "none", 0.0, "imitate", 0.0, 0.3)])
+def test_a_fused_kernel_gives_the_acts_bits(parts, monkeypatch):
+    from commons.sim import codegen
+    model = compose(*parts)
+    fused = model.run(30, 5, rng=9, record="full")
+    assert fused.provenance["engine"] == "numba"
+    monkeypatch.setattr(codegen, "FUSE", False)
+    acts = compose(*parts).run(30, 5, rng=9, record="full")
+    assert acts.provenance["engine"] == "mixed"
+    for k in acts.full:
+        np.testing.assert_array_equal(fused.full[k], acts.full[k], err_msg=k)
+    for k in acts.series:
+        np.testing.assert_allclose(fused.series[k], acts.series[k], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_same_bits_for_a_hundred_splits_of_the_replicates(engine):
+    model = compose("logistic", "share", "peer", 2.0, "mix", shock=0.3)
+    whole = model.run(15, 10, rng=21, engine=engine, record="full")
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        ids = np.sort(rng.choice(10, size=int(rng.integers(1, 10)), replace=False))
+        part = model.run(15, rng=21, engine=engine, record="full", replicate_ids=ids)
+        for k in whole.full:
+            np.testing.assert_array_equal(part.full[k], whole.full[k][ids], err_msg=k)
+        for k in whole.series:
+            np.testing.assert_array_equal(part.series[k], whole.series[k][ids], err_msg=k)
+
+
+# ---------------------------------------------------------------- user plug-ins
+class Halving(commons.Plugin):
+    """Halves the quota of organisations over it (a user plug-in with a compiled form)."""
+
+    role = "mechanism"
+    phases = ("communicate",)
+    reads = {"communicate": ("quota", "draws")}
+    writes = {"communicate": ("quota",)}
+
+    def communicate(self, st, ctx):
+        st.quota = np.where(st.draws > st.quota, st.quota / 2, st.quota)
+
+
+@compiled(Halving, "communicate")
+@jitable
+def _halving(r, t, S, P, M, rng, net, TP):
+    for i in range(S.quota.shape[1]):
+        if S.draws[r, i] > S.quota[r, i]:
+            S.quota[r, i] = S.quota[r, i] / 2
+
+
+class Broken(Halving):
+    def communicate(self, st, ctx):
+        pass
+
+
+@compiled(Broken, "communicate")
+@jitable
+def _broken(r, t, S, P, M, rng, net, TP):
+    S.quota[r, 0] = "not a number"
+
+
+class Poison(Halving):
+    def communicate(self, st, ctx):
+        pass
+
+
+class PoisonRule(commons.BestResponse):
+    def learn(self, st, ctx):
+        super().learn(st, ctx)
+        if st.t == 4:
+            st.next_draws[:, 1] = np.nan
+
+
+@compiled(PoisonRule, "learn")
+@jitable
+def _poison(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.next_draws[r, i] = np.nan if (t == 4 and i == 1) else S.draws[r, i]
+
+
+def test_a_user_compiled_form_runs_beside_the_built_ins():
+    model = compose("logistic", "share", "peer", 2.0, "mix")
+    mine = model.replace(mechanisms=[Halving()])
+    assert _kernel.why_not(mine) == ""
+    a = mine.run(20, 3, rng=2, record="full")
+    b = mine.run(20, 3, rng=2, record="full", engine="numpy")
+    np.testing.assert_array_equal(a.full["draws"], b.full["draws"])
+
+
+def test_a_form_that_does_not_compile_is_named():
+    model = compose("logistic", "share", "peer", 2.0, "mix").replace(mechanisms=[Broken()])
+    with pytest.raises(CompileError, match=r"Broken\.communicate \(_broken\) does not compile"):
+        model.run(3)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_a_compiled_nan_is_named_with_its_phase_and_round(engine):
+    model = compose("logistic", "share", "peer", 2.0, "br").replace(rule=PoisonRule(0.5))
+    with pytest.raises(commons.PluginError,
+                       match="PoisonRule produced non-finite draws in the learn phase of "
+                             "round 4"):
+        model.run(10, 2, rng=1, engine=engine)
+
+
+@pytest.mark.fused
+def test_a_new_process_loads_the_compiled_composition_from_the_cache(tmp_path):
+    script = textwrap.dedent("""
+        import commons
+        from commons.sim import _kernel
+        model = commons.scenarios.benchmark_cpr_v1(12)
+        model.run(3, 2, rng=0)
+        fused = _kernel.plan_for(model).fused
+        print(sum(fused.stats.cache_hits.values()), sum(fused.stats.cache_misses.values()))
+    """)
+    env = {**os.environ, "COMMONS_CACHE_DIR": str(tmp_path), "COMMONS_FUSE": "1"}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True).stdout.split()
+    assert first == ["0", "1"]            # compiled once...
+    assert second == ["1", "0"]           # ...and loaded, not compiled, by the next process
+    assert len(list(tmp_path.glob("kernels/commons_kernel_*.py"))) == 1
