@@ -1,13 +1,10 @@
-"""The scenario catalog, the lake game's steady states and evolution on graphs."""
+"""The scenario catalog (the lake game's steady states: test_lake.py; evolution on graphs:
+test_evolution.py)."""
 
-import math
-
-import networkx as nx
 import numpy as np
 import pytest
 
 import commons
-from commons.exact.evolution import critical_benefit_cost, fixation_probabilities
 
 
 def test_lab_game_matches_the_equilibrium_analysis():
@@ -45,30 +42,6 @@ def test_lake_game_flips_under_myopic_release():
     over = commons.Model(4, resource=commons.LakeStock(), technology=commons.LakeDamage(),
                          rule=commons.FixedDraw(1.2 * load / 4), max_draw=0.1).run(200, 3, rng=1)
     assert over.metrics["collapsed"].all()
-
-
-@pytest.mark.parametrize(("graph", "k"), [
-    (nx.cycle_graph(8), 2), (nx.cycle_graph(10), 2), (nx.petersen_graph(), 3),
-    (nx.hypercube_graph(3), 3), (nx.circulant_graph(12, [1, 2]), 4)])
-def test_death_birth_threshold_on_small_regular_graphs(graph, k):
-    # exact finite-N threshold (N - 2) / (N/k - 2) (Taylor, Day & Wild 2007), weak selection
-    N = graph.number_of_nodes()
-    assert critical_benefit_cost(graph, w=1e-4) == pytest.approx((N - 2) / (N / k - 2),
-                                                                 rel=1e-3)
-
-
-def test_fixation_probabilities():
-    g = nx.cycle_graph(10)
-    assert fixation_probabilities(g, 5.0, 1.0, 0.0) == pytest.approx((0.1, 0.1))
-    rc, rd = fixation_probabilities(g, 3.0, 1.0, 1e-3)
-    assert 10 * rc > 1 > 10 * rd
-    rc, rd = fixation_probabilities(g, 2.0, 1.0, 1e-3)
-    assert 10 * rc < 1 < 10 * rd
-    assert math.isinf(critical_benefit_cost(nx.complete_graph(8)))
-    with pytest.raises(ValueError, match="2 to 16 nodes"):
-        fixation_probabilities(nx.cycle_graph(20), 3.0)
-    with pytest.raises(ValueError, match="no isolated nodes"):
-        fixation_probabilities(nx.empty_graph(4), 3.0)
 
 
 def test_ics_scenario_governance_and_networks():
