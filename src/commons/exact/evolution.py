@@ -281,9 +281,10 @@ def critical_benefit_cost(graph: nx.Graph, w: float | None = None, *, upper: flo
     r"""The b/c above which death–birth updating favours cooperation.
 
     **w = None (default): the weak-selection limit** w -> 0, on any connected graph up to
-    5000 nodes. With the coalescence times tau (:func:`coalescence_times`), p_ij = w_ij / w_i,
-    pi_i = w_i / W, and accumulated payoffs f_i = sum_j w_ij (b s_j - c s_i), cooperation is
-    favoured iff
+    5000 nodes. With the coalescence times tau (:func:`coalescence_times`), the 0/1 adjacency
+    w_ij (not to be confused with the selection strength w), degrees w_i, W = sum_i w_i,
+    p_ij = w_ij / w_i, pi_i = w_i / W and accumulated payoffs f_i = sum_j w_ij (b s_j - c s_i),
+    cooperation is favoured iff
 
     .. math:: b \Big( \sum_{ijkl} \pi_i p_{ij} p_{ik} w_k p_{kl} \tau_{jl}
                      - \sum_{jk} \pi_j w_j p_{jk} \tau_{jk} \Big)
@@ -296,7 +297,9 @@ def critical_benefit_cost(graph: nx.Graph, w: float | None = None, *, upper: flo
     -tau_jl / 2. Dividing the payoffs by w_i (averaged payoffs) gives their
     (b/c)* = tau^(2) / (tau^(3) - tau^(1)); on a k-regular graph both are (N - 2) / (N/k - 2).
     Their criterion rho_C > rho_D is the same as rho_C > 1/N > rho_D here: rho_C + rho_D - 2/N
-    is second order in w for the donation game. Returns ``inf`` when the bracket on the left is
+    is second order in w (exchanging C and D turns the donation game into its negative plus
+    w_i (b - c) at each node, a strategy-blind term that leaves the average over uniform starts
+    at 1/N). Returns ``inf`` when the bracket on the left is
     not positive (to 1e-9 relative): cooperation is then favoured for no b/c (complete
     graphs, stars, two nodes).
 
@@ -315,7 +318,7 @@ def critical_benefit_cost(graph: nx.Graph, w: float | None = None, *, upper: flo
     upper : float
         Upper end of the search for the chain (finite w only), > 1.
     rtol : float
-        Tolerance of the coalescence-time solve (w = None only).
+        Tolerance of the coalescence-time solve, in (0, 1e-3] (w = None only).
 
     Examples
     --------

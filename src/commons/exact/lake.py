@@ -202,8 +202,11 @@ def lake_steady_states(b: float, rho: float, n: np.ndarray | list, c: np.ndarray
 
     all found at once (companion-matrix eigenvalues, each refined by Brent's method), so no
     search interval can miss one. For b > 0 and rho >= 0 at least one feasible state exists:
-    the gap a_lake - a runs from -infinity at x -> 0 to +infinity, and its crossing just beyond
-    the last point where rho + b = g(x) is feasible. An empty list would mean there is none.
+    the gap a_lake - a runs from -infinity at x -> 0 to +infinity; if it is negative at the
+    last x where rho + b - g(x) turns positive, it crosses zero beyond that x, on the feasible
+    branch; otherwise that x lies below the unloaded threshold, where a_lake > 0, and the gap
+    crosses zero before the first x where rho + b = g(x). An empty list would mean there is
+    none.
 
     Parameters
     ----------
