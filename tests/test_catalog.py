@@ -1,16 +1,10 @@
-"""The scenario catalog, the lake game's steady states and evolution on graphs."""
+"""The scenario catalog (the lake game's steady states: test_lake.py; evolution on graphs:
+test_evolution.py)."""
 
-import math
-
-import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import commons
-from commons.exact.evolution import critical_benefit_cost, fixation_probabilities
-from commons.exact.lake import lake_steady_states
 
 
 @pytest.mark.statistical
@@ -52,55 +46,6 @@ def test_lake_game_flips_under_myopic_release():
     over = commons.Model(4, resource=commons.LakeStock(), technology=commons.LakeDamage(),
                          rule=commons.FixedDraw(1.2 * load / 4), max_draw=0.1).run(200, 3, rng=1)
     assert over.metrics["collapsed"].all()
-
-
-@given(st.floats(0.3, 0.7), st.floats(0.0, 0.1), st.integers(1, 4), st.floats(0.1, 3))
-def test_lake_steady_states_solve_their_equations(b, rho, n, c):
-    for concept in ("nash", "cooperative"):
-        for ss in lake_steady_states(b, rho, [n], [c], concept=concept):
-            x, a = ss.x, ss.loading
-            assert a == pytest.approx(b * x - x**2 / (1 + x**2), abs=1e-12)
-            g = 2 * x / (1 + x**2) ** 2
-            factor = n / c if concept == "nash" else 1 / c
-            assert a == pytest.approx((rho + b - g) / (2 * x) * factor, rel=1e-8, abs=1e-10)
-    # one community: Nash and cooperative coincide
-    assert [s.x for s in lake_steady_states(b, rho, [1], [c])] == pytest.approx(
-        [s.x for s in lake_steady_states(b, rho, [1], [c], concept="cooperative")])
-
-
-def test_lake_game_published_steady_states():
-    # Mäler et al. (2003) setting of REFERENCES 9.4: b = 0.6, rho = 0.03, groups n = (2, 2),
-    # c = (0.2, 2): one cooperative state and three open-loop Nash states
-    coop = lake_steady_states(0.6, 0.03, [2, 2], [0.2, 2], concept="cooperative")
-    nash = lake_steady_states(0.6, 0.03, [2, 2], [0.2, 2], concept="nash")
-    assert [round(s.x, 4) for s in coop] == [0.3472]
-    assert [round(s.x, 4) for s in nash] == [0.4485, 0.7402, 3.1832]
-    assert [round(s.loading, 4) for s in nash[:2]] == [0.1016, 0.0902]
-    assert all(n.loading >= coop[0].loading - 0.02 for n in nash[:1])
-
-
-@pytest.mark.parametrize(("graph", "k"), [
-    (nx.cycle_graph(8), 2), (nx.cycle_graph(10), 2), (nx.petersen_graph(), 3),
-    (nx.hypercube_graph(3), 3), (nx.circulant_graph(12, [1, 2]), 4)])
-def test_death_birth_threshold_on_small_regular_graphs(graph, k):
-    # exact finite-N threshold (N - 2) / (N/k - 2) (Taylor, Day & Wild 2007), weak selection
-    N = graph.number_of_nodes()
-    assert critical_benefit_cost(graph, w=1e-4) == pytest.approx((N - 2) / (N / k - 2),
-                                                                 rel=1e-3)
-
-
-def test_fixation_probabilities():
-    g = nx.cycle_graph(10)
-    assert fixation_probabilities(g, 5.0, 1.0, 0.0) == pytest.approx((0.1, 0.1))
-    rc, rd = fixation_probabilities(g, 3.0, 1.0, 1e-3)
-    assert 10 * rc > 1 > 10 * rd
-    rc, rd = fixation_probabilities(g, 2.0, 1.0, 1e-3)
-    assert 10 * rc < 1 < 10 * rd
-    assert math.isinf(critical_benefit_cost(nx.complete_graph(8)))
-    with pytest.raises(ValueError, match="2 to 16 nodes"):
-        fixation_probabilities(nx.cycle_graph(20), 3.0)
-    with pytest.raises(ValueError, match="no isolated nodes"):
-        fixation_probabilities(nx.empty_graph(4), 3.0)
 
 
 def test_ics_scenario_governance_and_networks():

@@ -12,9 +12,9 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .._validation import as_real
+from ..exact.lake import critical_loss, lake_threshold
 from . import _elementwise as ew
 from ._jit import ipow, jitable, u1
 from ._params import per_replicate
@@ -240,17 +240,6 @@ class NoStock(Resource):
         return np.ones(ctx.R)
 
 
-def lake_threshold(loss: float, recycling: float) -> float:
-    """Critical phosphorus level: root of x**q / (1 + x**q) - b x on [0.01, 1.5] (Carpenter 1999).
-
-    Returns ``inf`` when the recycling curve never crosses the loss line there.
-    """
-    f = lambda x: x**recycling / (1 + x**recycling) - loss * x  # noqa: E731
-    if f(0.01) * f(1.5) > 0:
-        return math.inf
-    return brentq(f, 0.01, 1.5, xtol=1e-14)
-
-
 class LakeStock(Resource):
     r"""A shallow lake: the stock is phosphorus, and draws are releases into it (a public bad).
 
@@ -261,8 +250,13 @@ class LakeStock(Resource):
     with A_t the total release and eps_t ~ LogNormal with mean ``inflow_mean`` and standard
     deviation ``inflow_sd`` (mu = ln(m**2 / sqrt(s**2 + m**2)), sigma = sqrt(ln(1 + s**2/m**2))).
     The lake "collapses" (turns eutrophic) the first time P exceeds the critical level p_crit,
-    the root of x**q/(1 + x**q) = b x; with b = 0.42, q = 2 it is 0.5445 and irreversible.
-    Releases are never rationed.
+    the lower positive root of x**q/(1 + x**q) = b x, which bounds the basin of the clean state
+    (:func:`commons.exact.lake.lake_threshold`); with b = 0.42, q = 2 it is 0.5445 and
+    irreversible. Releases are never rationed.
+
+    A lake whose loss exceeds :func:`commons.exact.lake.critical_loss` (1/2 for q = 2) has no
+    such level (it is reversible) and is refused with a ValueError naming ``loss`` and
+    ``recycling``.
     """
 
     kind: ClassVar[str] = "pollution"
@@ -275,6 +269,12 @@ class LakeStock(Resource):
         self.inflow_mean = as_real("inflow_mean", inflow_mean, low=0.0)
         self.inflow_sd = as_real("inflow_sd", inflow_sd, low=0.0)
         self.critical = lake_threshold(self.loss, self.recycling)
+        if not math.isfinite(self.critical):
+            raise ValueError(
+                f"loss must be <= {critical_loss(self.recycling):.6g} for recycling="
+                f"{self.recycling!r}, got {self.loss!r}: above it the recycling curve "
+                "x**q/(1 + x**q) never reaches the loss line b x, so the lake is reversible "
+                "and has no critical level to collapse at")
 
     @property
     def stochastic(self) -> bool:  # type: ignore[override]
@@ -317,8 +317,7 @@ class LakeStock(Resource):
         floored at 0.
         """
         q, b = self.recycling, self.loss
-        top = self.critical if math.isfinite(self.critical) else 10.0
-        x = np.linspace(0.0, top, points)
+        x = np.linspace(0.0, self.critical, points)
         load = np.maximum(b * x - x**q / (1 + x**q) - self.inflow_mean, 0.0)
         return load, x
 
@@ -327,8 +326,7 @@ class LakeStock(Resource):
         return np.full(ctx.R, float(self.steady_loading()[0].max()))
 
     def reference_stock(self, ctx: Context) -> np.ndarray:
-        c = self.critical if math.isfinite(self.critical) else 1.0
-        return np.full(ctx.R, c)
+        return np.full(ctx.R, self.critical)
 
 
 # ---------------------------------------------------------------------- compiled forms
