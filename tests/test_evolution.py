@@ -206,7 +206,7 @@ def test_node_order_is_sorted_labels():
 
 @pytest.mark.parametrize(("graph", "k"), [
     (nx.cycle_graph(8), 2), (nx.cycle_graph(10), 2), (nx.petersen_graph(), 3),
-    (nx.hypercube_graph(3), 3), (nx.circulant_graph(12, [1, 2]), 4)])
+    (nx.hypercube_graph(3), 3), (nx.circulant_graph(10, [1, 2]), 4)])
 def test_chain_threshold_on_small_regular_graphs(graph, k):
     # the finite-w chain on a regular graph is within O(w k b) of the rule
     N = graph.number_of_nodes()
