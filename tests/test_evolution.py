@@ -208,9 +208,10 @@ def test_node_order_is_sorted_labels():
     (nx.cycle_graph(8), 2), (nx.cycle_graph(10), 2), (nx.petersen_graph(), 3),
     (nx.hypercube_graph(3), 3), (nx.circulant_graph(10, [1, 2]), 4)])
 def test_chain_threshold_on_small_regular_graphs(graph, k):
-    # the finite-w chain on a regular graph is within O(w k b) of the rule
+    # the finite-w chain on a regular graph is within O(w k b) of the rule (b/c = 16 and k = 4
+    # on the circulant: w = 1e-5 keeps the bias near 1e-4)
     N = graph.number_of_nodes()
-    assert critical_benefit_cost(graph, w=1e-4) == pytest.approx(regular_rule(N, k), rel=1e-3)
+    assert critical_benefit_cost(graph, w=1e-5) == pytest.approx(regular_rule(N, k), rel=1e-3)
 
 
 def test_fixation_probabilities():
