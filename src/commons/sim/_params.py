@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_real, check_array
 
-__all__ = ["Uniform", "as_rounds", "org_mask", "per_org", "per_replicate"]
+__all__ = ["Uniform", "as_rounds", "org_mask", "per_org", "per_replicate", "rounds_array"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,10 @@ def as_rounds(name: str, value: Any) -> list[int] | None:
                         f">= 0, e.g. [0] or range(0, 100, 10); got {value!r}")
     from .._validation import check_integer
     return sorted({check_integer(name, r, low=0) for r in np.asarray(value).tolist()})
+
+
+def rounds_array(rounds: list[int] | None) -> np.ndarray:
+    """Round numbers for compiled code: a sorted int array, or [-1] for every round (None)."""
+    if rounds is None:
+        return np.array([-1], np.int64)
+    return np.asarray(sorted(rounds), np.int64)

@@ -13,7 +13,7 @@ from ._jit import jitable
 from .state import KINDS, RECIPIENTS
 
 __all__ = ["after_appropriate", "after_decide", "begin_round", "clip_next", "finite_row",
-           "record", "settle"]
+           "in_rounds", "record", "settle", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -170,3 +170,37 @@ def record(r, t, S, series, full_x, full_h, full_p, record_full, baseline, cum, 
     series[10, r, t] = burned
     series[11, r, t] = wrong
     series[12, r, t] = excl
+
+
+@jitable
+def in_rounds(t, rounds):
+    """Whether round t is among ``rounds`` (a sorted int array; [-1] means every round)."""
+    if rounds.shape[0] == 1 and rounds[0] == -1:
+        return True
+    for k in range(rounds.shape[0]):  # noqa: SIM110 - numba compiles no generator expressions
+        if rounds[k] == t:
+            return True
+    return False
+
+
+@jitable
+def since(t, rounds):
+    """Whether a round of ``rounds`` has come by round t ([-1]: every round)."""
+    if rounds.shape[0] == 1 and rounds[0] == -1:
+        return True
+    return rounds.shape[0] > 0 and rounds[0] <= t
+
+
+@jitable
+def copy_row(src, dst, r):
+    """dst[r] = src[r]."""
+    for i in range(src.shape[1]):
+        dst[r, i] = src[r, i]
+
+
+@jitable
+def keep_owned(field, out, owner, c, r):
+    """out[r, i] = field[r, i] for the organisations i whose owner is c."""
+    for i in range(field.shape[1]):
+        if owner[i] == c:
+            out[r, i] = field[r, i]

@@ -81,7 +81,7 @@ def _compile_error(model: Model, plan: Any, exc: Exception, S: Any, net: Any, ke
                    TP: Any, st: State, ctx: Any) -> CompileError:
     """Find the act whose form does not compile, by compiling each for no replicate."""
     for k, a in enumerate(model.acts):
-        if plan.forms[k] is None:
+        if k not in plan.batch:
             continue
         P, M = plugin_args(a.plugin, st, ctx)
         try:
@@ -109,10 +109,17 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     S = cstate(st)
     net = _net(model)
     TP = model.technology.compiled_values(ctx)
+    from .codegen import Composite
     args: list[Any] = []
-    for a in model.acts:
+    children: list[Any] = []
+    for a, form in zip(model.acts, plan.forms, strict=True):
         P, M = plugin_args(a.plugin, st, ctx)
         args += [P, M, _stream(ctx, a.plugin)]
+        if isinstance(form, Composite):
+            for child in form.children:
+                Pc, Mc = plugin_args(child, st, ctx)
+                children += [Pc, Mc, _stream(ctx, child)]
+    args += children
     rec = recorder_cls(R, N, T, record, np.asarray(model.technology.baseline(ctx)))
     series = np.zeros((len(SERIES), R, T))
     full = record == "full"
@@ -150,7 +157,7 @@ def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     params = {}
     S = cstate(st)
     for k, a in enumerate(model.acts):
-        if plan.forms[k] is not None:
+        if k in plan.batch:
             params[k], M = plugin_args(a.plugin, st, ctx)
             _compiling(plan.batch[k], lambda exc: _compile_error(model, plan, exc, S, net, keys,
                                                                  TP, st, ctx),
@@ -159,7 +166,7 @@ def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
 
     def compiled_act(a: Any, st: State) -> bool:
         k = index[id(a)]
-        if plan.forms[k] is None:
+        if k not in plan.batch:
             return False
         from .layout import compiled_memory
         M = compiled_memory(a.plugin, st, ctx)

@@ -20,7 +20,7 @@ __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "csta
 CState = namedtuple("CState", list(FIELDS))
 CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "in_ptr",
                            "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
-                           "tri_ij"])
+                           "tri_ij", "tri_id"])
 
 
 def cstate(st: State) -> CState:
@@ -43,7 +43,8 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
 
     ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
-    ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j.
+    ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
+    (``tri_id``: each path's place in ``TrustNetwork.triads``, its random counter).
     """
     E = network.n_edges
     N = network.n
@@ -59,13 +60,15 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
         tri_ptr = np.zeros(E + 1, np.int64)
         np.cumsum(np.bincount(e_kj, minlength=E), out=tri_ptr[1:])
         tri_ki, tri_ij = e_ki[o].astype(np.int64), e_ij[o].astype(np.int64)
+        tri_id = o.astype(np.int64)
     else:
         tri_ptr = np.zeros(E + 1, np.int64)
-        tri_ki = tri_ij = np.zeros(0, np.int64)
+        tri_ki = tri_ij = tri_id = np.zeros(0, np.int64)
     return CNet(network.indptr.astype(np.int64), network.indices.astype(np.int64),
                 network.src.astype(np.int64), rev.astype(np.int64), pair, in_ptr,
                 order.astype(np.int64), np.ascontiguousarray(network.overlap, np.float64),
-                np.ascontiguousarray(network.distance, np.float64), tri_ptr, tri_ki, tri_ij)
+                np.ascontiguousarray(network.distance, np.float64), tri_ptr, tri_ki, tri_ij,
+                tri_id)
 
 
 def _c(value: Any) -> Any:

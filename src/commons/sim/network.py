@@ -173,6 +173,12 @@ class TrustNetwork:
         return sp.csr_array((np.ones(self.n_edges), (self.indices, np.arange(self.n_edges))),
                             shape=(self.n, self.n_edges))
 
+    def out_mean(self, per_edge: np.ndarray, *, empty: float = 0.0) -> np.ndarray:
+        """Mean of per-edge values (R, E) over each organisation's out-edges -> (R, N)
+        (``empty`` for an organisation without edges)."""
+        deg = self.degree
+        return np.where(deg > 0, self.edge_sums(per_edge) / np.maximum(deg, 1), empty)
+
     def edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
         """Sum of per-edge values (R, E) over each organisation's out-edges -> (R, N).
 

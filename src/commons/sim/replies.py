@@ -14,6 +14,7 @@ from functools import singledispatch
 
 import numpy as np
 
+from ..exact.production import Quadratic
 from . import _elementwise as ew
 from ._jit import TypeDispatch, cpow, ipow, jitable
 from .technologies import (
@@ -21,6 +22,7 @@ from .technologies import (
     Fishery,
     LakeDamage,
     PrivateConcave,
+    QuadraticGameValues,
     StageGame,
     Technology,
 )
@@ -93,15 +95,29 @@ def _(technology: PrivateConcave, st, ctx) -> np.ndarray:
 @best_response.register
 def _(technology: StageGame, st, ctx) -> np.ndarray:
     r"""With a prosocial weight theta_i an organisation maximises (1 - theta_i) u_i +
-    theta_i (1/N) sum_j u_j minus the expected charges on its draw, found as a bracketed root
-    of the derivative on each side of the quota."""
+    theta_i (1/N) sum_j u_j minus the expected charges on its draw, on each side of the quota:
+    every unit pays the fee, each unit over the quota also the expected fine.
+
+    For F(X) = a X - b X**2 the derivative is linear in the draw z,
+    (1 - theta)(a - w - b Y - 2 b z) + (theta / N)(a - w - 2 b Y - 2 b z) - f, and the reply is
+    its root clipped to [0, q] and [q, e] (the same closed form as the compiled path); other
+    productions take a bracketed root of the derivative (Chandrupatla).
+    """
     g = technology.game
     F, w = g.production, g.outside_return
     e = ctx.params[technology].e
     x = np.minimum(st.draws, e)
-    Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)
+    Y = np.maximum(np.cumsum(x, axis=1)[:, -1:] - x, 0.0)  # the group total in org order
     theta = st.motivation
     N = ctx.N
+    q = np.minimum(st.quota, e)
+    fee = st.unit_charge
+    if isinstance(F, Quadratic):
+        den = 2 * F.b * (1 - theta) + 2 * F.b * theta / N
+        base = (1 - theta) * (F.a - w - F.b * Y) + theta / N * (F.a - w - 2 * F.b * Y)
+        low = np.minimum(np.maximum((base - fee) / den, 0.0), q)
+        high = np.minimum(np.maximum((base - (fee + st.penalty_rate)) / den, q), e)
+        return np.where(low < q, low, high)
 
     def slope(z, Y, theta, f):
         """d/dz [(1 - theta) u_i + theta mean_j u_j] - f: decreasing in z."""
@@ -110,9 +126,7 @@ def _(technology: StageGame, st, ctx) -> np.ndarray:
         group = np.where(X > 0, F.derivative(safe), F.derivative(0.0)) - w
         return (1 - theta) * g.marginal_payoff(z, Y) + theta / N * group - f
 
-    q = np.minimum(st.quota, e)
     zero = np.zeros_like(x)
-    fee = st.unit_charge
     low = _concave_argmax(slope, zero, q, (Y, theta, fee))
     high = _concave_argmax(slope, q, e, (Y, theta, fee + st.penalty_rate))
     return np.where(low < q, low, high)
@@ -205,3 +219,24 @@ def _best_reply_concave(TP, r, i, t, S):
         return xs
     xss = cpow(base / (TP.c[r] + (S.unit_charge[r, i] + f)), e) * need
     return xss if xss >= q else q
+
+
+@best_reply.register(QuadraticGameValues)
+@jitable
+def _best_reply_quadratic_game(TP, r, i, t, S):
+    N = S.draws.shape[1]
+    X = 0.0
+    for k in range(N):
+        X += min(S.draws[r, k], TP.e[r, k])
+    x = min(S.draws[r, i], TP.e[r, i])
+    Y = max(X - x, 0.0)
+    theta = S.motivation[r, i]
+    a, b, w = TP.a, TP.b, TP.w
+    e = TP.e[r, i]
+    q = min(S.quota[r, i], e)
+    den = 2 * b * (1 - theta) + 2 * b * theta / N
+    base = (1 - theta) * (a - w - b * Y) + theta / N * (a - w - 2 * b * Y)
+    low = min(max((base - S.unit_charge[r, i]) / den, 0.0), q)
+    if low < q:
+        return low
+    return min(max((base - (S.unit_charge[r, i] + S.penalty_rate[r, i])) / den, q), e)

@@ -143,6 +143,17 @@ class GameValues(NamedTuple):
     e: np.ndarray
 
 
+class QuadraticGameValues(NamedTuple):
+    """A stage game with F(X) = a X - b X**2, as compiled code takes it: endowments e (R, N),
+    a, b, the outside return w and N."""
+
+    e: np.ndarray
+    a: float
+    b: float
+    w: float
+    n: int
+
+
 class StageGame(Technology):
     r"""The CPR stage game of :class:`commons.CPRGame`, repeated: F(X) shared by draws.
 
@@ -158,6 +169,23 @@ class StageGame(Technology):
     def params(self) -> dict[str, Any]:
         return {"game": self.game.params()}
 
+    @property
+    def values_class(self) -> type | None:  # type: ignore[override]
+        """Compiled values exist for a quadratic production (the closed-form best reply)."""
+        from ..exact.production import Quadratic
+        return QuadraticGameValues if isinstance(self.game.production, Quadratic) else None
+
+    def compiled_values(self, ctx: Context) -> Any:
+        if self.values_class is None:
+            return ()
+        F = self.game.production
+        return QuadraticGameValues(np.ascontiguousarray(ctx.params[self].e, np.float64),
+                                   float(F.a), float(F.b), float(self.game.outside_return),
+                                   int(self.game.n))
+
+    def compiled_form(self, phase: str) -> Any:
+        return super().compiled_form(phase) if self.values_class is not None else None
+
     def bind(self, ctx: Context) -> GameValues:
         if self.game.n != ctx.N:
             raise ValueError(f"the game has n = {self.game.n} organisations but the model has "
@@ -168,7 +196,15 @@ class StageGame(Technology):
         return np.broadcast_to(self.game.outside_return * self.game.endowment, (ctx.R, ctx.N))
 
     def pay(self, st: State, ctx: Context) -> None:
-        st.gross = self.game.payoffs(np.minimum(st.granted, ctx.params[self].e), check=False)
+        r"""u_i = w e_i + x_i (AP(X) - w) for x_i > 0 (else w e_i), x = min(granted, e), with the
+        group draw X added in organisation order."""
+        g = self.game
+        e = ctx.params[self].e
+        x = np.minimum(st.granted, e)
+        X = np.cumsum(x, axis=1)[:, -1:]
+        ap = g.production.average(np.where(X > 0, X, 1.0))
+        w = g.outside_return
+        st.gross = w * e + np.where(x > 0, x * (ap - w), 0.0)
 
 
 class FisheryValues(NamedTuple):
@@ -259,3 +295,16 @@ def _private_concave_pay(r, t, S, P, M, rng, net, TP):
     c = TP.c[r]
     for i in range(S.draws.shape[1]):
         S.gross[r, i] = TP.a[r, i] * scale * cpow(S.granted[r, i], beta) - c * S.draws[r, i]
+
+
+@compiled(StageGame, "pay")
+@jitable
+def _stage_game_pay(r, t, S, P, M, rng, net, TP):
+    N = S.granted.shape[1]
+    X = 0.0
+    for i in range(N):
+        X += min(S.granted[r, i], TP.e[r, i])
+    ap = TP.a - TP.b * (X if X > 0 else 1.0)
+    for i in range(N):
+        x = min(S.granted[r, i], TP.e[r, i])
+        S.gross[r, i] = TP.w * TP.e[r, i] + (x * (ap - TP.w) if x > 0 else 0.0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._jit import jitable, u1
 from .._params import org_mask, per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -26,6 +27,7 @@ class Boundary(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("excluded",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("excluded",)}
+    cparams: ClassVar[tuple[str, ...]] = ("members", "p")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, members: Any, *, enforcement: Any = 1.0) -> None:
@@ -41,3 +43,13 @@ class Boundary(Plugin):
         u = ctx.uniforms(self)[..., 0]
         refused = ~P["members"][None, :] & (u < P["p"][:, None])
         st.excluded = st.excluded | refused
+
+
+# ---------------------------------------------------------------------- compiled form
+@compiled(Boundary, "communicate")
+@jitable
+def _boundary(r, t, S, P, M, rng, net, TP):
+    members, p = P
+    for i in range(S.excluded.shape[1]):
+        if not members[i] and u1(i, t, rng) < p[r]:  # only outsiders can be refused
+            S.excluded[r, i] = True

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._params import as_rounds, per_replicate
-from ..plugin import Plugin
+from .._jit import jitable, u1
+from .._params import as_rounds, per_replicate, rounds_array
+from .._steps import in_rounds, since
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -49,6 +51,7 @@ class Meetings(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust", "met")}
+    cparams: ClassVar[tuple[str, ...]] = ("p", "boost")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, base: Any = 0.05, slope: Any = 0.5, *, by: str = "overlap",
@@ -101,6 +104,8 @@ class Covenant(Plugin):
     role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate", "learn")
     memory: ClassVar[dict[str, tuple]] = {"commitment": ("org", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("target", "strength", "decay", "rate", "rounds",
+                                          "binding", "reciprocity", "met_only")
 
     def __init__(self, *, rounds: Any = None, target: Any = None, strength: Any = 10.0,
                  decay: Any = 0.1, reciprocity: bool = True, binding: bool = True,
@@ -140,7 +145,9 @@ class Covenant(Plugin):
         return {"target": target,
                 "strength": per_replicate("strength", self.strength, R, low=0.0),
                 "decay": per_replicate("decay", self.decay, R, low=0.0, high=1.0),
-                "rate": per_replicate("rate", self.rate, R, low=0.0, high=1.0)}
+                "rate": per_replicate("rate", self.rate, R, low=0.0, high=1.0),
+                "rounds": rounds_array(self.rounds), "binding": bool(self.binding),
+                "reciprocity": bool(self.reciprocity), "met_only": self.audience == "met"}
 
     def talks(self, t: int) -> bool:
         """Whether round t is a talking round."""
@@ -168,7 +175,7 @@ class Covenant(Plugin):
             st.quota = np.where(np.isfinite(st.quota), st.quota, pledge)
         weight = commit
         if self.reciprocity and ctx.network.n_edges:
-            weight = commit * ctx.network.neighbour_mean(st.trust, empty=1.0)
+            weight = commit * ctx.network.out_mean(st.trust, empty=1.0)
         st.penalty_rate += P["strength"][:, None] * weight
 
     def learn(self, st: State, ctx: Context) -> None:
@@ -194,6 +201,8 @@ class Gossip(Plugin):
 
     role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
+    cparams: ClassVar[tuple[str, ...]] = ("see", "tell", "drop", "cost")
+    memory: ClassVar[dict[str, tuple]] = {"heard": ("edge", bool)}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "violator"
 
@@ -260,6 +269,8 @@ class MutualSupport(Plugin):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("transfers",)}
     #: support is judged on the round's net payoffs, so after every charge of the round
     after: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("charges",)}
+    cparams: ClassVar[tuple[str, ...]] = ("share", "baseline", "mean")
+    memory: ClassVar[dict[str, tuple]] = {"net": ("org", float), "flow": ("edge", float)}
 
     def __init__(self, share: Any = 0.2, *, reference: str = "baseline") -> None:
         if reference not in ("baseline", "mean"):
@@ -269,7 +280,9 @@ class MutualSupport(Plugin):
 
     def bind(self, ctx: Context) -> dict[str, Any]:
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0, high=1.0),
-                "baseline": np.broadcast_to(ctx.technology.baseline(ctx), (ctx.R, ctx.N))}
+                "baseline": np.ascontiguousarray(np.broadcast_to(ctx.technology.baseline(ctx),
+                                                                 (ctx.R, ctx.N)), np.float64),
+                "mean": self.reference == "mean"}
 
     def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -277,8 +290,10 @@ class MutualSupport(Plugin):
         if net.n_edges == 0:
             return
         net_pay = st.gross - st.charged() + st.transfers
+        # the group mean adds payoffs in organisation order (as compiled code does)
         ref = (P["baseline"] if self.reference == "baseline"
-               else np.broadcast_to(net_pay.mean(axis=1, keepdims=True), net_pay.shape))
+               else np.broadcast_to((np.cumsum(net_pay, axis=1)[:, -1] / ctx.N)[:, None],
+                                    net_pay.shape))
         surplus = np.maximum(net_pay - ref, 0.0)
         deficit = np.maximum(ref - net_pay, 0.0)
         weight = st.trust * deficit[:, net.indices]          # on edge i -> j
@@ -290,3 +305,138 @@ class MutualSupport(Plugin):
         given = net.edge_sums(flow)
         received = net.in_edge_sums(flow)
         st.transfer(received - given)
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(Meetings, "communicate")
+@jitable
+def _meetings(r, t, S, P, M, rng, net, TP):
+    p, boost = P
+    b = boost[r]
+    for e in range(net.indices.shape[0]):
+        met = u1(net.pair[e], t, rng) < p[r, e]  # one draw per pair, shared by both edges
+        S.met[r, e] = met
+        if met:
+            S.trust[r, e] = S.trust[r, e] + b * (1.0 - S.trust[r, e])
+
+
+@compiled(Covenant, "communicate")
+@jitable
+def _covenant_talk(r, t, S, P, M, rng, net, TP):
+    target, strength, decay, _rate, rounds, binding, reciprocity, _met_only = P
+    (commit,) = M
+    talks = in_rounds(t, rounds)
+    for i in range(S.quota.shape[1]):
+        if talks:
+            commit[r, i] = 1.0
+            q = S.quota[r, i]
+            S.pledge[r, i] = min(q, target[r, i]) if np.isfinite(q) else target[r, i]
+        else:
+            commit[r, i] = commit[r, i] * (1.0 - decay[r])
+    if not since(t, rounds):
+        return
+    E = net.indices.shape[0]
+    for i in range(S.quota.shape[1]):
+        if binding and not np.isfinite(S.quota[r, i]):
+            S.quota[r, i] = S.pledge[r, i]
+        weight = commit[r, i]
+        if reciprocity and E > 0:
+            d0 = net.indptr[i]
+            d1 = net.indptr[i + 1]
+            mean = 1.0
+            if d1 > d0:
+                total = 0.0
+                for e in range(d0, d1):
+                    total += S.trust[r, e]
+                mean = total / (d1 - d0)
+            weight = weight * mean
+        S.penalty_rate[r, i] += strength[r] * weight
+
+
+@compiled(Covenant, "learn")
+@jitable
+def _covenant_listen(r, t, S, P, M, rng, net, TP):
+    _target, _strength, _decay, rate, rounds, _binding, _reciprocity, met_only = P
+    E = net.indices.shape[0]
+    if not since(t, rounds) or E == 0:
+        return
+    lam = rate[r]
+    for e in range(E):
+        if met_only and not S.met[r, e]:
+            continue
+        j = net.indices[e]
+        kept = 1.0 if S.granted[r, j] <= S.pledge[r, j] * (1 + 1e-9) + 1e-12 else 0.0
+        S.trust[r, e] = (1.0 - lam) * S.trust[r, e] + lam * kept
+
+
+@compiled(Gossip, "sanction")
+@jitable
+def _gossip(r, t, S, P, M, rng, net, TP):
+    see, tell, drop, cost = P
+    (heard,) = M
+    E = net.indices.shape[0]
+    for e in range(E):  # who sees a violation first hand
+        heard[r, e] = (not S.compliant[r, net.indices[e]]) and u1(e, t, rng) < see[r]
+    for e in range(E):  # word passed along k -> i -> j, drawn from the first-hand sightings
+        if heard[r, e]:
+            continue
+        for k in range(net.tri_ptr[e], net.tri_ptr[e + 1]):
+            e_ij = net.tri_ij[k]
+            j = net.indices[e_ij]
+            if S.compliant[r, j] or u1(e_ij, t, rng) >= see[r]:
+                continue
+            if u1(net.tri_id[k], t, rng, 1) < tell[r] * S.trust[r, net.tri_ki[k]]:
+                heard[r, e] = 2
+                break
+    d = drop[r]
+    for e in range(E):
+        if heard[r, e]:
+            S.trust[r, e] = (1.0 - d) * S.trust[r, e]
+    for j in range(S.quota.shape[1]):
+        known = 0.0
+        for k in range(net.in_ptr[j], net.in_ptr[j + 1]):
+            if heard[r, net.in_edges[k]]:
+                known += 1.0
+        S.called_out[r, j] = known
+        if cost[r] > 0.0:
+            S.charges[r, 4, j] += cost[r] * known
+
+
+@compiled(MutualSupport, "sanction")
+@jitable
+def _mutual_support(r, t, S, P, M, rng, net, TP):
+    share, baseline, mean = P
+    net_pay, flow = M
+    N = S.quota.shape[1]
+    E = net.indices.shape[0]
+    if E == 0:
+        return
+    total = 0.0
+    for i in range(N):
+        charged = 0.0
+        for k in range(S.charges.shape[1]):
+            charged += S.charges[r, k, i]
+        net_pay[r, i] = S.gross[r, i] - charged + S.transfers[r, i]
+        total += net_pay[r, i]
+    group = total / N
+    for i in range(N):  # each giver's weights: trust times the partner's deficit
+        ref_i = group if mean else baseline[r, i]
+        surplus = net_pay[r, i] - ref_i
+        give = share[r] * (surplus if surplus > 0.0 else 0.0)
+        weights = 0.0
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            j = net.indices[e]
+            ref_j = group if mean else baseline[r, j]
+            deficit = ref_j - net_pay[r, j]
+            flow[r, e] = S.trust[r, e] * (deficit if deficit > 0.0 else 0.0)
+            weights += flow[r, e]
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            flow[r, e] = give * (flow[r, e] / weights) if weights > 0.0 else 0.0
+    for i in range(N):
+        given = 0.0
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            given += flow[r, e]
+        received = 0.0
+        for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
+            received += flow[r, net.in_edges[k]]
+        S.transfers[r, i] += received - given

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._jit import jitable, u1
 from .._params import per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
+from ..state import charge_index
 from .sanctions import check_recipient
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +42,7 @@ class Appeal(Plugin):
     #: ``sanctioned``), so it acts after each of them
     after: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("sanctioned", "recorded", "excluded_now")}
+    cparams: ClassVar[tuple[str, ...]] = ("cost", "accuracy", "row")
     stochastic: ClassVar[bool] = True
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "violator"
@@ -52,7 +55,8 @@ class Appeal(Plugin):
     def bind(self, ctx: Context) -> dict[str, Any]:
         return {"cost": per_replicate("cost", self.cost, ctx.R, low=0.0),
                 "accuracy": per_replicate("accuracy", self.accuracy, ctx.R, low=0.0,
-                                          high=1.0)}
+                                          high=1.0),
+                "row": charge_index("cost", self.recipient)}
 
     def sanction(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -66,3 +70,27 @@ class Appeal(Plugin):
         st.exclusion_left = np.where(won & st.excluded_now, 0, st.exclusion_left)
         st.sanctioned &= ~won
         st.appealed = appeal
+
+
+# ---------------------------------------------------------------------- compiled form
+@compiled(Appeal, "sanction")
+@jitable
+def _appeal(r, t, S, P, M, rng, net, TP):
+    cost, accuracy, row = P
+    c = cost[r]
+    for i in range(S.granted.shape[1]):
+        charged = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
+        appeal = S.sanctioned[r, i] and S.compliant[r, i] and charged > c
+        S.appealed[r, i] = appeal
+        if not appeal:
+            continue
+        S.charges[r, row, i] += c
+        if u1(i, t, rng) < accuracy[r]:  # won: the fines refunded, the record struck
+            S.charges[r, 0, i] = 0.0
+            S.charges[r, 1, i] = 0.0
+            S.charges[r, 2, i] = 0.0
+            if S.recorded[r, i]:
+                S.offences[r, i] = max(S.offences[r, i] - 1, 0)
+            if S.excluded_now[r, i]:
+                S.exclusion_left[r, i] = 0
+            S.sanctioned[r, i] = False

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .._jit import jitable
-from .._params import as_rounds, org_mask, per_org, per_replicate
+from .._params import as_rounds, org_mask, per_org, per_replicate, rounds_array
+from .._steps import in_rounds
 from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,7 +122,10 @@ class QuotaVote(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
         "communicate": ("excluded", "stock", "memory")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "memory")}
-    memory: ClassVar[dict[str, tuple]] = {"voted": ("org", float)}
+    memory: ClassVar[dict[str, tuple]] = {"voted": ("org", float), "scratch": ("org", float),
+                                          "local": ("org", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("proposal", "voters", "labels", "places", "autonomy",
+                                          "ref", "rule", "every", "congruence")
 
     def __init__(self, rule: str = "median", *, greed: Any = 1.0, every: int = 1,
                  congruent: bool = True, places: Any = None, autonomy: Any = 1.0,
@@ -151,21 +154,35 @@ class QuotaVote(Plugin):
         labels = (np.zeros(N, np.int64) if self.places is None
                   else place_labels(self.places, ctx))
         ref = np.asarray(ctx.resource.reference_stock(ctx), dtype=np.float64)
+        kind = ctx.resource.kind
         return {"voters": voters, "proposal": greed * optimum_draws(ctx.technology, ctx),
-                "labels": labels,
+                "labels": labels, "places": bool(labels.max() > 0 or self.places is not None),
                 "autonomy": per_replicate("autonomy", self.autonomy, R, low=0.0, high=1.0),
-                "ref": np.where(ref > 0, ref, 1.0)}
+                "ref": np.where(ref > 0, ref, 1.0),
+                "rule": {"median": 0, "majority": 0, "mean": 1, "unanimity": 2}[self.rule],
+                "every": self.every,
+                "congruence": (0 if not self.congruent else
+                               {"stock": 1, "budget": 2}.get(kind, 0))}
 
     def _tally(self, proposal: np.ndarray, ok: np.ndarray) -> np.ndarray:
-        """Outcome per replicate over the organisations where ``ok``; nan where none voted."""
-        x = np.where(ok, proposal, np.nan)
-        with warnings.catch_warnings():  # all-nan rows (nobody voted) give nan, handled
-            warnings.simplefilter("ignore", RuntimeWarning)
+        """Outcome per replicate over the organisations where ``ok``; nan where none voted.
+
+        The median of n proposals is the middle one, or the mean of the two middle ones,
+        (a + b) / 2; the mean adds the proposals in organisation order (as compiled code does).
+        """
+        n = ok.sum(axis=1)
+        rows = np.arange(ok.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
             if self.rule in ("median", "majority"):
-                return np.nanmedian(x, axis=1)
-            if self.rule == "mean":
-                return np.nanmean(x, axis=1)
-            return np.nanmin(x, axis=1)
+                v = np.sort(np.where(ok, proposal, np.inf), axis=1)
+                hi = v[rows, np.minimum(n // 2, ok.shape[1] - 1)]
+                lo = v[rows, np.maximum(n // 2 - 1, 0)]
+                out = np.where(n % 2 == 1, hi, (lo + hi) / 2)
+            elif self.rule == "mean":
+                out = np.cumsum(np.where(ok, proposal, 0.0), axis=1)[:, -1] / n
+            else:
+                out = np.where(ok, proposal, np.inf).min(axis=1)
+        return np.where(n > 0, out, np.nan)
 
     def communicate(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -192,7 +209,7 @@ class QuotaVote(Plugin):
             voted = voted * np.minimum(st.stock / P["ref"], 1.0)[:, None]
         elif self.congruent and ctx.resource.kind == "budget":
             voted = voted * (st.stock / P["ref"])[:, None]
-        st.quota = voted
+        st.quota = voted.copy()
 
 
 class Regulator(Plugin):
@@ -210,6 +227,7 @@ class Regulator(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "external")}
+    cparams: ClassVar[tuple[str, ...]] = ("q", "overriding", "rounds")
 
     def __init__(self, target: Any, *, stance: str = "supportive", rounds: Any = None) -> None:
         if stance not in ("supportive", "overriding"):
@@ -223,7 +241,9 @@ class Regulator(Plugin):
         return self.stance == "overriding"
 
     def bind(self, ctx: Context) -> dict[str, Any]:
-        return {"q": per_org("target", self.target, ctx.R, ctx.N, low=0.0)}
+        return {"q": per_org("target", self.target, ctx.R, ctx.N, low=0.0),
+                "overriding": self.stance == "overriding",
+                "rounds": rounds_array(self.rounds)}
 
     def communicate(self, st: State, ctx: Context) -> None:
         if self.rounds is not None and st.t not in self.rounds:
@@ -254,3 +274,100 @@ def _fixed_quota(r, t, S, P, M, rng, net, TP):
     for i in range(S.quota.shape[1]):
         S.quota[r, i] = q[r]
     S.external[r] = True
+
+
+@compiled(Regulator, "communicate")
+@jitable
+def _regulator(r, t, S, P, M, rng, net, TP):
+    q, overriding, rounds = P
+    if not in_rounds(t, rounds):
+        return
+    for i in range(S.quota.shape[1]):
+        if overriding or not np.isfinite(S.quota[r, i]):
+            S.quota[r, i] = q[r, i]
+    if overriding:
+        S.external[r] = True
+
+
+@jitable
+def _select(buf, n, k):
+    """The k-th smallest of buf[:n] (0-based), reordering buf in place (quickselect)."""
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        pivot = buf[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return buf[k]
+    return buf[k]
+
+
+@jitable
+def _tally(r, proposal, voters, S, labels, place, rule, buf):
+    """The vote among the voting organisations not excluded (of ``place``, or all for -1);
+    nan if none voted. ``buf`` is scratch space of length N."""
+    n = 0
+    for i in range(proposal.shape[1]):
+        if voters[i] and not S.excluded[r, i] and (place < 0 or labels[i] == place):
+            buf[n] = proposal[r, i]
+            n += 1
+    if n == 0:
+        return np.nan
+    if rule == 1:
+        total = 0.0
+        for k in range(n):
+            total += buf[k]
+        return total / n
+    if rule == 2:
+        low = buf[0]
+        for k in range(1, n):
+            if buf[k] < low:
+                low = buf[k]
+        return low
+    hi = _select(buf, n, n // 2)
+    if n % 2 == 1:
+        return hi
+    return (_select(buf, n, n // 2 - 1) + hi) / 2
+
+
+@compiled(QuotaVote, "communicate")
+@jitable
+def _quota_vote(r, t, S, P, M, rng, net, TP):
+    proposal, voters, labels, places, autonomy, ref, rule, every, congruence = P
+    voted, scratch, local = M
+    N = S.quota.shape[1]
+    if t % every == 0:
+        buf = scratch[r]
+        system = _tally(r, proposal, voters, S, labels, -1, rule, buf)
+        top = 0
+        if places:
+            for i in range(N):
+                top = max(top, labels[i])
+            for k in range(top + 1):
+                local[r, k] = _tally(r, proposal, voters, S, labels, k, rule, buf)
+        a = autonomy[r]
+        for i in range(N):
+            q = system
+            if places:
+                here = local[r, labels[i]]
+                q = a * (system if np.isnan(here) else here) + (1 - a) * system
+            if t > 0 and np.isnan(q):
+                q = voted[r, i]
+            voted[r, i] = np.inf if np.isnan(q) else q
+    factor = min(S.stock[r] / ref[r], 1.0) if congruence == 1 else S.stock[r] / ref[r]
+    for i in range(N):
+        S.quota[r, i] = voted[r, i] * factor if congruence > 0 else voted[r, i]

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._jit import jitable
 from .._params import per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -30,6 +31,7 @@ class CrowdingOut(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("learn",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("external", "motivation")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("motivation",)}
+    cparams: ClassVar[tuple[str, ...]] = ("down", "up", "theta0")
 
     def __init__(self, down: Any = 0.2, up: Any = 0.05) -> None:
         self.down = down
@@ -62,6 +64,7 @@ class CivicDuty(Plugin):
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("motivation",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("penalty_rate",)}
+    cparams: ClassVar[tuple[str, ...]] = ("k",)
 
     def __init__(self, strength: Any = 1.0) -> None:
         self.strength = strength
@@ -71,3 +74,22 @@ class CivicDuty(Plugin):
 
     def communicate(self, st: State, ctx: Context) -> None:
         st.penalty_rate += ctx.params[self]["k"][:, None] * st.motivation
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(CrowdingOut, "learn")
+@jitable
+def _crowding_out(r, t, S, P, M, rng, net, TP):
+    down, up, theta0 = P
+    ext = S.external[r]
+    for i in range(S.motivation.shape[1]):
+        m = S.motivation[r, i]
+        S.motivation[r, i] = (1.0 - down[r]) * m if ext else m + up[r] * (theta0[r, i] - m)
+
+
+@compiled(CivicDuty, "communicate")
+@jitable
+def _civic_duty(r, t, S, P, M, rng, net, TP):
+    (k,) = P
+    for i in range(S.motivation.shape[1]):
+        S.penalty_rate[r, i] += k[r] * S.motivation[r, i]

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
+from .._jit import jitable, u4
 from .._params import per_replicate
-from ..plugin import Plugin
+from ..plugin import Plugin, compiled
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -51,7 +52,9 @@ class PeerPunishment(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("compliant", "gross", "memory")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("charges", "sanctioned", "memory")}
-    memory: ClassVar[dict[str, tuple]] = {"punished": ("edge", bool)}
+    memory: ClassVar[dict[str, tuple]] = {"punished": ("edge", bool), "points": ("edge", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("propensity", "unit_cost", "ratio", "antisocial",
+                                          "revenge", "points", "fehr_gachter")
     stochastic: ClassVar[bool] = True
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "members"
@@ -83,7 +86,8 @@ class PeerPunishment(Plugin):
                 "antisocial": per_replicate("antisocial", self.antisocial, R, low=0.0,
                                             high=1.0),
                 "revenge": per_replicate("revenge", self.revenge, R, low=0.0, high=1.0),
-                "reverse": ctx.network.reverse}
+                "reverse": ctx.network.reverse, "points": float(self.points),
+                "fehr_gachter": self.cost == "fehr-gachter"}
 
     def assign(self, st, ctx) -> np.ndarray:
         """Points on each edge i -> j this round, shape (R, E)."""
@@ -115,3 +119,46 @@ class PeerPunishment(Plugin):
         st.charge("fine", damage, "burned")
         st.sanctioned |= damage > 0
         self.mem(st, ctx)["punished"] = pts > 0
+
+
+# ---------------------------------------------------------------------- compiled form
+@compiled(PeerPunishment, "sanction")
+@jitable
+def _peer_punishment(r, t, S, P, M, rng, net, TP):
+    propensity, unit_cost, ratio, antisocial, revenge, points, fehr_gachter = P
+    punished, pts = M
+    N = S.granted.shape[1]
+    E = net.indices.shape[0]
+    c = unit_cost[r]
+    for e in range(E):  # points on each edge i -> j, from last round's record
+        j = net.indices[e]
+        violated = not S.compliant[r, j]
+        back = net.reverse[e]
+        punished_me = punished[r, back] if back >= 0 else False
+        act = False
+        if violated or punished_me or antisocial[r] > 0.0:  # else no draw can make one act
+            v0, v1, v2, _ = u4(e, t, rng)
+            act = ((violated and v0 < propensity[r]) or (not violated and v1 < antisocial[r])
+                   or (punished_me and v2 < revenge[r]))
+        pts[r, e] = points if act else 0.0
+    for i in range(N):  # what each punisher pays
+        spent = 0.0
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            p = pts[r, e]
+            spent += (np.floor((p + 1) ** 2 / 4.0) * c) if fehr_gachter else p * c
+        S.charges[r, 4, i] += spent
+    for j in range(N):  # what each target loses
+        got = 0.0
+        for k in range(net.in_ptr[j], net.in_ptr[j + 1]):
+            p = pts[r, net.in_edges[k]]
+            got += p if fehr_gachter else p * c * ratio[r]
+        if fehr_gachter:
+            gross = S.gross[r, j] if S.gross[r, j] > 0.0 else 0.0
+            damage = gross * min(1.0, 0.1 * got)
+        else:
+            damage = got
+        S.charges[r, 1, j] += damage
+        if damage > 0.0:
+            S.sanctioned[r, j] = True
+    for e in range(E):
+        punished[r, e] = pts[r, e] > 0.0

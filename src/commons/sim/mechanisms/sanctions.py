@@ -110,6 +110,7 @@ class UnitFee(_RegulatorCharging):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("granted",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("charges", "unit_charge", "external")}
+    cparams: ClassVar[tuple[str, ...]] = ("t", "row", "external")
     payer: ClassVar[str] = "members"
 
     def __init__(self, rate: Any, *, recipient: str = "regulator") -> None:
@@ -117,7 +118,8 @@ class UnitFee(_RegulatorCharging):
         self.recipient = check_recipient(recipient)
 
     def bind(self, ctx: Context) -> dict[str, Any]:
-        return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0)}
+        return {"t": per_replicate("rate", self.rate, ctx.R, low=0.0),
+                "row": charge_index("cost", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
         t = ctx.params[self]["t"][:, None]
@@ -156,6 +158,8 @@ class GraduatedSanction(_Charging):
         "sanction": ("charges", "sanctioned", "offences", "recorded", "exclusion_left",
                      "excluded_now", "penalty_rate", "memory")}
     memory: ClassVar[dict[str, tuple]] = {"clean": ("org", int)}
+    cparams: ClassVar[tuple[str, ...]] = ("scale", "schedule", "row", "exclude_after",
+                                          "exclusion_rounds", "forgive_after", "top")
     payer: ClassVar[str] = "violator"
 
     def __init__(self, schedule: Any = (0.0, 1.0, 3.0), *, exclude_after: int | None = None,
@@ -175,7 +179,12 @@ class GraduatedSanction(_Charging):
         self.recipient = check_recipient(recipient)
 
     def bind(self, ctx: Context) -> dict[str, Any]:
-        return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0)}
+        return {"scale": per_replicate("scale", self.scale, ctx.R, low=0.0),
+                "schedule": self.schedule, "row": charge_index("fine", self.recipient),
+                "exclude_after": -1 if self.exclude_after is None else self.exclude_after,
+                "exclusion_rounds": self.exclusion_rounds,
+                "forgive_after": -1 if self.forgive_after is None else self.forgive_after,
+                "top": self.anticipate == "top"}
 
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
         """Rate per unit for the next offence given the offences already on record."""
@@ -231,6 +240,7 @@ class PoolPunishment(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": _DETECTION}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "communicate": ("charges",), "sanction": ("charges", "sanctioned", "penalty_rate")}
+    cparams: ClassVar[tuple[str, ...]] = ("fee", "rate", "second", "members")
     budget_balanced: ClassVar[bool] = False
     payer: ClassVar[str] = "members"
 
@@ -279,3 +289,67 @@ def _quota_fine(r, t, S, P, M, rng, net, TP):
         S.penalty_rate[r, i] += f * S.detect_prob[r, i]
     if external and f > 0.0:
         S.external[r] = True
+
+
+@compiled(UnitFee, "sanction")
+@jitable
+def _unit_fee(r, t, S, P, M, rng, net, TP):
+    fee, row, external = P
+    f = fee[r]
+    for i in range(S.granted.shape[1]):
+        S.charges[r, row, i] += f * S.granted[r, i]
+        S.unit_charge[r, i] += f
+    if external and f > 0.0:
+        S.external[r] = True
+
+
+@compiled(GraduatedSanction, "sanction")
+@jitable
+def _graduated_sanction(r, t, S, P, M, rng, net, TP):
+    scale, schedule, row, exclude_after, exclusion_rounds, forgive_after, top = P
+    (clean,) = M
+    last = schedule.shape[0] - 1
+    sc = scale[r]
+    for i in range(S.granted.shape[1]):
+        hit = S.detected[r, i]
+        record = S.offences[r, i]
+        rate = sc * schedule[min(record, last)]
+        over = S.observed[r, i] - S.quota[r, i]
+        if hit:
+            S.charges[r, row, i] += rate * (over if over > 0.0 else 0.0)
+            S.sanctioned[r, i] = True
+            S.recorded[r, i] = True
+            record += 1
+            if exclude_after > 0 and exclusion_rounds > 0 and record >= exclude_after:
+                S.exclusion_left[r, i] = max(S.exclusion_left[r, i], exclusion_rounds)
+                S.excluded_now[r, i] = True
+            clean[r, i] = 0
+        else:
+            clean[r, i] += 1
+        if forgive_after > 0 and clean[r, i] >= forgive_after:
+            record = max(record - 1, 0)
+            clean[r, i] = 0
+        S.offences[r, i] = record
+        expect = schedule[last] if top else schedule[min(record, last)]
+        S.penalty_rate[r, i] += sc * expect * S.detect_prob[r, i]
+
+
+@compiled(PoolPunishment, "communicate")
+@jitable
+def _pool_fees(r, t, S, P, M, rng, net, TP):
+    fee, _rate, _second, members = P
+    for i in range(S.granted.shape[1]):
+        S.charges[r, 4, i] += fee[r] * members[i]
+
+
+@compiled(PoolPunishment, "sanction")
+@jitable
+def _pool_fines(r, t, S, P, M, rng, net, TP):
+    _fee, rate, second, members = P
+    for i in range(S.granted.shape[1]):
+        over = S.observed[r, i] - S.quota[r, i]
+        fine = rate[r] * (over if over > 0.0 else 0.0) if S.detected[r, i] else 0.0
+        S.charges[r, 1, i] += fine + second[r] * (not members[i])
+        if S.detected[r, i]:
+            S.sanctioned[r, i] = True
+        S.penalty_rate[r, i] += rate[r] * S.detect_prob[r, i]

@@ -97,6 +97,9 @@ class Mixed(Rule):
     are taken from its own rule.
     """
 
+    memory: ClassVar[dict[str, tuple]] = {"base": ("org", float), "out": ("org", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("owner",)
+
     def __init__(self, assignment) -> None:
         try:
             self.assignment = [(r, o) for r, o in assignment]
