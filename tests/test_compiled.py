@@ -89,6 +89,60 @@ def test_a_fused_kernel_gives_the_acts_bits(parts, monkeypatch):
         np.testing.assert_allclose(fused.series[k], acts.series[k], rtol=1e-12, atol=1e-12)
 
 
+MECHANISMS = [lambda: commons.Meetings(0.2, 0.5), lambda: commons.Covenant(rounds=[0, 6]),
+              lambda: commons.Gossip(see=0.6, tell=0.5, cost=0.1),
+              lambda: commons.CivicDuty(0.8), lambda: commons.CrowdingOut(0.3, 0.1),
+              lambda: commons.Regulator(0.8, stance="overriding", rounds=[2, 3]),
+              lambda: commons.Boundary(list(range(9)), enforcement=0.6),
+              lambda: commons.MutualSupport(0.3, reference="mean")]
+SANCTIONS = [lambda: commons.GraduatedSanction((0.0, 2.0, 4.0), exclude_after=2,
+                                               exclusion_rounds=1, forgive_after=2),
+             lambda: commons.UnitFee(0.05, recipient="members"),
+             lambda: commons.PeerPunishment(2, antisocial=0.1, revenge=0.3),
+             lambda: commons.PeerPunishment(3, cost="fehr-gachter", stream="fg"),
+             lambda: commons.PoolPunishment(0.05, 1.0, contributors=list(range(6)),
+                                            second_order=0.2),
+             lambda: commons.Appeal(0.05, accuracy=0.8)]
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(0, len(MECHANISMS) - 1), unique=True, max_size=4),
+       st.lists(st.integers(0, len(SANCTIONS) - 1), unique=True, max_size=3),
+       st.sampled_from(["vote", "fixed"]), st.sampled_from(["concave", "game"]),
+       st.integers(0, 2**32 - 1))
+def test_every_mechanism_compiled_gives_the_numpy_bits(mech, sanc, quota, tech, seed):
+    ms = [MECHANISMS[k]() for k in sorted(mech)]
+    ss = [SANCTIONS[k]() for k in sorted(sanc)]
+    game = commons.CPRGame(N, commons.Quadratic(23.0, 0.25), 5.0, 3.0)
+    technology = (commons.PrivateConcave(commons.Uniform(0.5, 1.5), 0.5, 0.5) if tech == "concave"
+                  else commons.StageGame(game))
+    q = (commons.QuotaVote("median", places=[k // 4 for k in range(N)], autonomy=0.5)
+         if quota == "vote" else commons.FixedQuota(0.9))
+    model = commons.Model(N, network=GRAPH, technology=technology,
+                          resource=commons.CareBudget(1.2 * N, growth=0.02),
+                          quota=q, monitoring=commons.PeerMonitoring(0.3, 0.5, noise=0.1),
+                          sanctions=ss, mechanisms=ms, rule=commons.BestResponse(0.4, 0.1),
+                          max_draw=3.0, prosociality=0.4)
+    a = model.run(15, 3, rng=seed, record="full")
+    b = model.run(15, 3, rng=seed, record="full", engine="numpy")
+    assert _kernel.why_not(model) == ""
+    for k in b.full:
+        np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
+@pytest.mark.fused
+@pytest.mark.parametrize("name", ["ostrom", "lab-talk"])
+def test_the_plugin_models_run_fused_with_the_numpy_bits(name):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    from plugin_models import MODELS
+    model = MODELS[name]()
+    a = model.run(12, 3, rng=5, record="full")
+    b = model.run(12, 3, rng=5, record="full", engine="numpy")
+    assert a.provenance["engine"] == "numba"
+    for k in b.full:
+        np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
 def test_same_bits_for_a_hundred_splits_of_the_replicates(engine):
     model = compose("logistic", "share", "peer", 2.0, "mix", shock=0.3)

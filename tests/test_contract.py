@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 import commons
 from commons.sim import plugin as plugin_module
+from commons.sim._jit import jitable
+from commons.sim.plugin import compiled
 from commons.testing import ContractError, check_plugin
 
 GAME = commons.CPRGame(12, commons.Quadratic(23, 0.25), 5, 25)
@@ -162,6 +164,30 @@ class MissingMethod(_Base):
 
     def sanction(self, st, ctx):
         pass
+
+
+class Drifting(commons.QuotaFine):
+    """Its compiled form fines 1 % more than its numpy form."""
+
+    def sanction(self, st, ctx):
+        super().sanction(st, ctx)
+
+
+@compiled(Drifting, "sanction")
+@jitable
+def _drifting(r, t, S, P, M, rng, net, TP):
+    phi, row, _external = P
+    for i in range(S.draws.shape[1]):
+        if S.detected[r, i]:
+            over = S.observed[r, i] - S.quota[r, i]
+            S.charges[r, row, i] += 1.01 * phi[r] * max(over, 0.0)
+            S.sanctioned[r, i] = S.sanctioned[r, i] or over > 0.0
+        S.penalty_rate[r, i] += phi[r] * S.detect_prob[r, i]
+
+
+def test_the_checker_catches_a_compiled_form_that_differs_from_its_numpy_form():
+    with pytest.raises(ContractError, match="its compiled form gives other payoffs"):
+        check_plugin(Drifting(20.0))
 
 
 @pytest.mark.parametrize(("cls", "finding"), [

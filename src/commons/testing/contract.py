@@ -15,7 +15,9 @@ every call of its phase methods. It checks that:
    regulator or burned are zero and its transfers sum to zero in each replicate);
 5. no NaN or infinity appears in the fields it writes;
 6. its random numbers stay the same when other plug-ins are added: the host model run with a
-   stochastic no-op plug-in inserted before and after it gives bit-identical results.
+   stochastic no-op plug-in inserted before and after it gives bit-identical results;
+7. where it has a compiled form (numba installed), the host model gives the same draws, grants
+   and payoffs, bit for bit, on the compiled path as on the numpy path.
 
 Every violation is collected; :class:`ContractError` lists them all.
 """
@@ -297,6 +299,16 @@ def check_plugin(plugin: Plugin, *, model: Any = None, rounds: int = 6, replicat
         if not np.array_equal(base.full[k], other.full[k]):
             problems.append(f"random numbers move when other plug-ins are added: {k} differ")
             break
+    from ..sim import _kernel
+    if _kernel.have_numba() and any(plugin.compiled_form(ph) is not None
+                                    for ph in plugin.phases):
+        fast = host.run(rounds, replicates, rng=seed, engine="numba", record="full")
+        for k in base.full:
+            if not np.array_equal(base.full[k], fast.full[k]):
+                gap = float(np.max(np.abs(base.full[k] - fast.full[k])))
+                problems.append(f"its compiled form gives other {k} than its numpy form "
+                                f"(largest difference {gap:.3g})")
+                break
     if problems:
         raise ContractError(plugin, list(dict.fromkeys(problems)))
     return report
