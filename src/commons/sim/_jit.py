@@ -88,10 +88,11 @@ class TypeDispatch:
     the call is direct (and inlined), and the caller can be cached on disk.
     """
 
-    def __init__(self, name: str, doc: str = "") -> None:
+    def __init__(self, name: str, doc: str = "", default: object = None) -> None:
         self.__name__ = name
         self.__doc__ = doc
         self.impls: dict[type, object] = {}
+        self.default = default
         if HAVE_NUMBA:
             self._overload()
 
@@ -105,14 +106,14 @@ class TypeDispatch:
         return type(value) in self.impls
 
     def __call__(self, first, *args):
-        return self.impls[type(first)](first, *args)
+        return self.impls.get(type(first), self.default)(first, *args)
 
     def _overload(self) -> None:
         from numba.extending import overload
 
         @overload(self)
         def _choose(first, *args):
-            impl = self.impls.get(getattr(first, "instance_class", None))
+            impl = self.impls.get(getattr(first, "instance_class", None), self.default)
             if impl is None:
                 return None
 

@@ -128,8 +128,9 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
             "        return",
             "    k0 = keys[r, 0]",
             "    k1 = keys[r, 1]",
+            "    N = S.draws.shape[1]",
             "    for t in range(t0, t1):",
-            "        E.begin_round(r, S)"]
+            *_begin_round(acts)]
     phase_of = [a.phase for a in acts]
     for k, a in enumerate(acts):
         fn = forms[k]
@@ -166,6 +167,35 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
              "        E.record(r, t, S, series, full_x, full_h, full_p, record_full, "
              "baseline, cum, pos_t, pos_n, active)", ""]
     return "\n".join(lines + body) + "\n"
+
+
+def _begin_round(acts: list[Any]) -> list[str]:
+    """The start of a round (State.begin_round), resetting only the fields this model writes:
+    a field no act writes keeps the value it was reset to."""
+    from .state import FIELDS
+    written = {f for a in acts for f in a.writes} | {"transfers"}
+    lines = ["        S.stock_start[r] = S.stock[r]"]
+    per_org = []
+    for spec in FIELDS.values():
+        if spec.reset is None or spec.name not in written:
+            continue
+        value = repr(spec.reset)
+        if spec.shape == "replicate":
+            lines.append(f"        S.{spec.name}[r] = {value}")
+        elif spec.shape == "org":
+            per_org.append(f"            S.{spec.name}[r, i] = {value}")
+        elif spec.shape == "charges":
+            per_org += [f"            S.charges[r, {k}, i] = 0.0" for k in range(6)]
+        elif spec.shape == "edge":
+            lines += [f"        for e in range(S.{spec.name}.shape[1]):",
+                      f"            S.{spec.name}[r, e] = {value}"]
+    if written & {"excluded", "exclusion_left"}:
+        per_org += ["            left = S.exclusion_left[r, i]",
+                    "            S.excluded[r, i] = left > 0",
+                    "            S.exclusion_left[r, i] = left - 1 if left > 1 else 0"]
+    if per_org:
+        lines += ["        for i in range(N):", *per_org]
+    return lines
 
 
 _ORDER = ("communicate", "decide", "appropriate", "pay", "monitor", "sanction", "learn",

@@ -132,8 +132,10 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     max_draw = np.ascontiguousarray(ctx.max_draw)
     fused_args = (S, net, keys, max_draw, TP, *args, series, fx, fh, fp, full, baseline,
                   rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active, err)
-    _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP, st,
-                                                      ctx), 0, 0, 0, 0, *fused_args)
+    if not getattr(plan, "compiled", False):
+        _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,
+                                                          st, ctx), 0, 0, 0, 0, *fused_args)
+        plan.compiled = True
     for t0 in range(0, T, step):
         t1 = min(T, t0 + step)
         in_threads(plan.fused, R, t0, t1, *fused_args,

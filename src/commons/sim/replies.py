@@ -27,7 +27,8 @@ from .technologies import (
     Technology,
 )
 
-__all__ = ["REPLY_READS", "best_reply", "best_response", "evaluate", "piecewise_best"]
+__all__ = ["REPLY_READS", "best_reply", "best_response", "evaluate", "piecewise_best",
+           "prepare_replies"]
 
 #: State fields a best reply reads (rules that use one declare these).
 REPLY_READS = ("draws", "quota", "penalty_rate", "unit_charge", "motivation", "stock_start")
@@ -205,6 +206,18 @@ def _(technology: LakeDamage, st, ctx, z: np.ndarray) -> np.ndarray:
 best_reply = TypeDispatch("best_reply", "Compiled myopic best reply of organisation i.")
 
 
+@jitable
+def _nothing_to_prepare(TP, r, t, S):
+    return
+
+
+#: ``prepare_replies(TP, r, t, S)``: work a technology's best replies share within a round
+#: (the group's total draw of the stage game), done once before a rule's loop over
+#: organisations; nothing unless registered.
+prepare_replies = TypeDispatch("prepare_replies", "Round-level work before best replies.",
+                               default=_nothing_to_prepare)
+
+
 @best_reply.register(ConcaveValues)
 @jitable
 def _best_reply_concave(TP, r, i, t, S):
@@ -221,13 +234,20 @@ def _best_reply_concave(TP, r, i, t, S):
     return xss if xss >= q else q
 
 
+@prepare_replies.register(QuadraticGameValues)
+@jitable
+def _group_draw(TP, r, t, S):
+    X = 0.0
+    for k in range(S.draws.shape[1]):
+        X += min(S.draws[r, k], TP.e[r, k])
+    TP.total[r] = X
+
+
 @best_reply.register(QuadraticGameValues)
 @jitable
 def _best_reply_quadratic_game(TP, r, i, t, S):
     N = S.draws.shape[1]
-    X = 0.0
-    for k in range(N):
-        X += min(S.draws[r, k], TP.e[r, k])
+    X = TP.total[r]  # set by prepare_replies this round
     x = min(S.draws[r, i], TP.e[r, i])
     Y = max(X - x, 0.0)
     theta = S.motivation[r, i]

@@ -83,11 +83,11 @@ class ConcaveValues(NamedTuple):
     gamma: np.ndarray
 
     def need(self, t) -> np.ndarray:
-        """Need n_t = (1 + gamma)**t, shape (R,) (or (R, T) for an array of rounds), by repeated
-        squaring (the compiled path's products, in the same order)."""
+        """Need n_t = (1 + gamma)**t, shape (R,) by repeated squaring (the compiled path's
+        products, in the same order), or (R, T) for an array of rounds."""
         t = np.asarray(t)
-        if t.ndim:
-            return np.stack([ew.ipow(1.0 + self.gamma, int(k)) for k in t], axis=1)
+        if t.ndim:  # the rent benchmark over all rounds (not a round's payoffs)
+            return ew.power(1.0 + self.gamma[:, None], t[None, :])
         return ew.ipow(1.0 + self.gamma, int(t))
 
 
@@ -152,6 +152,7 @@ class QuadraticGameValues(NamedTuple):
     b: float
     w: float
     n: int
+    total: np.ndarray  # (R,) scratch: the group's capped draw, set once a round for replies
 
 
 class StageGame(Technology):
@@ -181,7 +182,7 @@ class StageGame(Technology):
         F = self.game.production
         return QuadraticGameValues(np.ascontiguousarray(ctx.params[self].e, np.float64),
                                    float(F.a), float(F.b), float(self.game.outside_return),
-                                   int(self.game.n))
+                                   int(self.game.n), np.zeros(ctx.R))
 
     def compiled_form(self, phase: str) -> Any:
         return super().compiled_form(phase) if self.values_class is not None else None

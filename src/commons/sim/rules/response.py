@@ -11,7 +11,7 @@ from .. import _elementwise as ew
 from .._jit import jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
-from ..replies import REPLY_READS, best_reply, best_response, evaluate
+from ..replies import REPLY_READS, best_reply, best_response, evaluate, prepare_replies
 from ..streams import box_muller
 from .base import Rule
 
@@ -128,6 +128,7 @@ class SmithEntry(Rule):
 @jitable
 def _best_response(r, t, S, P, M, rng, net, TP):
     mu, sigma, xmax = P
+    prepare_replies(TP, r, t, S)
     for i in range(S.draws.shape[1]):
         v0, v1, v2, _ = u4(i, t, rng)
         if v0 < mu[r]:
