@@ -87,10 +87,12 @@ def test_bad_networks():
         TrustNetwork.from_graph(nx.path_graph(3), 4)
     with pytest.raises(TypeError, match="network must be a networkx graph"):
         TrustNetwork.from_graph([(0, 1)], 2)
-    g = nx.path_graph(2)
-    g[0][1]["weight"] = -1.0
-    with pytest.raises(ValueError, match="weights must be finite and > 0"):
-        TrustNetwork.from_graph(g, 2)
+    for bad in (-1.0, 0.0, float("nan"), "heavy"):
+        g = nx.path_graph(2)
+        g[0][1]["weight"] = bad
+        with pytest.raises(ValueError, match=r"network: the edge \(0, 1\) has weight = .*"
+                                             "weights must be finite and > 0"):
+            TrustNetwork.from_graph(g, 2)
 
 
 def test_no_graph_means_no_edges():

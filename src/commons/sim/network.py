@@ -49,6 +49,13 @@ class TrustNetwork:
         nodes = list(graph.nodes)
         with contextlib.suppress(TypeError):
             nodes = sorted(nodes)
+        if weight is not None:
+            for u, v, w in graph.edges(data=weight):
+                if w is not None and not (isinstance(w, (int, float, np.number))
+                                          and np.isfinite(w) and w > 0):
+                    raise ValueError(f"network: the edge ({u!r}, {v!r}) has {weight} = {w!r}; "
+                                     "edge weights must be finite and > 0 (drop the edge to "
+                                     "remove a tie)")
         A = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=weight, format="csr",
                                      dtype=np.float64)
         A.setdiag(0)
