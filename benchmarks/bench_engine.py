@@ -33,10 +33,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+import commons
 import plugin_models
 import strong_kernel
-
-import commons
 from commons.experiments.scenarios import benchmark_cpr_v1, cpr_v1_graph
 
 

@@ -552,9 +552,6 @@ def test_bad_designs_say_what_is_accepted():
     with pytest.raises(ValueError, match=r"'governance' of scenario:ics takes a string"):
         run_sweep("ics", Design.grid(governance=[1, 2]), replicates=1, rounds=2,
                   progress=False)
-    with pytest.raises(ValueError, match=r"engine='numba' needs .* technology must be"):
-        run_sweep("lab", Design.grid(endowment=[10.0, 25.0]), replicates=1, rounds=2,
-                  progress=False, engine="numba")
     with pytest.raises(TypeError, match=r"model: .* cannot be sent to worker processes"):
         run_sweep(lambda fine=0.0: commons.scenarios.benchmark_cpr_v1(8, fine=fine),
                   Design.grid(fine=[0.0]), replicates=1, rounds=2, progress=False,

@@ -112,6 +112,16 @@ def _columns(task: _Task) -> dict[str, Any]:
     return cols
 
 
+def warm_model(task: _Task) -> None:
+    """Build the model of the task's first run and run it for one round with one replicate:
+    its compiled kernel is loaded (or compiled) before any point is timed."""
+    make = _resolve_factory(task.factory)
+    params = {name: _scalar(kind, col[0])
+              for name, kind, col in zip(task.names, task.types, task.values, strict=True)}
+    model = make(**task.fixed, **params)
+    model.run(1, rng=0, engine=task.engine)
+
+
 def run_chunk(task: _Task) -> dict[str, Any]:
     """Run one chunk; a point whose model raises is recorded (as data) and the rest go on."""
     n = task.points.size

@@ -108,13 +108,15 @@ def worker_init(parent: int) -> None:  # pragma: no cover - runs in worker proce
         pass
 
 
-def ping(engine: str) -> int:  # pragma: no cover - runs in worker processes
-    """Load what a chunk needs (and the compiled kernel) so that timing starts warm."""
+def ping(engine: str, sample: Any = None) -> int:  # pragma: no cover - in worker processes
+    """Load what a chunk needs so that timing starts warm: with ``sample`` (a chunk's task),
+    its model is built and run for one round, which loads its compiled kernel from the cache
+    (or compiles it: a hung point's timeout must not count the compilation)."""
     from . import run  # noqa: F401
-    if engine != "numpy":
+    if sample is not None and engine != "numpy":
         with contextlib.suppress(Exception):
-            from ...sim import _kernel
-            _kernel.kernel()
+            from .chunks import warm_model
+            warm_model(sample)
     time.sleep(0.05)
     return os.getpid()
 
@@ -126,11 +128,12 @@ def own_pool(workers: int) -> cf.ProcessPoolExecutor:
                                   mp_context=multiprocessing.get_context("spawn"))
 
 
-def warm(pool: cf.ProcessPoolExecutor, workers: int, engine: str) -> None:
-    """Start every worker of ``pool`` and load the kernel in it."""
+def warm(pool: cf.ProcessPoolExecutor, workers: int, engine: str, sample: Any = None) -> None:
+    """Start every worker of ``pool`` and load the sample chunk's compiled model in it."""
     seen: set[int] = set()
     for _ in range(4):
-        seen.update(f.result() for f in [pool.submit(ping, engine) for _ in range(workers)])
+        seen.update(f.result() for f in [pool.submit(ping, engine, sample)
+                                         for _ in range(workers)])
         if len(seen) >= workers:
             return
 

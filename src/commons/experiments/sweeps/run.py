@@ -335,10 +335,10 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
     # ------------------------------------------------------------ the model, where, how much
     probes = _probe_models(model, fixed, design)
     from ...sim import _kernel
-    if engine == "numba" and probes and not _kernel.supports(probes[0]):
-        raise ValueError(f"engine='numba' needs numba and a model of the compiled family: "
-                         f"{_kernel.why_not(probes[0])}")
+    if engine == "numba" and not _kernel.have_numba():
+        raise ValueError("engine='numba' needs numba: pip install 'commons-engine[fast]'")
     workers = os.cpu_count() or 1
+    # a fused kernel uses every core in this process
     kernel = engine != "numpy" and bool(probes) and _kernel.supports(probes[0])
     if executor is None or executor == "auto":
         small = runs * T < 2_000_000 or workers == 1 or kernel

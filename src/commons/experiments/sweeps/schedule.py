@@ -54,8 +54,9 @@ class _Runner:
 
     # ------------------------------------------------------------ the loop
     def run(self, tasks: Sequence[_Task]) -> None:
+        self.sample = tasks[0] if tasks else None
         if self.own and self.timeout is not None:  # clocks start with the workers ready
-            ex.warm(self.executor, self.workers, self.engine)
+            ex.warm(self.executor, self.workers, self.engine, self.sample)
         self.queue.extend(_Job(t) for t in tasks)
         while self.queue or self.inflight:
             self._fill()
@@ -155,7 +156,7 @@ class _Runner:
                           stacklevel=3)
         pool = ex.own_pool(self.workers)
         if self.timeout is not None:
-            ex.warm(pool, self.workers, self.engine)
+            ex.warm(pool, self.workers, self.engine, getattr(self, "sample", None))
         self.executor, self.own = pool, True
         self.pools.append(pool)
         self.limit = self.workers if self.timeout is not None else 2 * self.workers
