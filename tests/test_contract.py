@@ -177,7 +177,7 @@ class Drifting(commons.QuotaFine):
 @jitable
 def _drifting(r, t, S, P, M, rng, net, TP):
     phi, row, _external = P
-    for i in range(S.draws.shape[1]):
+    for i in range(S.detected.shape[1]):
         if S.detected[r, i]:
             over = S.observed[r, i] - S.quota[r, i]
             S.charges[r, row, i] += 1.01 * phi[r] * max(over, 0.0)

@@ -84,8 +84,10 @@ def _compile_error(model: Model, plan: Any, exc: Exception, S: Any, net: Any, ke
         if k not in plan.batch:
             continue
         P, M = plugin_args(a.plugin, st, ctx)
+        act, View, fields = plan.batch[k]
         try:
-            plan.batch[k](0, 0, 0, S, net, keys, P, M, _stream(ctx, a.plugin), TP)
+            act(0, 0, 0, View(*(getattr(st, f) for f in fields)), net, keys, P, M,
+                _stream(ctx, a.plugin), TP)
         except Exception as inner:  # numba's typing and lowering errors
             return CompileError(f"the compiled form of {type(a.plugin).__name__}.{a.phase} "
                                 f"({plan.forms[k].__qualname__}) does not compile: {inner}")
@@ -161,9 +163,11 @@ def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     for k, a in enumerate(model.acts):
         if k in plan.batch:
             params[k], M = plugin_args(a.plugin, st, ctx)
-            _compiling(plan.batch[k], lambda exc: _compile_error(model, plan, exc, S, net, keys,
-                                                                 TP, st, ctx),
-                       0, 0, 0, S, net, keys, params[k], M, _stream(ctx, a.plugin), TP)
+            act, View, fields = plan.batch[k]
+            _compiling(act, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP, st,
+                                                       ctx),
+                       0, 0, 0, View(*(getattr(st, f) for f in fields)), net, keys, params[k],
+                       M, _stream(ctx, a.plugin), TP)
     index = {id(a): k for k, a in enumerate(model.acts)}
 
     def compiled_act(a: Any, st: State) -> bool:
@@ -172,8 +176,11 @@ def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
             return False
         from .layout import compiled_memory
         M = compiled_memory(a.plugin, st, ctx)
-        in_threads(plan.batch[k], ctx.R, st.t, cstate(st), net, keys, params[k], M,
-                   _stream(ctx, a.plugin), TP, work=ctx.R * (ctx.N + ctx.network.n_edges))
+        act, View, fields = plan.batch[k]
+        cstate(st)  # contiguous arrays of the declared types, rebound into the state
+        in_threads(act, ctx.R, st.t, View(*(getattr(st, f) for f in fields)), net, keys,
+                   params[k], M, _stream(ctx, a.plugin), TP,
+                   work=ctx.R * (ctx.N + ctx.network.n_edges))
         return True
 
     rec = recorder_cls(ctx.R, ctx.N, ctx.rounds, record,

@@ -173,6 +173,13 @@ class Plugin:
         access depends on its options overrides this."""
         return tuple(self.reads.get(phase, ())), tuple(self.writes.get(phase, ()))
 
+    def view(self, phase: str) -> tuple[str, ...]:
+        """The State fields the compiled form of ``phase`` may touch: its declared reads and
+        writes (a plug-in whose one form serves several options, each declaring less, returns
+        their union). Compiled code sees only these fields."""
+        reads, writes = self.access(phase)
+        return (*reads, *writes)
+
     def ordering(self, phase: str) -> tuple[str, ...]:
         """Fields whose every other writer in ``phase`` must act before this plug-in."""
         return tuple(self.after.get(phase, ()))

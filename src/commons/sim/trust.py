@@ -71,7 +71,7 @@ class ComplianceTrust(Plugin):
 def _compliance_trust(r, t, S, P, M, rng, net, TP):
     (lam,) = P
     lr = lam[r]
-    for i in range(S.draws.shape[1]):
+    for i in range(S.granted.shape[1]):
         hi = S.granted[r, i]
         for e in range(net.indptr[i], net.indptr[i + 1]):
             j = net.indices[e]

@@ -121,6 +121,11 @@ class Covenant(Plugin):
         self.audience = audience
         self.rate = rate
 
+    def view(self, phase: str) -> tuple[str, ...]:
+        if phase == "communicate":
+            return ("quota", "trust", "pledge", "penalty_rate")
+        return ("granted", "pledge", "trust", "met")
+
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if phase == "communicate":
             writes = ("pledge", "penalty_rate", "memory") + (("quota",) if self.binding else ())
@@ -216,6 +221,9 @@ class Gossip(Plugin):
     @property
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return bool(np.all(np.asarray(self.cost) == 0))
+
+    def view(self, phase: str) -> tuple[str, ...]:
+        return ("compliant", "trust", "called_out", "charges")
 
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         writes = ("trust", "called_out") + (() if self.budget_balanced else ("charges",))
@@ -392,7 +400,7 @@ def _gossip(r, t, S, P, M, rng, net, TP):
     for e in range(E):
         if heard[r, e]:
             S.trust[r, e] = (1.0 - d) * S.trust[r, e]
-    for j in range(S.quota.shape[1]):
+    for j in range(S.compliant.shape[1]):
         known = 0.0
         for k in range(net.in_ptr[j], net.in_ptr[j + 1]):
             if heard[r, net.in_edges[k]]:
@@ -407,7 +415,7 @@ def _gossip(r, t, S, P, M, rng, net, TP):
 def _mutual_support(r, t, S, P, M, rng, net, TP):
     share, baseline, mean = P
     net_pay, flow = M
-    N = S.quota.shape[1]
+    N = S.gross.shape[1]
     E = net.indices.shape[0]
     if E == 0:
         return

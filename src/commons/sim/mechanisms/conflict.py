@@ -78,7 +78,7 @@ class Appeal(Plugin):
 def _appeal(r, t, S, P, M, rng, net, TP):
     cost, accuracy, row = P
     c = cost[r]
-    for i in range(S.granted.shape[1]):
+    for i in range(S.compliant.shape[1]):
         charged = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
         appeal = S.sanctioned[r, i] and S.compliant[r, i] and charged > c
         S.appealed[r, i] = appeal

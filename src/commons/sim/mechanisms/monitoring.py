@@ -116,6 +116,10 @@ class PeerMonitoring(Plugin):
     def budget_balanced(self) -> bool:  # type: ignore[override]
         return bool(np.all(np.asarray(self.cost) == 0))
 
+    def view(self, phase: str) -> tuple[str, ...]:
+        return ("compliant", "trust", "granted", "quota", "detect_prob", "inspected",
+                "observed", "detected", "charges")
+
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         watch = {"compliance": ("compliant",), "trust": ("trust",), "count": ()}[self.by]
         writes = ("detect_prob", "inspected", "observed", "detected")
@@ -177,7 +181,7 @@ def _observe(r, i, t, S, rng, noise, everyone):
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
     n = 0.0
-    for i in range(S.draws.shape[1]):
+    for i in range(S.granted.shape[1]):
         S.detect_prob[r, i] = p[r]
         if _observe(r, i, t, S, rng, noise[r], cost[r] > 0.0):
             n += 1.0
@@ -190,7 +194,7 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP):
     p0, p1, cost, noise, by = P
-    for i in range(S.draws.shape[1]):
+    for i in range(S.granted.shape[1]):
         if by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]

@@ -127,7 +127,7 @@ class PeerPunishment(Plugin):
 def _peer_punishment(r, t, S, P, M, rng, net, TP):
     propensity, unit_cost, ratio, antisocial, revenge, points, fehr_gachter = P
     punished, pts = M
-    N = S.granted.shape[1]
+    N = S.compliant.shape[1]
     E = net.indices.shape[0]
     c = unit_cost[r]
     for e in range(E):  # points on each edge i -> j, from last round's record

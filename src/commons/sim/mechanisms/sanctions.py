@@ -279,7 +279,7 @@ class PoolPunishment(Plugin):
 def _quota_fine(r, t, S, P, M, rng, net, TP):
     phi, row, external = P
     f = phi[r]
-    for i in range(S.draws.shape[1]):
+    for i in range(S.detected.shape[1]):
         if S.detected[r, i]:
             over = S.observed[r, i] - S.quota[r, i]
             fine = f * over if over > 0.0 else 0.0
@@ -310,7 +310,7 @@ def _graduated_sanction(r, t, S, P, M, rng, net, TP):
     (clean,) = M
     last = schedule.shape[0] - 1
     sc = scale[r]
-    for i in range(S.granted.shape[1]):
+    for i in range(S.detected.shape[1]):
         hit = S.detected[r, i]
         record = S.offences[r, i]
         rate = sc * schedule[min(record, last)]
@@ -338,7 +338,7 @@ def _graduated_sanction(r, t, S, P, M, rng, net, TP):
 @jitable
 def _pool_fees(r, t, S, P, M, rng, net, TP):
     fee, _rate, _second, members = P
-    for i in range(S.granted.shape[1]):
+    for i in range(S.charges.shape[2]):
         S.charges[r, 4, i] += fee[r] * members[i]
 
 
@@ -346,7 +346,7 @@ def _pool_fees(r, t, S, P, M, rng, net, TP):
 @jitable
 def _pool_fines(r, t, S, P, M, rng, net, TP):
     _fee, rate, second, members = P
-    for i in range(S.granted.shape[1]):
+    for i in range(S.detected.shape[1]):
         over = S.observed[r, i] - S.quota[r, i]
         fine = rate[r] * (over if over > 0.0 else 0.0) if S.detected[r, i] else 0.0
         S.charges[r, 1, i] += fine + second[r] * (not members[i])
