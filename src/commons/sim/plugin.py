@@ -94,6 +94,35 @@ it (1 - mean trust on the edges into it). Best replies weigh the expected rate::
     model = commons.scenarios.benchmark_cpr_v1(30)
     model = model.replace(sanctions=[ReputationFine(5.0)])
     print(model.run(50, 8, rng=1).metrics["efficiency"].mean())
+
+A compiled form
+---------------
+A plug-in with only a numpy form runs in any model, act by act beside the compiled built-ins.
+To run in the model's fused kernel, give a phase a compiled form: a function for one replicate,
+in the subset of Python numba compiles, marked ``@jitable`` and registered with
+:func:`compiled`::
+
+    @compiled(ReputationFine, "sanction")
+    @jitable
+    def _reputation_fine(r, t, S, P, M, rng, net, TP):
+        (rate,) = P                      # the values named by the class's cparams = ("rate",)
+        for i in range(S.detected.shape[1]):
+            watchers = net.in_ptr[i + 1] - net.in_ptr[i]
+            trust = 0.0
+            for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
+                trust += S.trust[r, net.in_edges[k]]
+            distrust = 1.0 - trust / max(watchers, 1)
+            over = max(S.observed[r, i] - S.quota[r, i], 0.0)
+            if S.detected[r, i]:
+                S.charges[r, 0, i] += rate[r] * distrust * over   # row 0: fine to regulator
+                S.sanctioned[r, i] = S.sanctioned[r, i] or over > 0.0
+            S.penalty_rate[r, i] += rate[r] * distrust * S.detect_prob[r, i]
+
+S holds only the fields the plug-in declares (a form that touches another does not compile);
+P its ``cparams``, M its ``memory`` arrays, ``rng`` its stream for
+:func:`commons.sim._jit.u4`, ``net`` the network's CSR arrays
+(:class:`commons.sim.layout.CNet`) and TP the technology's compiled values.
+:func:`commons.testing.check_plugin` then also checks that the two forms give the same bits.
 """
 
 from __future__ import annotations
