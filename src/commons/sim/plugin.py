@@ -102,21 +102,29 @@ To run in the model's fused kernel, give a phase a compiled form: a function for
 in the subset of Python numba compiles, marked ``@jitable`` and registered with
 :func:`compiled`::
 
+    from commons.sim._jit import jitable
+    from commons.sim.plugin import compiled
+
+    ReputationFine.cparams = ("rate",)   # what P holds, in order
+
     @compiled(ReputationFine, "sanction")
     @jitable
     def _reputation_fine(r, t, S, P, M, rng, net, TP):
-        (rate,) = P                      # the values named by the class's cparams = ("rate",)
+        (rate,) = P
         for i in range(S.detected.shape[1]):
             watchers = net.in_ptr[i + 1] - net.in_ptr[i]
             trust = 0.0
             for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
                 trust += S.trust[r, net.in_edges[k]]
-            distrust = 1.0 - trust / max(watchers, 1)
-            over = max(S.observed[r, i] - S.quota[r, i], 0.0)
+            rate_i = rate[r] * (1.0 - trust / max(watchers, 1))
             if S.detected[r, i]:
-                S.charges[r, 0, i] += rate[r] * distrust * over   # row 0: fine to regulator
-                S.sanctioned[r, i] = S.sanctioned[r, i] or over > 0.0
-            S.penalty_rate[r, i] += rate[r] * distrust * S.detect_prob[r, i]
+                fine = rate_i * max(S.observed[r, i] - S.quota[r, i], 0.0)
+                S.charges[r, 0, i] += fine     # row 0: fines to the regulator (charge_index)
+                S.sanctioned[r, i] = S.sanctioned[r, i] or fine > 0.0
+            S.penalty_rate[r, i] += rate_i * S.detect_prob[r, i]
+
+    commons.testing.check_plugin(ReputationFine(5.0))   # now also: both forms, same bits
+    print(model.run(50, 8, rng=1).provenance["engine"])  # "numba": fused with the built-ins
 
 S holds only the fields the plug-in declares (a form that touches another does not compile);
 P its ``cparams``, M its ``memory`` arrays, ``rng`` its stream for
