@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import commons
-from engine_models import Probe
+from engine_models import Misread, Probe, Snapshot
 
 GAME = commons.CPRGame(8, commons.Quadratic(23, 0.25), 5, 25)
 A, B, W, N = 18.0, 0.25, 5.0, 8           # a - w, b, w, N of the laboratory game
@@ -322,6 +322,105 @@ def test_cheaper_appeals_leave_fewer_wrongful_sanctions():
           f"{expensive.mean():.3f}, cheap appeal {cheap.mean():.3f}")
     assert stats.wilcoxon(expensive, cheap, alternative="greater").pvalue < 1e-3
     assert stats.wilcoxon(none, expensive, alternative="greater").pvalue < 1e-3
+
+
+# ---------------------------------------------------------------- appeals, by their definition
+def appeal_round(appeal, *, rounds=3, misread=(0,), excess=1.0, draws=Q):
+    """Everyone draws the quota; ``misread`` organisations are seen ``excess`` over it and
+    sanctioned by a one-step schedule of 10 per unit that also excludes for 2 rounds."""
+    seen = ("offences", "exclusion_left", "sanctioned") + (("appealed",) if appeal else ())
+    snap = Snapshot("learn", *seen)
+    sanctions = [commons.GraduatedSanction((10.0,), exclude_after=1, exclusion_rounds=2)]
+    if appeal is not None:
+        sanctions.append(appeal)
+    model = lab(sanctions, monitoring=Misread(misread, excess), rule=commons.FixedDraw(draws),
+                mechanisms=[snap])
+    return model.run(rounds, 2, rng=0, record="full"), snap
+
+
+def test_without_an_appeal_a_wrongful_sanction_stands():
+    res, snap = appeal_round(None)
+    # fined 10 per unit seen over the quota, put on record, excluded for the next two rounds
+    assert res.series["fines"][0, 0] == pytest.approx(10.0)
+    np.testing.assert_array_equal(snap.stack("offences")[0, :, 0], 1)
+    np.testing.assert_array_equal(res.series["excluded"][0], [0, 1, 1])
+    np.testing.assert_allclose(res.full["draws"][:, 1:3, 0], 0.0)
+
+
+@pytest.mark.parametrize("recipient", ["regulator", "burned", "members"])
+def test_a_won_appeal_refunds_strikes_the_record_and_lifts_the_exclusion(recipient):
+    # Appeal: a compliant organisation charged more than the fee appeals; a won appeal
+    # refunds the round's fines, removes the offence from the record and lifts an exclusion
+    # imposed this round; the appellant pays the fee to ``recipient``
+    fee = 0.5
+    res, snap = appeal_round(commons.Appeal(fee, accuracy=1.0, recipient=recipient))
+    s = res.series
+    np.testing.assert_array_equal(snap.stack("appealed")[:, :, 0], True)
+    np.testing.assert_array_equal(snap.stack("appealed")[:, :, 1:], False)
+    np.testing.assert_array_equal(snap.stack("offences"), 0)          # record struck
+    np.testing.assert_array_equal(snap.stack("exclusion_left"), 0)    # exclusion lifted
+    np.testing.assert_array_equal(snap.stack("sanctioned"), False)
+    np.testing.assert_array_equal(s["excluded"], 0)
+    np.testing.assert_allclose(res.full["draws"], Q)                  # it keeps drawing
+    np.testing.assert_allclose(s["fines"], 0.0)                       # fine refunded
+    np.testing.assert_allclose(s["costs"], fee)                       # the fee is paid
+    income = {"regulator": s["regulator_income"], "burned": s["burned"]}
+    for who, got in income.items():
+        np.testing.assert_allclose(got, fee if who == recipient else 0.0, err_msg=who)
+    gross = GAME.payoffs(np.full(N, Q))
+    pay = res.full["payoffs"]
+    shared = fee / N if recipient == "members" else 0.0
+    np.testing.assert_allclose(pay[:, :, 0], gross[0] - fee + shared)
+    np.testing.assert_allclose(pay[:, :, 1:], np.broadcast_to(gross[1:] + shared, (2, 3, N - 1)))
+
+
+def test_a_lost_appeal_costs_the_fee_and_leaves_the_sanction_standing():
+    fee = 0.5
+    res, snap = appeal_round(commons.Appeal(fee, accuracy=0.0, recipient="burned"), rounds=1)
+    np.testing.assert_array_equal(snap.stack("appealed")[0, :, 0], True)
+    np.testing.assert_array_equal(snap.stack("offences")[0, :, 0], 1)
+    np.testing.assert_array_equal(snap.stack("exclusion_left")[0, :, 0], 2)
+    np.testing.assert_array_equal(snap.stack("sanctioned")[0, :, 0], True)
+    np.testing.assert_allclose(res.series["fines"], 10.0)
+    np.testing.assert_allclose(res.series["burned"], fee)
+    np.testing.assert_allclose(res.series["regulator_income"], 10.0)
+
+
+@pytest.mark.parametrize(("fee", "appeals"), [(9.99, True), (10.0, False), (12.0, False)])
+def test_only_a_sanction_dearer_than_the_fee_is_appealed(fee, appeals):
+    # the wrongful fine is 10: appealing pays only when it exceeds the fee
+    res, snap = appeal_round(commons.Appeal(fee, recipient="burned"), rounds=1)
+    np.testing.assert_array_equal(snap.stack("appealed")[0, :, 0], appeals)
+    np.testing.assert_allclose(res.series["burned"], fee if appeals else 0.0)
+    np.testing.assert_allclose(res.series["fines"], 0.0 if appeals else 10.0)
+
+
+def test_the_guilty_do_not_appeal():
+    # organisation 0 really overdraws (by 1): it is sanctioned and does not appeal
+    draws = np.full(N, Q)
+    draws[0] = Q + 1.0
+    res, snap = appeal_round(commons.Appeal(0.5, recipient="burned"), rounds=1, misread=(),
+                             draws=draws)
+    np.testing.assert_array_equal(snap.stack("appealed"), False)
+    np.testing.assert_array_equal(snap.stack("offences")[0, :, 0], 1)
+    np.testing.assert_allclose(res.series["fines"], 10.0)
+    np.testing.assert_allclose(res.series["burned"], 0.0)
+
+
+@pytest.mark.statistical
+def test_appeals_succeed_at_their_accuracy(seed):
+    # Each of the 400 x 3 wrongful sanctions is overturned independently with probability
+    # ``accuracy``; the count of won appeals is Binomial(1200, 0.3): a two-sided binomial test
+    # at level 1e-3.
+    snap = Snapshot("learn", "sanctioned", "appealed")
+    sanctions = [commons.QuotaFine(10.0), commons.Appeal(0.5, accuracy=0.3)]
+    model = lab(sanctions, monitoring=Misread([0, 1, 2]), rule=commons.FixedDraw(Q),
+                mechanisms=[snap])
+    model.run(1, 400, rng=seed)
+    appealed = snap.stack("appealed")[0, :, :3]
+    won = appealed & ~snap.stack("sanctioned")[0, :, :3]
+    assert appealed.all()
+    assert stats.binomtest(int(won.sum()), won.size, 0.3).pvalue > 1e-3
 
 
 def test_boundary():
