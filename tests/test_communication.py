@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import commons
-from engine_models import Probe
+from engine_models import EdgeTrust, Probe, Snapshot, edge
 
 GAME = commons.CPRGame(8, commons.Quadratic(23, 0.25), 5, 25)
 N, Q, GAIN = 8, 4.5, 7.875
@@ -123,6 +123,170 @@ def test_gossip_spreads_through_triangles():
     # the violator pays 1 per organisation that knows (2 of them)
     gross = game.payoffs(draws)
     assert res.full["payoffs"][0, 0, 0] == pytest.approx(gross[0] - 2.0)
+
+
+@pytest.mark.statistical
+def test_gossip_passes_word_along_triangles_at_its_rate(seed):
+    # Gossip: k learns of violator j directly (probability see) or from a neighbour i who
+    # saw it and tells k (probability tell w_ki, k's trust in i), independently, so
+    # P(k knows) = 1 - (1 - see)(1 - see tell w_ki). On the triangle 0-1-2 with 0 the violator,
+    # 1 trusts 2 at 0.9 and 2 trusts 1 at 0.3: 0.5728 and 0.4576, against see = 0.4 for word
+    # seen first-hand only. Statistic: the count of replicates in which each knows, a
+    # two-sided binomial test at level 1e-3 for each (4000 replicates put the first-hand-only
+    # rates 21 and 7 standard errors away). A pendant 3 on 2 never watches 0.
+    see, tell, drop = 0.4, 0.8, 0.5
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (2, 3)])
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    trust = EdgeTrust({(1, 2): 0.9, (2, 1): 0.3}, default=0.6)
+    model = commons.Model(4, technology=commons.StageGame(game), network=g,
+                          quota=commons.FixedQuota(2.0),
+                          rule=commons.FixedDraw([10.0, 1.0, 1.0, 1.0]), trust=trust,
+                          mechanisms=[commons.Gossip(see=see, tell=tell, drop=drop, cost=1.0)])
+    R = 4000
+    res = model.run(1, R, rng=seed)
+    net = model.network
+    w = res.final["trust"]
+    for k, teller_trust in [(1, 0.9), (2, 0.3)]:
+        before = 0.6
+        after = w[:, edge(net, k, 0)]
+        knows = after < before
+        # who knows lowers its trust in the violator by the factor (1 - drop), others keep it
+        np.testing.assert_allclose(after[knows], (1 - drop) * before)
+        np.testing.assert_allclose(after[~knows], before)
+        p = 1 - (1 - see) * (1 - see * tell * teller_trust)
+        assert stats.binomtest(int(knows.sum()), R, p).pvalue > 1e-3, (k, knows.mean(), p)
+    # nobody else's trust moves: only edges into the violator carry word
+    into0 = net.indices == 0
+    np.testing.assert_allclose(w[:, ~into0], np.broadcast_to(trust_before(net, trust)[~into0],
+                                                          (R, (~into0).sum())))
+    # the violator pays 1 per organisation that knows (costs are all the round's charges)
+    known = (w[:, into0] < 0.6).sum(1)
+    np.testing.assert_allclose(res.series["costs"][:, 0], known)
+
+
+def trust_before(net, trust):
+    w = np.full(net.n_edges, trust.default)
+    for (i, j), v in trust.weights.items():
+        w[edge(net, i, j)] = v
+    return w
+
+
+@pytest.mark.statistical
+def test_meetings_are_symmetric_every_round_and_happen_at_their_rate(seed):
+    # Meetings with 0 < p < 1: each unordered pair meets with probability p_e, both ways at
+    # once, so trust that starts symmetric and is moved only by meetings stays symmetric:
+    # edge i -> j equals j -> i after every round. On the caveman graph p_e = 0.1 + 0.8 O_e
+    # varies by edge. Statistic: meetings counted per pair over 300 replicates x 10 rounds
+    # against Binomial(3000, p_e), a two-sided binomial test at level 1e-4 per pair (Bonferroni
+    # over the 40 pairs keeps the whole test's error near 4e-3).
+    g = nx.connected_caveman_graph(4, 5)
+    n = g.number_of_nodes()
+    snap = Snapshot("learn", "trust", "met")
+    model = commons.Model(n, technology=commons.PrivateConcave(1.0, 0.5, 0.5), network=g,
+                          max_draw=1.0, trust=commons.ComplianceTrust(0.0, 0.2),
+                          mechanisms=[commons.Meetings(0.1, 0.8, boost=0.3), snap],
+                          rule=commons.FixedDraw(0.5))
+    R, T = 300, 10
+    model.run(T, R, rng=seed)
+    net = model.network
+    rev = net.reverse
+    assert np.all(rev >= 0)
+    trust, met = snap.stack("trust"), snap.stack("met")
+    np.testing.assert_array_equal(met, met[..., rev])
+    np.testing.assert_array_equal(trust, trust[..., rev])
+    # and a meeting moves trust toward 1 by the boost: w <- w + 0.3 (1 - w)
+    prev = np.concatenate([np.full((1, R, net.n_edges), 0.2), trust[:-1]])
+    np.testing.assert_allclose(trust, np.where(met, prev + 0.3 * (1 - prev), prev))
+    p = 0.1 + 0.8 * net.overlap
+    assert 0 < p.min() < p.max() < 1
+    counts = met.sum(axis=(0, 1))
+    for e in np.flatnonzero(np.arange(net.n_edges) < rev):
+        assert stats.binomtest(int(counts[e]), R * T, p[e]).pvalue > 1e-4, (e, p[e])
+
+
+def test_mutual_support_splits_the_gift_by_trust_times_deficit():
+    # MutualSupport: giver 0 in surplus gives share s_0 = share (pi_0 - ref_0) to neighbours in
+    # deficit d_j = ref_j - pi_j, in proportions w_0j d_j / sum_k w_0k d_k. On the path 1 - 0 - 2,
+    # 1 and 2 are fined into deficit; 0 trusts 1 at 0.9 and 2 at 0.3.
+    game = commons.CPRGame(3, commons.Quadratic(23, 0.25), 5, 25)
+    draws = np.array([4.0, 8.0, 9.0])
+    g = nx.Graph([(1, 0), (0, 2)])
+
+    def run(mechanisms, reference="baseline"):
+        return commons.Model(
+            3, technology=commons.StageGame(game), network=g, quota=commons.FixedQuota(4.0),
+            monitoring=commons.CentralAudit(1.0), sanctions=[commons.QuotaFine(30.0)],
+            rule=commons.FixedDraw(draws), trust=EdgeTrust({(0, 1): 0.9, (0, 2): 0.3}),
+            mechanisms=mechanisms).run(2, 1, rng=0, record="full").full["payoffs"][0]
+
+    before = run([])
+    # by hand: X = 21, average product 17.75, gross 125 + 12.75 x; fines 30 (x - 4)
+    np.testing.assert_allclose(before[0], [176.0, 227.0 - 120.0, 239.75 - 150.0])
+    for reference in ("baseline", "mean"):
+        share = 0.5
+        after = run([commons.MutualSupport(share, reference=reference)], reference)
+        ref = np.full(3, 125.0) if reference == "baseline" else np.full(3, before[0].mean())
+        surplus = np.maximum(before[0] - ref, 0)
+        deficit = np.maximum(ref - before[0], 0)
+        assert surplus[0] > 0
+        assert deficit[0] == 0
+        assert np.all(deficit[1:] > 0)
+        weights = np.array([0.9, 0.3]) * deficit[1:]
+        received = share * surplus[0] * weights / weights.sum()
+        expect = before[0] + np.array([-received.sum(), *received])
+        np.testing.assert_allclose(after[0], expect, err_msg=reference)
+        np.testing.assert_allclose(after[1], expect, err_msg=reference)  # every round alike
+        assert after[0].sum() == pytest.approx(before[0].sum())
+
+
+def test_a_kept_or_broken_pledge_moves_the_listeners_trust_at_its_rate():
+    # Covenant: those who heard a pledge move their trust in the pledger toward
+    # [h_j <= pledge_j] at rate lam, w <- (1 - lam) w + lam [kept]. Organisation 0 breaks its
+    # pledge of 4.5 every round, the others keep it; trust starts at 0.6 and nothing else
+    # moves it, so after t rounds trust in 0 is 0.6 (1 - lam)^t and in the others
+    # 1 - 0.4 (1 - lam)^t.
+    lam, T = 0.3, 4
+    draws = np.full(N, Q)
+    draws[0] = 8.0
+    snap = Snapshot("learn", "trust")
+    model = lab([commons.Covenant(target=Q, rate=lam, binding=False), snap],
+                graph=nx.cycle_graph(N), rule=commons.FixedDraw(draws),
+                trust=commons.ComplianceTrust(0.0, 0.6))
+    model.run(T, 2, rng=0)
+    net = model.network
+    trust = snap.stack("trust")
+    decay = (1 - lam) ** np.arange(1, T + 1)[:, None, None]
+    into0 = net.indices == 0
+    np.testing.assert_allclose(trust[..., into0], 0.6 * np.broadcast_to(
+        decay, (T, 2, into0.sum())))
+    np.testing.assert_allclose(trust[..., ~into0], 1 - 0.4 * np.broadcast_to(
+        decay, (T, 2, (~into0).sum())))
+
+
+@pytest.mark.statistical
+def test_covenant_heard_only_by_partners_met(seed):
+    # audience="met": only partners met that round see whether the pledge was kept. With
+    # meetings that do not move trust (boost 0), trust on an edge changes in a round iff the
+    # pair met, and then by the covenant's rule; met pairs are a fraction p = 0.5 of edges
+    # (statistic: met edges over 200 replicates x 3 rounds x 16 edges against
+    # Binomial(9600, 0.5), two-sided at level 1e-3).
+    lam, T, R = 0.3, 3, 200
+    draws = np.full(N, Q)
+    draws[0] = 8.0
+    snap = Snapshot("learn", "trust", "met")
+    model = lab([commons.Meetings(0.5, 0.0, boost=0.0),
+                 commons.Covenant(target=Q, rate=lam, binding=False, audience="met"), snap],
+                graph=nx.cycle_graph(N), rule=commons.FixedDraw(draws),
+                trust=commons.ComplianceTrust(0.0, 0.6))
+    model.run(T, R, rng=seed)
+    net = model.network
+    trust, met = snap.stack("trust"), snap.stack("met")
+    kept = net.indices != 0
+    prev = np.concatenate([np.full((1, R, net.n_edges), 0.6), trust[:-1]])
+    np.testing.assert_allclose(trust, np.where(met, (1 - lam) * prev + lam * kept, prev))
+    assert met.any()
+    assert not met.all()
+    assert stats.binomtest(int(met.sum()), met.size, 0.5).pvalue > 1e-3
 
 
 def test_quota_votes():

@@ -96,3 +96,82 @@ def test_provenance_records_the_composition():
     assert comp["sanction0"]["params"] == {"rate": 2.0, "recipient": "regulator"}
     assert comp["monitoring"]["stochastic"] is True
     assert res.provenance["replicate_ids"] == [0, 1]
+
+
+# ---------------------------------------------------------------- metrics of a run, by hand
+def test_metrics_of_a_deterministic_run_computed_by_hand():
+    # Four organisations of the game F(X) = 23 X - X^2 / 4, outside return 5, 25 tokens,
+    # draw (4, 4, 4, 12) against a quota of 5, audited every round. Organisation 3 is warned
+    # (rate 0), then fined 50 per unit over (350) and, from its second offence on, excluded for
+    # the round after each fine. Rents (payoff above the outside option 125):
+    # X = 24: average product 17, rent 12 x; X = 12 (3 excluded): average product 20, 15 x.
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    model = commons.Model(
+        4, technology=commons.StageGame(game), quota=commons.FixedQuota(5.0),
+        monitoring=commons.CentralAudit(1.0),
+        sanctions=[commons.GraduatedSanction((0.0, 50.0), exclude_after=2)],
+        rule=commons.FixedDraw([4.0, 4.0, 4.0, 12.0]))
+    res = model.run(5, 2, rng=0, record="full")
+    rent = np.array([[48, 48, 48, 144],          # round 1: warning
+                     [48, 48, 48, 144 - 350],    # round 2: fined, excluded next round
+                     [60, 60, 60, 0],            # round 3: excluded
+                     [48, 48, 48, 144 - 350],    # round 4: fined again (top rate)
+                     [60, 60, 60, 0]], float)    # round 5: excluded
+    np.testing.assert_allclose(res.full["payoffs"] - 125.0, np.broadcast_to(rent, (2, 5, 4)))
+    m = res.metrics
+    # sustainability (Perolat et al. 2017): the mean over organisations of the mean 1-based
+    # round of their positive rewards: rounds 1..5 for 0, 1, 2 (mean 3), round 1 for 3
+    np.testing.assert_allclose(m["sustainability"], (3 + 3 + 3 + 1) / 4)
+    # equality: 1 - sum_ij |R_i - R_j| / (2 N sum_i |R_i|) on cumulative returns
+    cum = rent.sum(0)
+    gini = np.abs(cum[:, None] - cum[None, :]).sum() / (2 * 4 * np.abs(cum).sum())
+    np.testing.assert_allclose(m["equality"], 1 - gini)
+    # peace: organisations not excluded per round, averaged: (4 + 4 + 3 + 4 + 3) / 5
+    np.testing.assert_allclose(m["peace"], 3.6)
+    # efficiency: rent over the best sustainable rent, (a - w)^2 / (4 b) = 324 a round
+    np.testing.assert_allclose(m["efficiency"], rent.sum() / (5 * 324))
+    np.testing.assert_allclose(m["tail_efficiency"], rent[-1].sum() / 324)  # last tenth: 1
+    np.testing.assert_allclose(m["regulator_net"], 700.0)
+    np.testing.assert_allclose(m["burned"], 0.0)
+    assert not m["collapsed"].any()
+    assert np.all(np.isinf(m["time_to_collapse"]))
+    assert not m["tragedy"].any()
+
+
+def test_sustainability_counts_rounds_from_one():
+    # a single organisation rewarded only in the first round has sustainability 1, and one
+    # rewarded in every one of T rounds (T + 1) / 2
+    game = commons.CPRGame(1, commons.Quadratic(23, 0.25), 5, 25)
+    once = commons.Model(1, technology=commons.StageGame(game),
+                         rule=OneRound(4.0)).run(6, 1, rng=0)
+    np.testing.assert_allclose(once.metrics["sustainability"], 1.0)
+    always = commons.Model(1, technology=commons.StageGame(game),
+                           rule=commons.FixedDraw(4.0)).run(6, 1, rng=0)
+    np.testing.assert_allclose(always.metrics["sustainability"], 3.5)
+
+
+class OneRound(commons.Rule):
+    """Draws ``x`` in round 0 and nothing afterwards."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def decide(self, st, ctx):
+        st.draws = np.full(st.draws.shape, self.x if st.t == 0 else 0.0)
+
+
+@pytest.mark.parametrize(("n", "fine", "seed"), [(10, 2.0, 1), (10, 0.5, 2), (25, 2.0, 3)])
+def test_every_metric_is_the_same_on_the_compiled_and_numpy_paths(n, fine, seed):
+    # CPR-v1 is of the compiled family; both paths draw the same numbers, so every metric
+    # agrees to rounding, collapsed replicates included
+    model = benchmark_cpr_v1(n, fine=fine)
+    a = model.run(80, 12, rng=seed, engine="numpy")
+    b = model.run(80, 12, rng=seed, engine="numba")
+    assert (a.provenance["engine"], b.provenance["engine"]) == ("numpy", "numba")
+    assert set(a.metrics) == set(b.metrics)
+    for k in a.metrics:
+        np.testing.assert_allclose(np.asarray(b.metrics[k], float),
+                                   np.asarray(a.metrics[k], float), rtol=1e-9, atol=1e-9,
+                                   err_msg=k)
+    np.testing.assert_allclose(b.final["cumulative_rent"], a.final["cumulative_rent"],
+                               rtol=1e-9, atol=1e-9)
