@@ -8,7 +8,7 @@
 # /tmp/commons-mutation/<module>), with only the tests that exercise it, so the working tree
 # is never touched and a run stays bounded. mutmut (pip install mutmut; 3.x) runs each mutant
 # against the tests that reach the mutated function. The summary lists killed and surviving
-# mutants per module; `cd <scratch> && mutmut show <name>` prints a survivor's diff.
+# mutants per module; `cd <scratch> && python -m mutmut show <name>` prints a survivor's diff.
 # Every survivor is either killed by a new test or recorded as equivalent (see tests/README.md).
 set -euo pipefail
 
@@ -16,6 +16,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BASE="${MUTATION_DIR:-/tmp/commons-mutation}"
 JOBS="${MUTATION_JOBS:-2}"
 FILTER="${1:-}"
+PYTHON="${PYTHON:-python}"
+"$PYTHON" -m mutmut --help > /dev/null 2>&1 || {
+    echo "mutmut is not installed for $PYTHON: pip install mutmut" >&2; exit 1; }
 
 # module (under src/commons)         tests that exercise it (fast ones)
 TABLE="
@@ -60,9 +63,9 @@ pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not regression"]
 pytest_add_cli_args_test_selection = [${selection%, }]
 TOML
     echo "== mutating $module against $tests"
-    (cd "$work" && env -u PYTHONPATH nice -n 10 mutmut run --max-children "$JOBS" \
+    (cd "$work" && env -u PYTHONPATH nice -n 10 "$PYTHON" -m mutmut run --max-children "$JOBS" \
         > mutmut.log 2>&1) || true
-    (cd "$work" && mutmut results --all true > results.txt 2>&1) || true
+    (cd "$work" && "$PYTHON" -m mutmut results --all true > results.txt 2>&1) || true
     killed=$(grep -c ': killed' "$work/results.txt" || true)
     survived=$(grep -c ': survived' "$work/results.txt" || true)
     other=$(grep -v -c -E ': (killed|survived)' "$work/results.txt" || true)
