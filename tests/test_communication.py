@@ -86,7 +86,8 @@ def test_meetings_raise_trust_on_met_pairs_symmetrically():
 def test_meeting_probability_follows_overlap(seed):
     # p_e = base + slope O_e with base 0, slope 1: the share of 1000 replicates in which each
     # pair met is Binomial(1000, O_e) / 1000. Statistic: the largest standardised deviation
-    # over the 70 pairs, below 4.5 (each pair exceeds it with probability 7e-6).
+    # over the pairs with 0 < O_e < 1, below 4.5 (each exceeds it with probability 7e-6);
+    # pairs with O_e = 0 never meet and pairs with O_e = 1 always do.
     g = nx.connected_caveman_graph(6, 5)  # cliques joined by single bridges
     net = commons.TrustNetwork.from_graph(g, 30)
     model = commons.Model(30, technology=commons.PrivateConcave(1.0, 0.5, 0.5), network=g,
@@ -96,9 +97,12 @@ def test_meeting_probability_follows_overlap(seed):
     res = model.run(1, R, rng=seed)
     met = res.final["trust"].mean(axis=0)  # boost 1: trust 1 exactly where they met
     p = net.overlap
-    assert 0 < p.min() < p.max() < 1
-    z = np.abs(met - p) / np.sqrt(p * (1 - p) / R)
-    assert z.max() < 4.5, (z.max(), p[z.argmax()], met[z.argmax()])
+    sure = (p == 0) | (p == 1)
+    np.testing.assert_array_equal(met[sure], p[sure])
+    inner = ~sure
+    assert inner.sum() > 20
+    z = np.abs(met[inner] - p[inner]) / np.sqrt(p[inner] * (1 - p[inner]) / R)
+    assert z.max() < 4.5, z.max()
 
 
 @pytest.mark.statistical
@@ -108,7 +112,8 @@ def test_covenant_commitment_decays_after_one_shot_talk(seed):
     # (asynchronous revision: simultaneous best replies cycle in an 8-player Cournot game).
     # Until then nobody moves, whatever revises; afterwards each organisation revises with
     # probability 0.3 a round, so by round 30 all but 0.7^25 = 1e-4 of them have left the
-    # pledge for the best reply (statistic: the mean draw over rounds 30-39 of 4 replicates).
+    # pledge for the best reply, near the stage Nash (8) once the guilt, 20 x 0.8^30 = 0.025
+    # per unit, has faded (statistic: the mean draw over rounds 30-39 of 4 replicates).
     model = lab([commons.Covenant(rounds=[0], strength=20.0, decay=0.2, reciprocity=False)],
                 rule=commons.BestResponse(0.3), initial=Q)
     x = model.run(40, 4, rng=seed, record="full").full["draws"].mean(-1)
@@ -116,7 +121,7 @@ def test_covenant_commitment_decays_after_one_shot_talk(seed):
     assert np.all(x[:, 5:].max(1) > Q)
     late = x[:, -10:].mean(1)
     nash = commons.nash_equilibrium(GAME).draws[0]
-    assert np.all((late > Q + 1) & (late <= nash + 1e-9))
+    np.testing.assert_allclose(late, nash, atol=0.1)
 
 
 def test_gossip_spreads_through_triangles():
