@@ -413,6 +413,31 @@ def test_only_a_sanction_dearer_than_the_fee_is_appealed(fee, appeals):
     np.testing.assert_allclose(res.series["fines"], 0.0 if appeals else 10.0)
 
 
+def test_the_fee_is_weighed_against_fines_only():
+    # the appeal is against the fine (10); a fee of 10.5 exceeds it even though the round's
+    # other charges (a unit fee of 0.5 on 4.5 drawn) bring the total above 10.5
+    snap = Snapshot("learn", "appealed")
+    model = lab([commons.GraduatedSanction((10.0,)), commons.UnitFee(0.5),
+                 commons.Appeal(10.5, recipient="burned")],
+                monitoring=Misread([0]), rule=commons.FixedDraw(Q), mechanisms=[snap])
+    res = model.run(1, 1, rng=0)
+    np.testing.assert_array_equal(snap.stack("appealed"), False)
+    np.testing.assert_allclose(res.series["fines"], 10.0)
+
+
+def test_a_won_appeal_strikes_only_the_offence_it_overturns():
+    # organisation 0 overdraws in round 0 (a true offence, kept on record) and is misread in
+    # round 1 (a wrongful one, struck on appeal): one offence stays on record
+    snap = Snapshot("learn", "offences", "appealed")
+    rule = commons.Mixed([(Sequence([Q + 1.0, Q, Q]), [0]),
+                          (commons.FixedDraw(Q), range(1, N))])
+    model = lab([commons.GraduatedSanction((10.0,)), commons.Appeal(0.5)],
+                monitoring=Misread([0], excess=0.5), rule=rule, mechanisms=[snap])
+    model.run(3, 1, rng=0)
+    np.testing.assert_array_equal(snap.stack("appealed")[:, 0, 0], [False, True, True])
+    np.testing.assert_array_equal(snap.stack("offences")[:, 0, 0], [1, 1, 1])
+
+
 def test_the_guilty_do_not_appeal():
     # organisation 0 really overdraws (by 1): it is sanctioned and does not appeal
     draws = np.full(N, Q)
@@ -501,6 +526,12 @@ def audit():
      r"enforcement must be in \[0, 1\]"),
     (lambda: lab(mechanisms=[commons.Boundary([0, 9])]).run(2), ValueError,
      "members must hold organisation indices"),
+    (lambda: lab([commons.QuotaFine(1.0), commons.Appeal(-1.0)], monitoring=audit()).run(2),
+     ValueError, "cost must be >= 0"),
+    (lambda: lab([commons.QuotaFine(1.0), commons.Appeal(1.0, accuracy=1.5)],
+                 monitoring=audit()).run(2), ValueError, r"accuracy must be in \[0, 1\]"),
+    (lambda: lab([commons.QuotaFine(1.0), commons.Appeal(1.0, accuracy=-0.5)],
+                 monitoring=audit()).run(2), ValueError, r"accuracy must be in \[0, 1\]"),
 ])
 def test_bad_sanction_input(build, exc, match):
     with pytest.raises(exc, match=match):
