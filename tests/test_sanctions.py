@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import commons
-from engine_models import Misread, Probe, Snapshot
+from engine_models import EdgeTrust, Misread, Probe, Snapshot
 
 GAME = commons.CPRGame(8, commons.Quadratic(23, 0.25), 5, 25)
 A, B, W, N = 18.0, 0.25, 5.0, 8           # a - w, b, w, N of the laboratory game
@@ -128,6 +128,120 @@ def test_peer_monitoring_cost_is_paid_by_watchers():
     # the hub watches 7, each leaf 1: 0.5 (7 + 7) per round, burned
     np.testing.assert_allclose(res.series["costs"], 0.5 * 14)
     np.testing.assert_allclose(res.series["burned"], 0.5 * 14)
+
+
+# ---------------------------------------------------------------- monitoring, by its definition
+def watched(monitoring, draws, *, trust=None, graph=None, R=2):
+    """What monitoring saw in one round: detect_prob, inspected, observed, detected."""
+    snap = Snapshot("sanction", "detect_prob", "inspected", "observed", "detected")
+    model = lab(monitoring=monitoring, graph=graph or nx.star_graph(N - 1), trust=trust,
+                rule=commons.FixedDraw(draws), mechanisms=[snap])
+    res = model.run(1, R, rng=0, record="full")
+    return {k: v[0] for k, v in snap.seen.items()}, res
+
+
+def test_peer_monitoring_detection_probability_by_compliance():
+    # p_i = base + slope m_i, m_i the share of i's neighbours who complied. On a star with hub
+    # 0, leaves 1 and 2 overdraw: the hub sees 5 of 7 comply, every leaf sees the hub comply
+    draws = np.full(N, Q)
+    draws[[1, 2]] = Q + 2.0
+    seen, _ = watched(commons.PeerMonitoring(0.1, 0.4), draws)
+    expect = np.full(N, 0.1 + 0.4 * 1.0)
+    expect[0] = 0.1 + 0.4 * 5 / 7
+    np.testing.assert_allclose(seen["detect_prob"], np.broadcast_to(expect, (2, N)))
+    # noiseless: what is seen is what was granted; detected = inspected and seen over
+    np.testing.assert_allclose(seen["observed"], np.broadcast_to(draws, (2, N)))
+    np.testing.assert_array_equal(seen["detected"], seen["inspected"] & (draws > Q))
+
+
+def test_peer_monitoring_detection_probability_by_count_and_by_trust():
+    # by="count": m_i = 1 - (1/2)^k_i for k_i watchers (the hub has 7, each leaf 1);
+    # by="trust": m_i = 1 - mean trust of i's watchers in i
+    seen, _ = watched(commons.PeerMonitoring(0.2, 0.6, by="count"), np.full(N, Q))
+    expect = np.full(N, 0.2 + 0.6 * 0.5)
+    expect[0] = 0.2 + 0.6 * (1 - 0.5**7)
+    np.testing.assert_allclose(seen["detect_prob"][0], expect)
+    trust = EdgeTrust({(j, 0): 0.1 * j for j in range(1, N)} | {(0, 3): 0.9}, default=0.5)
+    seen, _ = watched(commons.PeerMonitoring(0.2, 0.6, by="trust"), np.full(N, Q), trust=trust)
+    expect = np.full(N, 0.2 + 0.6 * 0.5)
+    expect[0] = 0.2 + 0.6 * (1 - np.mean(0.1 * np.arange(1, N)))
+    expect[3] = 0.2 + 0.6 * 0.1
+    np.testing.assert_allclose(seen["detect_prob"][0], expect)
+    # without neighbours nobody watches: p_i = base
+    seen, _ = watched(commons.PeerMonitoring(0.2, 0.6, by="trust"), np.full(N, Q),
+                      graph=nx.empty_graph(N))
+    np.testing.assert_allclose(seen["detect_prob"], 0.2)
+
+
+@pytest.mark.statistical
+def test_inspection_happens_at_the_detection_probability(seed):
+    # statistic: inspections of the hub (p = 0.1 + 0.4 x 5/7) and of the leaves (p = 0.5) over
+    # 2000 replicates, two-sided binomial tests at level 1e-3
+    draws = np.full(N, Q)
+    draws[[1, 2]] = Q + 2.0
+    snap = Snapshot("sanction", "inspected")
+    model = lab(monitoring=commons.PeerMonitoring(0.1, 0.4), graph=nx.star_graph(N - 1),
+                rule=commons.FixedDraw(draws), mechanisms=[snap])
+    model.run(1, 2000, rng=seed)
+    inspected = snap.seen["inspected"][0]
+    hub, leaves = inspected[:, 0], inspected[:, 1:]
+    assert stats.binomtest(int(hub.sum()), hub.size, 0.1 + 0.4 * 5 / 7).pvalue > 1e-3
+    assert stats.binomtest(int(leaves.sum()), leaves.size, 0.5).pvalue > 1e-3
+
+
+@pytest.mark.statistical
+def test_noisy_observation_is_lognormal(seed):
+    # observe: an inspected draw h is seen as h exp(sigma z), z ~ N(0, 1). Everyone draws the
+    # quota exactly, so the seen draw exceeds it iff z > 0: half of the compliant are wrongly
+    # detected. Statistics: a Kolmogorov–Smirnov test of log(seen / h) / sigma against N(0, 1)
+    # and a binomial test of the share detected, both at level 1e-3 (8000 organisations).
+    sigma = 0.2
+    seen, res = watched(commons.CentralAudit(1.0, noise=sigma), np.full(N, Q), R=1000)
+    np.testing.assert_array_equal(seen["inspected"], True)
+    z = np.log(seen["observed"] / Q).ravel() / sigma
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    detected = seen["detected"].ravel()
+    np.testing.assert_array_equal(detected, z > 0)
+    assert stats.binomtest(int(detected.sum()), detected.size, 0.5).pvalue > 1e-3
+    assert np.all(res.series["compliance"] == 1.0)     # the truth is unchanged
+
+
+def test_central_audit_spends_per_inspection_and_is_an_external_control():
+    seen, res = watched(commons.CentralAudit(1.0, cost=2.5), np.full(N, Q))
+    np.testing.assert_allclose(seen["detect_prob"], 1.0)
+    np.testing.assert_allclose(res.series["regulator_spending"], 2.5 * N)
+    np.testing.assert_allclose(res.metrics["regulator_net"], -2.5 * N)
+
+
+# ---------------------------------------------------------------- external controls
+def motivation_after(sanctions, monitoring, rounds=3):
+    """Mean motivation at the start of each round under crowding-out (down 0.5, up 0.5)."""
+    snap = Snapshot("communicate", "motivation")
+    model = commons.Model(N, technology=commons.StageGame(GAME), network=nx.cycle_graph(N),
+                          monitoring=monitoring, sanctions=list(sanctions),
+                          mechanisms=[commons.CrowdingOut(down=0.5, up=0.5), snap],
+                          rule=commons.FixedDraw(Q + 1.0), prosociality=0.8)
+    model.run(rounds, 1, rng=0)
+    return snap.stack("motivation").mean(axis=(1, 2))
+
+
+@pytest.mark.parametrize(("sanctions", "monitoring", "external"), [
+    ([], commons.PeerMonitoring(0.5, 0.0), False),          # peers are not external
+    ([], commons.CentralAudit(0.5), True),                   # an audit is
+    ([], commons.CentralAudit(0.0), False),                  # ... when it inspects at all
+    ([commons.QuotaFine(5.0)], commons.PeerMonitoring(0.5, 0.0), True),
+    ([commons.QuotaFine(0.0)], commons.PeerMonitoring(0.5, 0.0), False),
+    ([commons.QuotaFine(5.0, recipient="members")], commons.PeerMonitoring(0.5, 0.0), False),
+    ([commons.QuotaFine(5.0, recipient="burned")], commons.PeerMonitoring(0.5, 0.0), False),
+    ([commons.UnitFee(1.0)], None, True),
+    ([commons.UnitFee(0.0)], None, False),
+    ([commons.UnitFee(1.0, recipient="members")], None, False),
+])
+def test_what_counts_as_external_control(sanctions, monitoring, external):
+    # CrowdingOut: motivation falls by half in a round with external control, else stays
+    # (it recovers toward its start, where it already is)
+    seen = motivation_after(sanctions, monitoring)
+    np.testing.assert_allclose(seen, [0.8, 0.4, 0.2] if external else [0.8, 0.8, 0.8])
 
 
 # ---------------------------------------------------------------- deterrence
