@@ -309,6 +309,88 @@ def test_covenant_heard_only_by_partners_met(seed):
     assert stats.binomtest(int(met.sum()), met.size, 0.5).pvalue > 1e-3
 
 
+def test_covenant_pledges_commitment_and_binding_quota():
+    # talks in rounds 1 and 3: before the first talk nothing is pledged; on a talking round
+    # commitment is renewed to 1, between talks it decays by (1 - decay); the guilt posted per
+    # unit over the pledge is strength x commitment x (reciprocity: mean trust in partners);
+    # binding: the pledge (the target, or the quota if lower) becomes the quota where none is
+    def run(quota=None, reciprocity=True, binding=True):
+        snap = Snapshot("learn", "penalty_rate", "quota", "pledge")
+        cov = commons.Covenant(rounds=[1, 3], target=3.0, strength=10.0, decay=0.5,
+                               reciprocity=reciprocity, binding=binding, rate=0.0)
+        lab([cov, snap], graph=nx.cycle_graph(N), rule=commons.FixedDraw(Q), quota=quota,
+            trust=commons.ComplianceTrust(0.0, 0.6)).run(6, 1, rng=0)
+        return {k: snap.stack(k)[:, 0] for k in snap.seen}
+
+    commit = np.array([0.0, 1.0, 0.5, 1.0, 0.5, 0.25])
+    got = run()
+    np.testing.assert_allclose(got["penalty_rate"], np.outer(10.0 * 0.6 * commit, np.ones(N)))
+    np.testing.assert_array_equal(got["pledge"][0], np.inf)
+    np.testing.assert_allclose(got["pledge"][1:], 3.0)
+    np.testing.assert_array_equal(got["quota"][0], np.inf)
+    np.testing.assert_allclose(got["quota"][1:], 3.0)
+    got = run(reciprocity=False, binding=False)
+    np.testing.assert_allclose(got["penalty_rate"], np.outer(10.0 * commit, np.ones(N)))
+    np.testing.assert_array_equal(got["quota"], np.inf)
+    got = run(quota=2.0)                      # a lower quota in force is what is pledged
+    np.testing.assert_allclose(got["pledge"][1:], 2.0)
+    np.testing.assert_allclose(got["quota"], 2.0)
+
+
+def test_covenant_talking_every_round_keeps_commitment():
+    snap = Snapshot("learn", "penalty_rate")
+    lab([commons.Covenant(target=3.0, strength=4.0, reciprocity=False), snap],
+        rule=commons.FixedDraw(Q)).run(4, 1, rng=0)
+    np.testing.assert_allclose(snap.stack("penalty_rate"), 4.0)
+
+
+@pytest.mark.statistical
+def test_meetings_by_distance(seed):
+    # by="distance": p_e = min(1, base + slope / d_e), d_e = 1 / weight. With base 0.1 and
+    # slope 0.3, a tie of weight 4 always meets and one of weight 0.5 meets with probability
+    # 0.25. Statistic: meetings of the weak tie over 2000 replicates, a two-sided binomial
+    # test at level 1e-3.
+    g = nx.Graph()
+    g.add_edge(0, 1, weight=4.0)
+    g.add_edge(1, 2, weight=0.5)
+    snap = Snapshot("learn", "met")
+    commons.Model(3, technology=commons.PrivateConcave(1.0, 0.5, 0.5), network=g,
+                  max_draw=1.0, rule=commons.FixedDraw(0.5),
+                  mechanisms=[commons.Meetings(0.1, 0.3, by="distance"), snap]).run(
+        1, 2000, rng=seed)
+    net = commons.TrustNetwork.from_graph(g, 3)
+    met = snap.stack("met")[0]
+    strong = [edge(net, 0, 1), edge(net, 1, 0)]
+    weak = edge(net, 1, 2)
+    np.testing.assert_array_equal(met[:, strong], True)
+    np.testing.assert_array_equal(met[:, weak], met[:, edge(net, 2, 1)])
+    assert stats.binomtest(int(met[:, weak].sum()), 2000, 0.1 + 0.3 * 0.5).pvalue > 1e-3
+
+
+def test_quota_vote_excludes_the_excluded_and_revotes_every_few_rounds():
+    # the mean of greed_i x the optimal share (4.5) over the voters; organisation 7 (greed 3)
+    # overdraws, is fined and excluded for the next round, when it does not vote. With every=2
+    # the quota of round 0 stands in round 1 and is voted again in round 2.
+    greed = np.array([0.5, 0.8, 1.0, 1.0, 1.2, 1.5, 2.0, 3.0])
+    draws = np.full(N, 1.0)
+    draws[7] = 25.0
+    every_round = greed.mean() * Q
+    without_7 = greed[:7].mean() * Q
+    for every, expect in [(1, [every_round, without_7] * 2),
+                          (2, [every_round, every_round] * 2)]:
+        probe = QuotaProbe()
+        lab([commons.QuotaVote("mean", greed=greed, every=every), probe],
+            [commons.GraduatedSanction((1.0,), exclude_after=1)],
+            monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws)).run(
+            4, 1, rng=0)
+        np.testing.assert_allclose([q[0, 0] for q in probe.history], expect, err_msg=every)
+    # only the voters named vote
+    probe = QuotaProbe()
+    lab([commons.QuotaVote("mean", greed=greed, voters=[0, 1, 2]), probe],
+        rule=commons.FixedDraw(1.0)).run(1, 1, rng=0)
+    np.testing.assert_allclose(probe.seen, greed[:3].mean() * Q)
+
+
 def test_quota_votes():
     # proposals are greed_i times the optimal share; the rule aggregates them
     greed = np.array([0.5, 0.8, 1.0, 1.0, 1.2, 1.5, 2.0, 3.0])
@@ -330,8 +412,12 @@ class QuotaProbe(commons.Plugin):
     phases = ("communicate",)
     reads = {"communicate": ("quota",)}
 
+    def __init__(self):
+        self.history = []
+
     def communicate(self, st, ctx):
         self.seen = st.quota.copy()
+        self.history.append(self.seen)
 
 
 def test_congruent_quota_tracks_the_stock_and_places_blend():

@@ -283,6 +283,70 @@ def test_pigouvian_fee_makes_the_optimum_a_nash_equilibrium(n, a, b, frac):
         commons.social_optimum(game).total, rel=1e-9)
 
 
+# ---------------------------------------------------------------- what best replies weigh
+def posted(sanctions, monitoring, draws=Q, rounds=1, mechanisms=()):
+    """penalty_rate and unit_charge after the sanction phase, each round, replicate 0."""
+    snap = Snapshot("learn", "penalty_rate", "unit_charge")
+    lab(sanctions, monitoring=monitoring, rule=commons.FixedDraw(draws),
+        mechanisms=[*mechanisms, snap]).run(rounds, 1, rng=0)
+    return snap.stack("penalty_rate")[:, 0], snap.stack("unit_charge")[:, 0]
+
+
+def test_posted_rates_are_the_expected_charges():
+    # QuotaFine posts phi p_i, PoolPunishment its rate p_i, UnitFee its fee per unit drawn
+    # (as unit_charge); they add up
+    rate, fee = posted([commons.QuotaFine(6.0), commons.PoolPunishment(0.0, 2.0),
+                        commons.UnitFee(1.5)], commons.CentralAudit(0.25))
+    np.testing.assert_allclose(rate, (6.0 + 2.0) * 0.25)
+    np.testing.assert_allclose(fee, 1.5)
+
+
+def test_graduated_sanction_posts_the_top_rate_or_the_next_one():
+    # anticipate="top": scale schedule[-1] p; "next": scale schedule[k] p for the k offences on
+    # record after this round (organisation 0 offends every round, the others never)
+    draws = np.full(N, Q)
+    draws[0] = Q + 1.0
+    top, _ = posted([commons.GraduatedSanction((1.0, 2.0, 4.0), scale=2.0)],
+                    commons.CentralAudit(0.5), draws, rounds=4)
+    np.testing.assert_allclose(top, 2.0 * 4.0 * 0.5)
+    audit = commons.CentralAudit(1.0)
+    nxt, _ = posted([commons.GraduatedSanction((1.0, 2.0, 4.0), scale=2.0, anticipate="next")],
+                    audit, draws, rounds=4)
+    np.testing.assert_allclose(nxt[:, 0], 2.0 * np.array([2.0, 4.0, 4.0, 4.0]))
+    np.testing.assert_allclose(nxt[:, 1:], 2.0 * 1.0)
+
+
+def test_civic_duty_posts_strength_times_motivation():
+    rate, _ = posted([], None, mechanisms=[commons.CivicDuty(3.0)])
+    np.testing.assert_allclose(rate, 0.0)   # prosociality 0
+    snap = Snapshot("learn", "penalty_rate")
+    commons.Model(N, technology=commons.StageGame(GAME), rule=commons.FixedDraw(Q),
+                  mechanisms=[commons.CivicDuty(3.0), snap],
+                  prosociality=np.linspace(0, 1, N)).run(1, 1, rng=0)
+    np.testing.assert_allclose(snap.stack("penalty_rate")[0, 0], 3.0 * np.linspace(0, 1, N))
+
+
+def test_pool_punishment_by_its_definition():
+    # contributors (0, 1, 2) pay the fee every round, burned; detected violators are fined the
+    # rate per unit seen over the quota, burned; non-contributors pay second_order a round
+    draws = np.full(N, Q)
+    draws[[0, 5]] = Q + 2.0
+    fee, rate, second = 0.5, 3.0, 1.25
+    model = lab([commons.PoolPunishment(fee, rate, contributors=[0, 1, 2],
+                                        second_order=second)],
+                monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws))
+    res = model.run(2, 1, rng=0, record="full")
+    gross = GAME.payoffs(draws)
+    charge = np.zeros(N)
+    charge[:3] += fee
+    charge[[0, 5]] += rate * 2.0
+    charge[3:] += second
+    np.testing.assert_allclose(res.full["payoffs"][0], np.broadcast_to(gross - charge, (2, N)))
+    np.testing.assert_allclose(res.series["burned"], charge.sum())
+    np.testing.assert_allclose(res.series["costs"], 3 * fee)
+    np.testing.assert_allclose(res.series["regulator_income"], 0.0)
+
+
 # ---------------------------------------------------------------- punishment arithmetic
 def test_fehr_gachter_cost_schedule():
     # Fehr & Gächter (2000): c(p) = 0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30 for p = 0..10
