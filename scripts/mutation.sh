@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Mutation testing of the simulation layer with mutmut (run by hand, not in CI).
 #
-#   scripts/mutation.sh                      # every module in the table below, one at a time
-#   scripts/mutation.sh communication        # the modules whose path contains "communication"
+#   scripts/mutation.sh                  # every group in the table below, one after another
+#   scripts/mutation.sh mechanisms       # the groups whose name contains "mechanisms"
 #
-# Each module is mutated in its own scratch copy of the project (MUTATION_DIR, default
-# /tmp/commons-mutation/<module>), with only the tests that exercise it, so the working tree
-# is never touched and a run stays bounded. mutmut (pip install mutmut; 3.x) runs each mutant
-# against the tests that reach the mutated function. The summary lists killed and surviving
-# mutants per module; `cd <scratch> && python -m mutmut show <name>` prints a survivor's diff.
-# Every survivor is either killed by a new test or equivalent (README, "Testing the tests").
+# Each group of modules is mutated in its own scratch copy of the project (MUTATION_DIR,
+# default /tmp/commons-mutation/<group>) against the tests that exercise it, so the working
+# tree is never touched and a run stays bounded. mutmut (pip install mutmut; 3.x) first runs the
+# selected tests once to learn which tests reach which function, then runs each mutant against
+# those tests only. The summary gives killed and surviving mutants per module;
+# `cd <scratch> && python -m mutmut show <name>` prints a survivor's diff. Every survivor is
+# either killed by a new test or equivalent (README, "Testing the tests").
+#
+# MUTATION_JOBS (default 2) mutants run at once; hypothesis runs its "quick" profile (10
+# examples); slow studies of the literature's claims are left out (SLOW below).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,66 +24,49 @@ PYTHON="${PYTHON:-python}"
 "$PYTHON" -m mutmut --help > /dev/null 2>&1 || {
     echo "mutmut is not installed for $PYTHON: pip install mutmut" >&2; exit 1; }
 
-# module (under src/commons)         tests that exercise it (fast ones: the slow studies of
-#                                    "directions of the evidence" are left out, see SLOW)
+# group       modules (globs under src/commons)     tests that exercise them
 TABLE="
-sim/mechanisms/conflict.py           tests/test_sanctions.py tests/test_validation.py
-sim/mechanisms/sanctions.py          tests/test_sanctions.py tests/test_validation.py
-sim/mechanisms/punishment.py         tests/test_sanctions.py tests/test_validation.py
-sim/mechanisms/monitoring.py         tests/test_sanctions.py tests/test_validation.py
-sim/mechanisms/boundaries.py         tests/test_sanctions.py tests/test_validation.py
-sim/mechanisms/communication.py      tests/test_communication.py tests/test_validation.py
-sim/mechanisms/governance.py         tests/test_communication.py tests/test_validation.py
-sim/mechanisms/motivation.py         tests/test_communication.py tests/test_validation.py
-sim/rules/base.py                    tests/test_rules.py tests/test_sanctions.py
-sim/rules/response.py                tests/test_rules.py tests/test_engine.py
-sim/rules/imitation.py               tests/test_rules.py tests/test_engine.py
-sim/rules/reinforcement.py           tests/test_rules.py
-sim/rules/reciprocity.py             tests/test_rules.py
-sim/trust.py                         tests/test_engine.py tests/test_communication.py
-sim/engine.py                        tests/test_engine.py tests/test_results.py
-sim/state.py                         tests/test_sanctions.py tests/test_results.py
-results.py                           tests/test_results.py
+mechanisms    sim/mechanisms/*.py                  tests/test_sanctions.py tests/test_communication.py tests/test_validation.py
+rules         sim/rules/*.py,sim/trust.py          tests/test_rules.py tests/test_engine.py tests/test_sanctions.py
+engine        sim/engine.py,sim/state.py           tests/test_engine.py tests/test_results.py tests/test_sanctions.py
+metrics       results.py                           tests/test_results.py
 "
 # slow tests of claims from the literature (hundreds of rounds, many replicates): they would
 # dominate every mutant's run and rarely kill what the fast tests miss
 SLOW="ablation or beats or crowds or spread_faster or raise_gross or deter_at_lower"
 SLOW="$SLOW or cheaper_appeals or notebook or readme"
 
-summary=()
-while read -r module tests; do
-    [ -z "$module" ] && continue
-    case "$module" in *"$FILTER"*) ;; *) continue ;; esac
-    name="$(echo "$module" | tr '/' '_' | sed 's/\.py$//')"
-    work="$BASE/$name"
+while read -r group modules tests; do
+    [ -z "$group" ] && continue
+    case "$group" in *"$FILTER"*) ;; *) continue ;; esac
+    work="$BASE/$group"
     rm -rf "$work"
     mkdir -p "$work"
     cp -r "$ROOT/src" "$ROOT/tests" "$work/"
-    # the project's pyproject without any [tool.mutmut] of its own, plus this module's
+    # the project's pyproject without any [tool.mutmut] of its own, plus this group's
     sed '/^\[tool\.mutmut\]/,/^\[/{/^\[tool\.mutmut\]/d;/^\[/!d}' "$ROOT/pyproject.toml" \
         > "$work/pyproject.toml"
+    only="$(echo "$modules" | tr ',' '\n' | sed 's|.*|"src/commons/&"|' | paste -sd, -)"
     selection="$(printf '"%s", ' $tests)"
     cat >> "$work/pyproject.toml" <<TOML
 
 [tool.mutmut]
 source_paths = ["src"]
-only_mutate = ["src/commons/$module"]
+only_mutate = [$only]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not regression",
                        "-k", "not ($SLOW)"]
 pytest_add_cli_args_test_selection = [${selection%, }]
 TOML
-    echo "== mutating $module against $tests"
+    echo "== $group: mutating $modules against $tests"
     (cd "$work" && env -u PYTHONPATH HYPOTHESIS_PROFILE=quick nice -n 10 \
         "$PYTHON" -m mutmut run --max-children "$JOBS" > mutmut.log 2>&1) || true
     (cd "$work" && "$PYTHON" -m mutmut results --all true > results.txt 2>&1) || true
-    killed=$(grep -c ': killed' "$work/results.txt" || true)
-    survived=$(grep -c ': survived' "$work/results.txt" || true)
-    other=$(grep -v -c -E ': (killed|survived)' "$work/results.txt" || true)
-    summary+=("$(printf '%-36s %5d killed %4d survived %4d other' "$module" "$killed" \
-        "$survived" "$other")")
-    grep ': survived' "$work/results.txt" | sed 's/^/    /' || true
+    # per module: names look like commons.sim.mechanisms.conflict.xǁAppealǁsanction__mutmut_3
+    awk -F': ' '/: /{name=$1; sub(/^ +/, "", name); split(name, part, ".x");
+                    mod=part[1]; if (index(mod, "__mutmut_")) sub(/\.[^.]*$/, "", mod);
+                    n[mod]++; if ($2 == "killed") k[mod]++; if ($2 == "survived") s[mod]++}
+         END {for (m in n) printf "%-40s %5d mutants %5d killed %4d survived %4d other\n",
+                                  m, n[m], k[m], s[m], n[m] - k[m] - s[m]}' \
+        "$work/results.txt" | sort
+    grep ': survived' "$work/results.txt" | sed 's/^ */    /' || true
 done <<< "$TABLE"
-
-echo
-echo "== summary (scratch copies in $BASE)"
-printf '%s\n' "${summary[@]}"
