@@ -173,5 +173,5 @@ def test_every_metric_is_the_same_on_the_compiled_and_numpy_paths(n, fine, seed)
         np.testing.assert_allclose(np.asarray(b.metrics[k], float),
                                    np.asarray(a.metrics[k], float), rtol=1e-9, atol=1e-9,
                                    err_msg=k)
-    np.testing.assert_allclose(b.final["cumulative_rent"], a.final["cumulative_rent"],
-                               rtol=1e-9, atol=1e-9)
+    for k in a.final:
+        np.testing.assert_allclose(b.final[k], a.final[k], rtol=1e-9, atol=1e-9, err_msg=k)
