@@ -33,7 +33,8 @@ metrics       results.py                           tests/test_results.py
 "
 # slow tests of claims from the literature (hundreds of rounds, many replicates): they would
 # dominate every mutant's run and rarely kill what the fast tests miss
-SLOW="ablation or beats or crowds or spread_faster or raise_gross or deter_at_lower"
+SLOW="ablation_of_the_eight or beats_one_shot or beats_sanctions_alone"
+SLOW="$SLOW or external_quota_crowds_out or spread_faster or raise_gross or deter_at_lower"
 SLOW="$SLOW or cheaper_appeals or notebook or readme"
 
 while read -r group modules tests; do

@@ -1,5 +1,7 @@
 """Communication, trust and self-governance (Ostrom's principles 2, 3, 7, 8; the seed texts)."""
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -259,6 +261,75 @@ def test_mutual_support_splits_the_gift_by_trust_times_deficit():
         assert after[0].sum() == pytest.approx(before[0].sum())
 
 
+def support_oracle(net_pay, ref, trust, edges, share):
+    """MutualSupport by its definition, one replicate, in plain loops: each i gives
+    share x surplus_i to its neighbours j in deficit, in proportion to w_ij deficit_j."""
+    surplus = np.maximum(net_pay - ref, 0.0)
+    deficit = np.maximum(ref - net_pay, 0.0)
+    moved = np.zeros_like(net_pay)
+    for i in range(net_pay.size):
+        out = [(e, j) for e, (a, j) in enumerate(edges) if a == i]
+        total = sum(trust[e] * deficit[j] for e, j in out)
+        if total <= 0:
+            continue
+        for e, j in out:
+            flow = share * surplus[i] * trust[e] * deficit[j] / total
+            moved[i] -= flow
+            moved[j] += flow
+    return moved
+
+
+class Gift(commons.Plugin):
+    """Moves ``amount`` from organisation 2 to organisation 1 in the sanction phase."""
+
+    role = "mechanism"
+    phases = ("sanction",)
+    writes = {"sanction": ("transfers",)}
+
+    def __init__(self, amount):
+        self.amount = amount
+
+    def sanction(self, st, ctx):
+        move = np.zeros((ctx.R, ctx.N))
+        move[:, 1], move[:, 2] = self.amount, -self.amount
+        st.transfer(move)
+
+
+@settings(max_examples=25)
+@given(st.integers(4, 6), st.integers(0, 10**6), st.sampled_from(["baseline", "mean"]),
+       st.floats(0.0, 1.0), st.booleans(), st.floats(0.0, 60.0))
+def test_mutual_support_matches_its_definition(n, seed, reference, share, directed, gift):
+    # random draws, fines, trust and a (possibly directed) random graph, two replicates with
+    # different draws; an earlier transfer (a gift) counts in the net payoff; no warnings
+    rng = np.random.default_rng(seed)
+    g = nx.gnp_random_graph(n, 0.6, seed=seed, directed=directed)
+    game = commons.CPRGame(n, commons.Quadratic(23, 0.25), 5, 25)
+    draws = rng.uniform(0, 12, (2, n))
+    weights = {e: float(rng.uniform(0.05, 1)) for e in g.edges}
+    if not directed:
+        weights |= {(j, i): float(rng.uniform(0.05, 1)) for i, j in g.edges}
+
+    def run(mechanisms):
+        model = commons.Model(
+            n, technology=commons.StageGame(game), network=g, quota=commons.FixedQuota(4.0),
+            monitoring=commons.CentralAudit(1.0), sanctions=[commons.QuotaFine(rng_rate)],
+            rule=commons.FixedDraw(draws), trust=EdgeTrust(weights), mechanisms=mechanisms)
+        return model, model.run(1, 2, rng=0, record="full").full["payoffs"][:, 0]
+
+    rng_rate = float(rng.uniform(0, 20))
+    _, before = run([Gift(gift)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model, after = run([Gift(gift), commons.MutualSupport(share, reference=reference)])
+    net = model.network
+    edges = list(zip(net.src.tolist(), net.indices.tolist(), strict=True))
+    trust = np.array([weights[e] for e in edges])
+    for r in range(2):
+        base = np.full(n, 125.0) if reference == "baseline" else np.full(n, before[r].mean())
+        moved = support_oracle(before[r], base, trust, edges, share)
+        np.testing.assert_allclose(after[r], before[r] + moved, rtol=1e-10, atol=1e-9)
+
+
 def test_a_kept_or_broken_pledge_moves_the_listeners_trust_at_its_rate():
     # Covenant: those who heard a pledge move their trust in the pledger toward
     # [h_j <= pledge_j] at rate lam, w <- (1 - lam) w + lam [kept]. Organisation 0 breaks its
@@ -437,6 +508,98 @@ def test_congruent_quota_tracks_the_stock_and_places_blend():
     system = np.median(share)
     expect = (0.5 * place + 0.5 * system) * (20.0 / 40.0)  # stock 20 against MSY stock 40
     np.testing.assert_allclose(probe.seen[0], expect)
+
+
+def test_stock_share_quota():
+    # q = share S / N at the start of the round: 0.1 x 40 / 8
+    probe = QuotaProbe()
+    commons.Model(8, technology=commons.PrivateConcave(1.0, 0.5, 0.5),
+                  resource=commons.LogisticStock(80, 0.25, initial=0.5),
+                  quota=commons.StockShareQuota(0.1), mechanisms=[probe], max_draw=1.0,
+                  rule=commons.FixedDraw(0.0)).run(1, 1, rng=0)
+    np.testing.assert_allclose(probe.seen, 0.5)
+
+
+def vote(quota, *, resource=None, graph=None, mechanisms=(), sanctions=(), monitoring=None,
+         draws=0.0, rounds=1, a=1.0):
+    """The quota seen each round under a vote on a PrivateConcave commons of 8 or more."""
+    probe = QuotaProbe()
+    n = 8 if graph is None else graph.number_of_nodes()
+    commons.Model(n, technology=commons.PrivateConcave(a, 0.5, 0.5), network=graph,
+                  resource=resource or commons.LogisticStock(80, 0.25, initial=0.25),
+                  quota=quota, mechanisms=[*mechanisms, probe], sanctions=list(sanctions),
+                  monitoring=monitoring, max_draw=25.0, rule=commons.FixedDraw(draws)).run(
+        rounds, 1, rng=0)
+    return np.array([q[0] for q in probe.history])
+
+
+def test_congruent_quota_never_exceeds_the_vote():
+    # q_t = q_vote min(1, S_t / S_ref): a stock above its reference (the MSY stock K / 2)
+    # leaves the voted quota as it is; below it, the quota shrinks in proportion
+    full = vote(commons.QuotaVote(), resource=commons.LogisticStock(80, 0.25, initial=0.9))
+    fixed = vote(commons.QuotaVote(congruent=False),
+                 resource=commons.LogisticStock(80, 0.25, initial=0.9))
+    np.testing.assert_allclose(full, fixed)
+    # a small stock (K = 1, reference 0.5) at 0.25: half the vote
+    small = vote(commons.QuotaVote(), resource=commons.LogisticStock(1.0, 0.25, initial=0.25))
+    small_fixed = vote(commons.QuotaVote(congruent=False),
+                       resource=commons.LogisticStock(1.0, 0.25, initial=0.25))
+    np.testing.assert_allclose(small, 0.5 * small_fixed)
+
+
+def test_congruent_quota_follows_a_budget():
+    # q_t = q_vote B_t / B_0 for a budget growing 10 % a round
+    budget = commons.CareBudget(8.0, growth=0.1)
+    q = vote(commons.QuotaVote(every=100), resource=budget, rounds=4)
+    np.testing.assert_allclose(q[:, 0] / q[0, 0], 1.1 ** np.arange(4))
+    fixed = vote(commons.QuotaVote(every=100, congruent=False), resource=budget, rounds=4)
+    np.testing.assert_allclose(fixed, np.broadcast_to(fixed[0], fixed.shape))
+
+
+def test_nested_votes_over_three_places():
+    # each place votes the median of its members' proposals, the system over everyone; a
+    # place with no voters takes the system's quota; quota = a q_place + (1 - a) q_system,
+    # all times S / S_ref = 1/2. Optimal shares are equal (a = 1), so proposals are
+    # greed_i x (MSY 5) / 8 = 0.625 greed_i.
+    greed = np.array([1.0, 2.0, 3.0, 1.5, 1.5, 1.5, 4.0, 5.0])
+    labels = [0, 0, 0, 1, 1, 1, 2, 2]
+    voters = [0, 1, 2, 3, 4, 5]          # place 2 has none
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # an empty place raises no warning
+        q = vote(commons.QuotaVote(greed=greed, places=labels, autonomy=0.6, voters=voters))[0]
+    share = 0.625 * greed
+    system = np.median(share[voters])
+    place = np.array([np.median(share[:3])] * 3 + [np.median(share[3:6])] * 3 + [system] * 2)
+    np.testing.assert_allclose(q, 0.5 * (0.6 * place + 0.4 * system))
+
+
+def test_places_found_as_communities():
+    # two 4-cliques joined by one bridge: greedy modularity finds the two cliques
+    g = nx.barbell_graph(4, 0)
+    greed = np.array([1.0, 1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0])
+    q = vote(commons.QuotaVote(greed=greed, places="communities", autonomy=1.0), graph=g)[0]
+    np.testing.assert_allclose(q, 0.5 * 0.625 * greed)
+    with pytest.raises(ValueError, match="places must be labels of length n or 'communities'"):
+        vote(commons.QuotaVote(places="clusters"), graph=g)
+
+
+def test_a_vote_nobody_can_cast_keeps_the_last_quota():
+    # the only voter (7) overdraws, is excluded for the next round and cannot vote: the quota
+    # of round 0 stays in force in round 1
+    draws = np.full(8, 0.1)
+    draws[7] = 20.0
+    q = vote(commons.QuotaVote(voters=[7], congruent=False), draws=draws, rounds=3,
+             sanctions=[commons.GraduatedSanction((1.0,), exclude_after=1)],
+             monitoring=commons.CentralAudit(1.0))
+    assert np.all(np.isfinite(q))
+    np.testing.assert_allclose(q, np.broadcast_to(q[0], q.shape))
+
+
+def test_greed_may_be_drawn_from_a_distribution():
+    q = vote(commons.QuotaVote("mean", greed=commons.Uniform(0.5, 1.5), congruent=False))[0]
+    assert 0.5 * 0.625 <= q[0] <= 1.5 * 0.625
+    with pytest.raises(ValueError, match="voters must hold organisation indices"):
+        vote(commons.QuotaVote(voters=[0, 8]))
 
 
 def test_regulator_overrides_or_supports_and_crowds_out():

@@ -324,6 +324,12 @@ def test_civic_duty_posts_strength_times_motivation():
                   mechanisms=[commons.CivicDuty(3.0), snap],
                   prosociality=np.linspace(0, 1, N)).run(1, 1, rng=0)
     np.testing.assert_allclose(snap.stack("penalty_rate")[0, 0], 3.0 * np.linspace(0, 1, N))
+    # it adds to what others posted before it (a covenant's guilt of 4 per unit)
+    snap = Snapshot("learn", "penalty_rate")
+    commons.Model(N, technology=commons.StageGame(GAME), rule=commons.FixedDraw(Q),
+                  mechanisms=[commons.Covenant(target=Q, strength=4.0, reciprocity=False),
+                              commons.CivicDuty(3.0), snap], prosociality=0.5).run(1, 1, rng=0)
+    np.testing.assert_allclose(snap.stack("penalty_rate"), 4.0 + 3.0 * 0.5)
 
 
 def test_pool_punishment_by_its_definition():
