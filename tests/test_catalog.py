@@ -113,8 +113,9 @@ def test_ics_scenario_governance_and_networks():
     assert degrees[0] == 23
     # (the tragedy rates of governed and ungoverned systems are pinned, as observed numbers,
     # in tests/test_regression_pins.py)
-    assert commons.scenarios.integrated_care_system(governance="central").name.endswith(
-        "(central governance)")
+    central = commons.scenarios.integrated_care_system(governance="central")
+    assert central.monitoring.external           # an audit from outside the group
+    assert any(getattr(m, "stance", None) == "overriding" for m in central.mechanisms)
     with pytest.raises(ValueError, match="governance must be"):
         commons.scenarios.integrated_care_system(governance="market")
     with pytest.raises(ValueError, match="network must be"):
