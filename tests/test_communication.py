@@ -331,6 +331,33 @@ def test_mutual_support_matches_its_definition(n, seed, reference, share, direct
         np.testing.assert_allclose(after[r], before[r] + moved, rtol=1e-10, atol=1e-9)
 
 
+def test_mutual_support_on_a_single_directed_tie():
+    # one tie 0 -> 1: organisation 0 (surplus 48 over the outside option) gives half of it to 1,
+    # fined into deficit
+    game = commons.CPRGame(3, commons.Quadratic(23, 0.25), 5, 25)
+    g = nx.DiGraph([(0, 1)])
+    g.add_node(2)
+
+    def run(mechanisms):
+        return commons.Model(
+            3, technology=commons.StageGame(game), network=g, quota=commons.FixedQuota(4.0),
+            monitoring=commons.CentralAudit(1.0), sanctions=[commons.QuotaFine(30.0)],
+            rule=commons.FixedDraw([4.0, 8.0, 4.0]), mechanisms=mechanisms).run(
+            1, 1, rng=0, record="full").full["payoffs"][0, 0]
+
+    before, after = run([]), run([commons.MutualSupport(0.5)])
+    gift = 0.5 * (before[0] - 125.0)
+    assert gift > 0
+    np.testing.assert_allclose(after, before + np.array([-gift, gift, 0.0]))
+
+
+def test_gossip_declares_charges_only_when_it_costs():
+    assert "charges" not in commons.Gossip(cost=0.0).access("sanction")[1]
+    assert "charges" in commons.Gossip(cost=1.0).access("sanction")[1]
+    assert commons.Gossip(cost=0.0).budget_balanced
+    assert not commons.Gossip(cost=1.0).budget_balanced
+
+
 def test_a_kept_or_broken_pledge_moves_the_listeners_trust_at_its_rate():
     # Covenant: those who heard a pledge move their trust in the pledger toward
     # [h_j <= pledge_j] at rate lam, w <- (1 - lam) w + lam [kept]. Organisation 0 breaks its
