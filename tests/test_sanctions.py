@@ -402,6 +402,45 @@ def test_antisocial_and_revenge_punishment():
     np.testing.assert_allclose(rev.full["payoffs"][0, 1, 1:], GAME.payoffs([Q] * N)[1] - 3)
 
 
+@pytest.mark.statistical
+def test_punishment_propensities(seed):
+    # Each compliant neighbour of violator 0 punishes it with probability ``propensity``; every
+    # organisation punishes each compliant neighbour with probability ``antisocial``. With
+    # one point costing 1 and removing 10, what organisation i loses, given_i + 10 received_i
+    # (given_i <= 7), tells both counts. Statistics: over 500 replicates the violator's
+    # punishers are Binomial(3500, 0.3) and the antisocial acts Binomial(24 500, 0.05), each
+    # a two-sided binomial test at level 1e-3.
+    draws = np.full(N, Q)
+    draws[0] = 10.0
+    model = lab([commons.PeerPunishment(1, propensity=0.3, antisocial=0.05, ratio=10.0)],
+                graph=nx.complete_graph(N), rule=commons.FixedDraw(draws))
+    R = 500
+    res = model.run(1, R, rng=seed, record="full")
+    lost = GAME.payoffs(draws)[None, :] - res.full["payoffs"][:, 0]
+    units = np.round(lost).astype(int)
+    np.testing.assert_allclose(lost, units, atol=1e-9)
+    received, given = units // 10, units % 10
+    assert np.all(received <= N - 1)
+    punishers = received[:, 0]
+    antisocial = given.sum(1) - punishers       # every act but the punishment of 0
+    assert stats.binomtest(int(punishers.sum()), 7 * R, 0.3).pvalue > 1e-3
+    assert stats.binomtest(int(antisocial.sum()), 49 * R, 0.05).pvalue > 1e-3
+
+
+def test_fehr_gachter_damage_takes_nothing_from_a_loss():
+    # the damage is a share of the target's gross payoff, and a negative gross payoff loses
+    # nothing: a h^0.5 - 0.5 x < 0 for x > 4 a^2
+    model = commons.Model(3, technology=commons.PrivateConcave(1.0, 0.5, 0.5),
+                          network=nx.complete_graph(3), quota=commons.FixedQuota(1.0),
+                          sanctions=[commons.PeerPunishment(2, cost="fehr-gachter")],
+                          rule=commons.FixedDraw([9.0, 1.0, 1.0]), max_draw=10.0)
+    res = model.run(1, 1, rng=0, record="full")
+    gross = np.sqrt([9.0, 1.0, 1.0]) - 0.5 * np.array([9.0, 1.0, 1.0])
+    assert gross[0] < 0
+    # the violator keeps its (negative) gross payoff; each punisher pays c(2) = 2
+    np.testing.assert_allclose(res.full["payoffs"][0, 0], gross - np.array([0.0, 2.0, 2.0]))
+
+
 class OneRound(commons.Rule):
     """The given draws in round 0, the quota afterwards."""
 
