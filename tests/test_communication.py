@@ -84,6 +84,22 @@ def test_meetings_raise_trust_on_met_pairs_symmetrically():
     np.testing.assert_allclose(never.final["trust"], 0.2)
 
 
+def test_meetings_on_a_single_directed_tie():
+    g = nx.DiGraph([(0, 1)])
+    g.add_nodes_from(range(N))
+    res = lab([commons.Meetings(1.0, 0.0, boost=0.5)], graph=g,
+              trust=commons.ComplianceTrust(0.0, 0.2), rule=commons.FixedDraw(Q)).run(1, 1)
+    np.testing.assert_allclose(res.final["trust"], 0.6)
+
+
+def test_defaults_of_civic_duty_and_regulator_rounds():
+    snap = Snapshot("learn", "penalty_rate")
+    lab([commons.CivicDuty(), snap], theta=0.4, rule=commons.FixedDraw(Q)).run(1, 1, rng=0)
+    np.testing.assert_allclose(snap.stack("penalty_rate"), 0.4)
+    with pytest.raises(TypeError, match=r"^rounds must be None"):
+        commons.Regulator(1.0, rounds="always")
+
+
 @pytest.mark.statistical
 def test_meeting_probability_follows_overlap(seed):
     # p_e = base + slope O_e with base 0, slope 1: the share of 1000 replicates in which each
@@ -888,7 +904,7 @@ def test_ablation_of_the_eight_principles(seed):
     (lambda: lab([commons.Meetings(1.5, 0.0)], graph=nx.cycle_graph(N)).run(1),
      r"base must be in \[0, 1\]"),
     (lambda: lab([commons.Meetings(0.6, 0.6)], graph=nx.cycle_graph(N)).run(1),
-     "base \\+ slope must be <= 1"),
+     r"^base \+ slope must be <= 1 \(a meeting probability\), got 1.2$"),
     (lambda: lab([commons.Covenant(target=30.0)]).run(1),
      "a pledge above the endowment"),
     (lambda: lab([commons.Gossip()]).run(1), "Gossip needs a network with edges"),

@@ -360,10 +360,10 @@ def test_fehr_gachter_cost_schedule():
                                                                  25, 30]
 
 
-def punishment_round(cost, points, violator_draw=10.0):
+def punishment_round(cost, points, violator_draw=10.0, unit_cost=1.0):
     draws = np.full(N, Q)
     draws[0] = violator_draw
-    model = lab([commons.PeerPunishment(points, cost=cost, unit_cost=1.0, ratio=3.0)],
+    model = lab([commons.PeerPunishment(points, cost=cost, unit_cost=unit_cost, ratio=3.0)],
                 graph=nx.complete_graph(N), rule=commons.FixedDraw(draws))
     res = model.run(1, 1, rng=0, record="full")
     return draws, res.full["payoffs"][0, 0], GAME.payoffs(draws)
@@ -441,6 +441,110 @@ def test_fehr_gachter_damage_takes_nothing_from_a_loss():
     np.testing.assert_allclose(res.full["payoffs"][0, 0], gross - np.array([0.0, 2.0, 2.0]))
 
 
+def test_peer_punishment_defaults_and_costs_per_point():
+    # by default one point per violation, a point costing 1 and removing 3, no revenge
+    draws = np.full(N, Q)
+    draws[0] = 10.0
+    once = [(OneRound(draws), np.arange(N))]
+    res = lab([commons.PeerPunishment()], graph=nx.complete_graph(N),
+              rule=commons.Mixed(once)).run(2, 1, rng=0, record="full")
+    pay = res.full["payoffs"][0]
+    np.testing.assert_allclose(pay[0], GAME.payoffs(draws) - np.array([21.0] + [1.0] * 7))
+    np.testing.assert_allclose(pay[1], GAME.payoffs([Q] * N))      # no revenge
+    # a point costing 2 removes 2 x 3; under Fehr–Gächter 2 points cost 2 c(2) = 4
+    _, pay, pi1 = punishment_round("linear", 1, unit_cost=2.0)
+    np.testing.assert_allclose(pay, pi1 - np.array([7 * 6.0] + [2.0] * 7))
+    _, pay, pi1 = punishment_round("fehr-gachter", 2, unit_cost=2.0)
+    np.testing.assert_allclose(pay[1:], pi1[1:] - 4.0)
+
+
+def test_revenge_reaches_every_punisher_and_only_them():
+    # organisation 1 overdraws in round 0 and is punished by all 7; in round 1 it takes
+    # revenge on each of them (0 included, whose edge comes first)
+    draws = np.full(N, Q)
+    draws[1] = 10.0
+    rev = lab([commons.PeerPunishment(1, revenge=1.0)], graph=nx.complete_graph(N),
+              rule=commons.Mixed([(OneRound(draws), np.arange(N))])).run(
+        2, 1, rng=0, record="full")
+    fair = GAME.payoffs([Q] * N)
+    expect = fair - 3.0
+    expect[1] = fair[1] - 7.0
+    np.testing.assert_allclose(rev.full["payoffs"][0, 1], expect)
+    # on a one-way tie nobody can have punished the punisher: no revenge, ever
+    g = nx.DiGraph([(0, 1), (2, 1)])
+    g.add_nodes_from(range(N))
+    calm = lab([commons.PeerPunishment(1, revenge=1.0)], graph=g,
+               rule=commons.FixedDraw(Q)).run(3, 1, rng=0, record="full")
+    np.testing.assert_allclose(calm.full["payoffs"][0], np.broadcast_to(fair, (3, N)))
+
+
+@pytest.mark.statistical
+def test_antisocial_punishment_and_revenge_are_independent_draws(seed):
+    # organisation 1 overdraws in round 0 and is punished by all; in round 1 (all comply) it
+    # punishes each of them with probability 1 - (1 - antisocial)(1 - revenge) = 0.65 (0.5
+    # if both decisions shared one draw). Points cost 1 and remove 10, so what it loses tells
+    # how many it gave. Statistic: its points over 500 replicates, Binomial(3500, 0.65), a
+    # two-sided binomial test at level 1e-3.
+    draws = np.full(N, Q)
+    draws[1] = 10.0
+    model = lab([commons.PeerPunishment(1, antisocial=0.3, revenge=0.5, ratio=10.0)],
+                graph=nx.complete_graph(N), rule=commons.Mixed([(OneRound(draws),
+                                                                  np.arange(N))]))
+    R = 500
+    res = model.run(2, R, rng=seed, record="full")
+    lost = np.round(GAME.payoffs([Q] * N)[1] - res.full["payoffs"][:, 1, 1]).astype(int)
+    given = lost % 10
+    assert stats.binomtest(int(given.sum()), 7 * R, 0.65).pvalue > 1e-3
+
+
+class Marker(commons.Plugin):
+    """A sanction probe: marks organisation ``k`` sanctioned, recorded and excluded_now."""
+
+    role = "sanction"
+    phases = ("sanction",)
+    writes = {"sanction": ("sanctioned", "recorded", "excluded_now")}
+
+    def __init__(self, k):
+        self.k = k
+
+    def sanction(self, st, ctx):
+        st.sanctioned[:, self.k] = True
+        st.recorded[:, self.k] = True
+        st.excluded_now[:, self.k] = True
+
+
+@pytest.mark.parametrize("later", [
+    lambda: commons.GraduatedSanction((1.0,), exclude_after=1),
+    lambda: commons.PoolPunishment(0.0, 1.0),
+    lambda: commons.PeerPunishment(1),
+    lambda: commons.QuotaFine(1.0),
+])
+def test_sanctions_add_to_the_marks_others_left(later):
+    # organisation 3 (compliant) was marked by an earlier sanction; a later one marks its own
+    # violators (organisation 0) and leaves 3's marks
+    draws = np.full(N, Q)
+    draws[0] = Q + 1.0
+    snap = Snapshot("learn", "sanctioned", "recorded", "excluded_now")
+    lab([Marker(3), later()], monitoring=commons.CentralAudit(1.0),
+        graph=nx.complete_graph(N), rule=commons.FixedDraw(draws), mechanisms=[snap]).run(
+        1, 1, rng=0)
+    for field in ("sanctioned", "recorded", "excluded_now"):
+        marked = snap.stack(field)[0, 0]
+        assert marked[3], field
+    sanctioned = snap.stack("sanctioned")[0, 0]
+    assert sanctioned[0]
+    assert not sanctioned[[1, 2, 4, 5, 6, 7]].any()
+
+
+def test_punishment_marks_the_punished_however_little_it_costs():
+    draws = np.full(N, Q)
+    draws[0] = Q + 1.0
+    snap = Snapshot("learn", "sanctioned")
+    lab([commons.PeerPunishment(1, unit_cost=0.01)], graph=nx.complete_graph(N),
+        rule=commons.FixedDraw(draws), mechanisms=[snap]).run(1, 1, rng=0)
+    np.testing.assert_array_equal(snap.stack("sanctioned")[0, 0], np.arange(N) == 0)
+
+
 class OneRound(commons.Rule):
     """The given draws in round 0, the quota afterwards."""
 
@@ -474,6 +578,41 @@ def test_graduated_schedule_exclusion_and_forgiveness():
         5, 1, rng=0)
     # offence, two clean rounds forgive it: the next offence is a warning again, then fined
     np.testing.assert_allclose(res.series["fines"][0], [0, 0, 0, 0, 8.0])
+
+
+@pytest.mark.parametrize(("pattern", "fines"), [
+    # one clean round does not forgive (forgive_after = 2): the next offence is fined
+    ([8.5, Q, 8.5, 8.5], [0, 0, 8.0, 8.0]),
+    # two clean rounds forgive one offence of two: the next one is fined, not warned
+    ([8.5, 8.5, Q, Q, 8.5], [0, 8.0, 0, 0, 8.0]),
+    # forgiveness restarts the count: one more clean round forgives nothing more
+    ([8.5, 8.5, Q, Q, Q, 8.5], [0, 8.0, 0, 0, 0, 8.0]),
+])
+def test_forgiveness_counts_consecutive_clean_rounds(pattern, fines):
+    forgiving = commons.GraduatedSanction((0.0, 2.0), forgive_after=2)
+    rule = commons.Mixed([(Sequence(pattern), [0]), (commons.FixedDraw(Q), range(1, N))])
+    res = lab([forgiving], monitoring=commons.CentralAudit(1.0), rule=rule).run(
+        len(pattern), 1, rng=0)
+    np.testing.assert_allclose(res.series["fines"][0], fines)
+
+
+def test_graduated_fines_are_per_unit_over_and_zero_rounds_exclude_nobody():
+    # half a unit over at the rate 6: 3; exclude_after with exclusion_rounds = 0 excludes no one
+    draws = np.full(N, Q)
+    draws[0] = Q + 0.5
+    snap = Snapshot("learn", "excluded_now", "exclusion_left")
+    res = lab([commons.GraduatedSanction((6.0,), exclude_after=1, exclusion_rounds=0)],
+              monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws),
+              mechanisms=[snap]).run(2, 1, rng=0)
+    np.testing.assert_allclose(res.series["fines"][0], 3.0)
+    np.testing.assert_array_equal(snap.stack("excluded_now"), False)
+    np.testing.assert_array_equal(snap.stack("exclusion_left"), 0)
+    # the pool's fine likewise, and by default everyone pays its fee and nobody a second-order
+    # fine
+    res = lab([commons.PoolPunishment(0.25, 6.0)], monitoring=commons.CentralAudit(1.0),
+              rule=commons.FixedDraw(draws)).run(1, 1, rng=0)
+    np.testing.assert_allclose(res.series["fines"][0], 3.0)
+    np.testing.assert_allclose(res.series["costs"][0], 0.25 * N)
 
 
 class Sequence(commons.Rule):
@@ -729,7 +868,11 @@ def audit():
     (lambda: commons.GraduatedSanction(()), ValueError, "schedule must be"),
     (lambda: lab([commons.PeerPunishment()]).run(2), ValueError,
      "PeerPunishment needs a network with edges"),
-    (lambda: commons.PeerPunishment(11, cost="fehr-gachter"), ValueError, "points must be"),
+    (lambda: commons.PeerPunishment(11, cost="fehr-gachter"), ValueError,
+     "^points must be <= 10 with the Fehr–Gächter schedule, got 11$"),
+    (lambda: commons.PeerPunishment(-1), ValueError, "^points must be >= 0"),
+    (lambda: commons.PeerPunishment(cost="quadratic"), ValueError,
+     "^cost must be 'linear' or 'fehr-gachter', got 'quadratic'$"),
     (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)], monitoring=audit()),
      commons.FlowError,
      "Appeal .* must act after every plug-in that writes 'sanctioned'.*QuotaFine"),
