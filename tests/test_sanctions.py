@@ -145,7 +145,7 @@ def test_peer_monitoring_detection_probability_by_compliance():
     # 0, leaves 1 and 2 overdraw: the hub sees 5 of 7 comply, every leaf sees the hub comply
     draws = np.full(N, Q)
     draws[[1, 2]] = Q + 2.0
-    seen, _ = watched(commons.PeerMonitoring(0.1, 0.4), draws)
+    seen, _ = watched(commons.PeerMonitoring(), draws)           # defaults: 0.1 + 0.4 m_i
     expect = np.full(N, 0.1 + 0.4 * 1.0)
     expect[0] = 0.1 + 0.4 * 5 / 7
     np.testing.assert_allclose(seen["detect_prob"], np.broadcast_to(expect, (2, N)))
@@ -171,6 +171,23 @@ def test_peer_monitoring_detection_probability_by_count_and_by_trust():
     seen, _ = watched(commons.PeerMonitoring(0.2, 0.6, by="trust"), np.full(N, Q),
                       graph=nx.empty_graph(N))
     np.testing.assert_allclose(seen["detect_prob"], 0.2)
+
+
+def test_peer_monitoring_declarations_follow_its_options():
+    reads = {by: commons.PeerMonitoring(by=by).access("monitor")[0]
+             for by in ("compliance", "trust", "count")}
+    assert "compliant" in reads["compliance"]
+    assert "trust" not in reads["compliance"]
+    assert "trust" in reads["trust"]
+    assert "compliant" not in reads["trust"]
+    assert not {"trust", "compliant"} & set(reads["count"])
+    assert "charges" not in commons.PeerMonitoring().access("monitor")[1]
+    assert "charges" in commons.PeerMonitoring(cost=0.5).access("monitor")[1]
+    with pytest.raises(ValueError, match=r"^by must be 'compliance', 'trust' or 'count'"):
+        commons.PeerMonitoring(by="rank")
+    with pytest.raises(ValueError, match=r"^base \+ slope must be <= 1 \(a detection "
+                                         r"probability\), got 1.1$"):
+        lab(monitoring=commons.PeerMonitoring(0.6, 0.5)).run(1)
 
 
 @pytest.mark.statistical
