@@ -98,6 +98,26 @@ def test_defaults_of_civic_duty_and_regulator_rounds():
     np.testing.assert_allclose(snap.stack("penalty_rate"), 0.4)
     with pytest.raises(TypeError, match=r"^rounds must be None"):
         commons.Regulator(1.0, rounds="always")
+    with pytest.raises(TypeError, match=r"^rounds must be None"):
+        commons.Covenant(rounds="always")
+
+
+def test_communication_defaults():
+    # a covenant's guilt: strength 10 x commitment 1 x mean trust in partners (0.5); gossip
+    # costs the violator nothing; mutual support gives a fifth of the surplus; a vote is held
+    # every round; forgiving after one clean round and excluding for no round are allowed
+    snap = Snapshot("learn", "penalty_rate")
+    lab([commons.Covenant(target=Q), snap], graph=nx.cycle_graph(N),
+        rule=commons.FixedDraw(Q)).run(1, 1, rng=0)
+    np.testing.assert_allclose(snap.stack("penalty_rate"), 5.0)
+    draws = np.full(N, Q)
+    draws[0] = 10.0
+    res = lab([commons.Gossip(see=1.0)], graph=nx.cycle_graph(N),
+              rule=commons.FixedDraw(draws), quota=Q).run(1, 1, rng=0)
+    np.testing.assert_allclose(res.series["costs"], 0.0)
+    assert commons.MutualSupport().share == 0.2
+    assert commons.QuotaVote().every == 1
+    commons.GraduatedSanction(forgive_after=1, exclude_after=1, exclusion_rounds=0)
 
 
 @pytest.mark.statistical
@@ -909,6 +929,13 @@ def test_ablation_of_the_eight_principles(seed):
      "a pledge above the endowment"),
     (lambda: lab([commons.Gossip()]).run(1), "Gossip needs a network with edges"),
     (lambda: commons.Regulator(1.0, stance="benevolent"), "stance must be"),
+    (lambda: commons.Meetings(by="proximity"),
+     "^by must be 'overlap' or 'distance', got 'proximity'$"),
+    (lambda: commons.Covenant(audience="all"),
+     "^audience must be 'neighbours' or 'met', got 'all'$"),
+    (lambda: commons.MutualSupport(reference="median"),
+     "^reference must be 'baseline' or 'mean', got 'median'$"),
+    (lambda: commons.QuotaVote(every=0), "^every must be >= 1"),
     (lambda: commons.scenarios.ostrom_commons(disable=[9]), "disable must name principles"),
 ])
 def test_bad_communication_input(build, match):

@@ -231,11 +231,11 @@ def test_central_audit_spends_per_inspection_and_is_an_external_control():
 
 
 # ---------------------------------------------------------------- external controls
-def motivation_after(sanctions, monitoring, rounds=3):
+def motivation_after(sanctions, monitoring, rounds=3, quota=None):
     """Mean motivation at the start of each round under crowding-out (down 0.5, up 0.5)."""
     snap = Snapshot("communicate", "motivation")
     model = commons.Model(N, technology=commons.StageGame(GAME), network=nx.cycle_graph(N),
-                          monitoring=monitoring, sanctions=list(sanctions),
+                          monitoring=monitoring, sanctions=list(sanctions), quota=quota,
                           mechanisms=[commons.CrowdingOut(down=0.5, up=0.5), snap],
                           rule=commons.FixedDraw(Q + 1.0), prosociality=0.8)
     model.run(rounds, 1, rng=0)
@@ -253,6 +253,7 @@ def motivation_after(sanctions, monitoring, rounds=3):
     ([commons.UnitFee(1.0)], None, True),
     ([commons.UnitFee(0.0)], None, False),
     ([commons.UnitFee(1.0, recipient="members")], None, False),
+    ([commons.QuotaFine(0.5)], commons.PeerMonitoring(0.5, 0.0), True),
 ])
 def test_what_counts_as_external_control(sanctions, monitoring, external):
     # CrowdingOut: motivation falls by half in a round with external control, else stays
@@ -300,6 +301,55 @@ def test_pigouvian_fee_makes_the_optimum_a_nash_equilibrium(n, a, b, frac):
         commons.social_optimum(game).total, rel=1e-9)
 
 
+@pytest.mark.parametrize(("sanctions", "monitoring"), [
+    ([], None),
+    ([], commons.CentralAudit(0.0)),
+    ([commons.QuotaFine(0.0)], commons.PeerMonitoring(0.5, 0.0)),
+    ([commons.UnitFee(0.0)], None),
+])
+def test_a_central_quota_is_external_whatever_acts_after_it(sanctions, monitoring):
+    # a fixed quota, set from outside, is an external control; plug-ins acting later that are
+    # not external themselves leave the flag as it was
+    seen = motivation_after(sanctions, monitoring, quota=commons.FixedQuota(Q))
+    np.testing.assert_allclose(seen, [0.8, 0.4, 0.2])
+
+
+class Spender(commons.Plugin):
+    """A probe in the quota slot: the regulator spends 1.5 a round in the monitor phase."""
+
+    role = "quota"
+    phases = ("monitor",)
+    writes = {"monitor": ("regulator_spending",)}
+
+    def monitor(self, st, ctx):
+        st.regulator_spending += 1.5
+
+
+def test_audit_spending_adds_to_other_spending():
+    res = lab(quota=None, monitoring=commons.CentralAudit(1.0, cost=0.5),
+              rule=commons.FixedDraw(Q)).run(1, 1, rng=0)
+    np.testing.assert_allclose(res.series["regulator_spending"], 0.5 * N)
+    model = commons.Model(N, technology=commons.StageGame(GAME), quota=Spender(),
+                          monitoring=commons.CentralAudit(1.0, cost=0.5),
+                          rule=commons.FixedDraw(Q))
+    np.testing.assert_allclose(model.run(1, 1, rng=0).series["regulator_spending"],
+                               1.5 + 0.5 * N)
+
+
+def test_monitoring_defaults_and_isolated_organisations():
+    # an audit costs nothing and sees exactly by default
+    seen, res = watched(commons.CentralAudit(1.0), np.full(N, Q))
+    np.testing.assert_allclose(res.series["regulator_spending"], 0.0)
+    np.testing.assert_allclose(seen["observed"], Q)
+    # peers: an organisation nobody watches (the last, isolated) is inspected at the base rate
+    g = nx.path_graph(N - 1)
+    g.add_node(N - 1)
+    for by in ("compliance", "count", "trust"):
+        seen, _ = watched(commons.PeerMonitoring(0.2, 0.6, by=by), np.full(N, Q), graph=g)
+        np.testing.assert_allclose(seen["detect_prob"][:, -1], 0.2, err_msg=by)
+        assert np.all(seen["detect_prob"][:, :-1] > 0.2), by
+
+
 # ---------------------------------------------------------------- what best replies weigh
 def posted(sanctions, monitoring, draws=Q, rounds=1, mechanisms=()):
     """penalty_rate and unit_charge after the sanction phase, each round, replicate 0."""
@@ -311,11 +361,15 @@ def posted(sanctions, monitoring, draws=Q, rounds=1, mechanisms=()):
 
 def test_posted_rates_are_the_expected_charges():
     # QuotaFine posts phi p_i, PoolPunishment its rate p_i, UnitFee its fee per unit drawn
-    # (as unit_charge); they add up
+    # (as unit_charge); they add up, to what a covenant posted before them (2 per unit)
+    guilt = [commons.Covenant(target=Q, strength=2.0, reciprocity=False)]
     rate, fee = posted([commons.QuotaFine(6.0), commons.PoolPunishment(0.0, 2.0),
-                        commons.UnitFee(1.5)], commons.CentralAudit(0.25))
-    np.testing.assert_allclose(rate, (6.0 + 2.0) * 0.25)
+                        commons.UnitFee(1.5)], commons.CentralAudit(0.25), mechanisms=guilt)
+    np.testing.assert_allclose(rate, 2.0 + (6.0 + 2.0) * 0.25)
     np.testing.assert_allclose(fee, 1.5)
+    rate, _ = posted([commons.GraduatedSanction((1.0, 4.0))], commons.CentralAudit(0.5),
+                     mechanisms=guilt)
+    np.testing.assert_allclose(rate, 2.0 + 4.0 * 0.5)
 
 
 def test_graduated_sanction_posts_the_top_rate_or_the_next_one():
@@ -630,6 +684,24 @@ def test_graduated_fines_are_per_unit_over_and_zero_rounds_exclude_nobody():
               rule=commons.FixedDraw(draws)).run(1, 1, rng=0)
     np.testing.assert_allclose(res.series["fines"][0], 3.0)
     np.testing.assert_allclose(res.series["costs"][0], 0.25 * N)
+    # a flat fine of 1 per unit: 0.5, and the half-unit violator is marked, nobody else
+    snap = Snapshot("learn", "sanctioned")
+    res = lab([commons.QuotaFine(1.0)], monitoring=commons.CentralAudit(1.0),
+              rule=commons.FixedDraw(draws), mechanisms=[snap]).run(1, 1, rng=0)
+    np.testing.assert_allclose(res.series["fines"][0], 0.5)
+    np.testing.assert_array_equal(snap.stack("sanctioned")[0, 0], np.arange(N) == 0)
+
+
+def test_forgiveness_restarts_the_clean_count():
+    # schedule (warning, 2, 5), forgive_after 2: three offences, two clean rounds forgive one
+    # (two stay on record), one clean round more forgives nothing, so the next offence pays
+    # the top rate: 5 x 4
+    pattern = [8.5, 8.5, 8.5, Q, Q, Q, 8.5]
+    forgiving = commons.GraduatedSanction((0.0, 2.0, 5.0), forgive_after=2)
+    rule = commons.Mixed([(Sequence(pattern), [0]), (commons.FixedDraw(Q), range(1, N))])
+    res = lab([forgiving], monitoring=commons.CentralAudit(1.0), rule=rule).run(
+        len(pattern), 1, rng=0)
+    np.testing.assert_allclose(res.series["fines"][0], [0, 8, 20, 0, 0, 0, 20])
 
 
 class Sequence(commons.Rule):
@@ -890,6 +962,14 @@ def audit():
     (lambda: commons.PeerPunishment(-1), ValueError, "^points must be >= 0"),
     (lambda: commons.PeerPunishment(cost="quadratic"), ValueError,
      "^cost must be 'linear' or 'fehr-gachter', got 'quadratic'$"),
+    (lambda: commons.GraduatedSanction(exclude_after=0), ValueError,
+     "^exclude_after must be >= 1"),
+    (lambda: commons.GraduatedSanction(exclusion_rounds=-1), ValueError,
+     "^exclusion_rounds must be >= 0"),
+    (lambda: commons.GraduatedSanction(forgive_after=0), ValueError,
+     "^forgive_after must be >= 1"),
+    (lambda: commons.GraduatedSanction(anticipate="last"), ValueError,
+     "^anticipate must be 'top' or 'next', got 'last'$"),
     (lambda: lab([commons.Appeal(1.0), commons.QuotaFine(1.0)], monitoring=audit()),
      commons.FlowError,
      "Appeal .* must act after every plug-in that writes 'sanctioned'.*QuotaFine"),
