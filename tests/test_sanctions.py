@@ -223,7 +223,7 @@ def test_noisy_observation_is_lognormal(seed):
     assert np.all(res.series["compliance"] == 1.0)     # the truth is unchanged
 
 
-def test_central_audit_spends_per_inspection_and_is_an_external_control():
+def test_central_audit_spends_per_inspection():
     seen, res = watched(commons.CentralAudit(1.0, cost=2.5), np.full(N, Q))
     np.testing.assert_allclose(seen["detect_prob"], 1.0)
     np.testing.assert_allclose(res.series["regulator_spending"], 2.5 * N)
