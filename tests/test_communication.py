@@ -490,7 +490,7 @@ def test_covenant_target_validation(target, match):
         lab([commons.Covenant(target=target)]).run(1)
 
 
-@pytest.mark.parametrize("target", [0.0, 0.5, 25.0])
+@pytest.mark.parametrize("target", [0.0, 0.5, 25.0, 25.0 * (1 + 1e-12)])
 def test_covenant_targets_from_nothing_to_the_whole_endowment(target):
     lab([commons.Covenant(target=target)]).run(1)
 

@@ -207,6 +207,19 @@ def test_inspection_happens_at_the_detection_probability(seed):
 
 
 @pytest.mark.statistical
+def test_noise_is_independent_of_who_is_inspected(seed):
+    # an audit at p = 0.5 inspects half; the noise of those inspected is still N(0, 1) (were
+    # inspection and noise to share a random number, the inspected would be misread more).
+    # Statistic: Kolmogorov–Smirnov test of log(seen / h) / sigma over the inspected of 1000
+    # replicates (about 4000), at level 1e-3.
+    sigma = 0.2
+    seen, _ = watched(commons.CentralAudit(0.5, noise=sigma), np.full(N, Q), R=1000)
+    z = np.log(seen["observed"][seen["inspected"]] / Q) / sigma
+    assert z.size > 3000
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+
+
+@pytest.mark.statistical
 def test_noisy_observation_is_lognormal(seed):
     # observe: an inspected draw h is seen as h exp(sigma z), z ~ N(0, 1). Everyone draws the
     # quota exactly, so the seen draw exceeds it iff z > 0: half of the compliant are wrongly
@@ -390,17 +403,20 @@ def test_graduated_sanction_posts_the_top_rate_or_the_next_one():
 def test_civic_duty_posts_strength_times_motivation():
     rate, _ = posted([], None, mechanisms=[commons.CivicDuty(3.0)])
     np.testing.assert_allclose(rate, 0.0)   # prosociality 0
+    # in either order, civic duty and a covenant's guilt add up
+    for first, second in [(0, 1), (1, 0)]:
+        posters = [commons.CivicDuty(3.0),
+                   commons.Covenant(target=Q, strength=4.0, reciprocity=False)]
+        snap = Snapshot("learn", "penalty_rate")
+        commons.Model(N, technology=commons.StageGame(GAME), rule=commons.FixedDraw(Q),
+                      mechanisms=[posters[first], posters[second], snap],
+                      prosociality=0.5).run(1, 1, rng=0)
+        np.testing.assert_allclose(snap.stack("penalty_rate"), 4.0 + 3.0 * 0.5)
     snap = Snapshot("learn", "penalty_rate")
     commons.Model(N, technology=commons.StageGame(GAME), rule=commons.FixedDraw(Q),
                   mechanisms=[commons.CivicDuty(3.0), snap],
                   prosociality=np.linspace(0, 1, N)).run(1, 1, rng=0)
     np.testing.assert_allclose(snap.stack("penalty_rate")[0, 0], 3.0 * np.linspace(0, 1, N))
-    # it adds to what others posted before it (a covenant's guilt of 4 per unit)
-    snap = Snapshot("learn", "penalty_rate")
-    commons.Model(N, technology=commons.StageGame(GAME), rule=commons.FixedDraw(Q),
-                  mechanisms=[commons.Covenant(target=Q, strength=4.0, reciprocity=False),
-                              commons.CivicDuty(3.0), snap], prosociality=0.5).run(1, 1, rng=0)
-    np.testing.assert_allclose(snap.stack("penalty_rate"), 4.0 + 3.0 * 0.5)
 
 
 def test_pool_punishment_by_its_definition():
@@ -684,6 +700,10 @@ def test_graduated_fines_are_per_unit_over_and_zero_rounds_exclude_nobody():
               rule=commons.FixedDraw(draws)).run(1, 1, rng=0)
     np.testing.assert_allclose(res.series["fines"][0], 3.0)
     np.testing.assert_allclose(res.series["costs"][0], 0.25 * N)
+    res = lab([commons.PoolPunishment(0.25, 6.0, contributors=[0, 1])],
+              monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws)).run(1, 1)
+    np.testing.assert_allclose(res.series["fines"][0], 3.0)     # no second-order fines
+    np.testing.assert_allclose(res.series["costs"][0], 0.25 * 2)
     # a flat fine of 1 per unit: 0.5, and the half-unit violator is marked, nobody else
     snap = Snapshot("learn", "sanctioned")
     res = lab([commons.QuotaFine(1.0)], monitoring=commons.CentralAudit(1.0),
