@@ -88,7 +88,7 @@ def test_meetings_on_a_single_directed_tie():
     g = nx.DiGraph([(0, 1)])
     g.add_nodes_from(range(N))
     res = lab([commons.Meetings(1.0, 0.0, boost=0.5)], graph=g,
-              trust=commons.ComplianceTrust(0.0, 0.2), rule=commons.FixedDraw(Q)).run(1, 1)
+              trust=commons.ComplianceTrust(0.0, 0.2), rule=commons.FixedDraw(Q)).run(1, 1, rng=0)
     np.testing.assert_allclose(res.final["trust"], 0.6)
 
 

@@ -701,7 +701,7 @@ def test_graduated_fines_are_per_unit_over_and_zero_rounds_exclude_nobody():
     np.testing.assert_allclose(res.series["fines"][0], 3.0)
     np.testing.assert_allclose(res.series["costs"][0], 0.25 * N)
     res = lab([commons.PoolPunishment(0.25, 6.0, contributors=[0, 1])],
-              monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws)).run(1, 1)
+              monitoring=commons.CentralAudit(1.0), rule=commons.FixedDraw(draws)).run(1, 1, rng=0)
     np.testing.assert_allclose(res.series["fines"][0], 3.0)     # no second-order fines
     np.testing.assert_allclose(res.series["costs"][0], 0.25 * 2)
     # a flat fine of 1 per unit: 0.5, and the half-unit violator is marked, nobody else
