@@ -29,7 +29,7 @@ TABLE="
 mechanisms    sim/mechanisms/*.py                  tests/test_sanctions.py tests/test_communication.py tests/test_validation.py
 rules         sim/rules/*.py,sim/trust.py          tests/test_rules.py tests/test_engine.py tests/test_sanctions.py
 engine        sim/engine.py,sim/state.py           tests/test_engine.py tests/test_results.py tests/test_sanctions.py
-metrics       results.py                           tests/test_results.py
+metrics       results.py                           tests/test_results.py tests/test_sanctions.py
 "
 # slow tests of claims from the literature (hundreds of rounds, many replicates): they would
 # dominate every mutant's run and rarely kill what the fast tests miss

@@ -1,6 +1,8 @@
 """Metrics and result exports."""
 
 import json
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -108,7 +110,7 @@ def test_metrics_of_a_deterministic_run_computed_by_hand():
     game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
     model = commons.Model(
         4, technology=commons.StageGame(game), quota=commons.FixedQuota(5.0),
-        monitoring=commons.CentralAudit(1.0),
+        monitoring=commons.CentralAudit(1.0, cost=1.0),
         sanctions=[commons.GraduatedSanction((0.0, 50.0), exclude_after=2)],
         rule=commons.FixedDraw([4.0, 4.0, 4.0, 12.0]))
     res = model.run(5, 2, rng=0, record="full")
@@ -131,7 +133,8 @@ def test_metrics_of_a_deterministic_run_computed_by_hand():
     # efficiency: rent over the best sustainable rent, (a - w)^2 / (4 b) = 324 a round
     np.testing.assert_allclose(m["efficiency"], rent.sum() / (5 * 324))
     np.testing.assert_allclose(m["tail_efficiency"], rent[-1].sum() / 324)  # last tenth: 1
-    np.testing.assert_allclose(m["regulator_net"], 700.0)
+    # the regulator collects 2 x 350 in fines and spends 1 per inspection, 4 a round
+    np.testing.assert_allclose(m["regulator_net"], 700.0 - 5 * 4)
     np.testing.assert_allclose(m["burned"], 0.0)
     assert not m["collapsed"].any()
     assert np.all(np.isinf(m["time_to_collapse"]))
@@ -175,3 +178,108 @@ def test_every_metric_is_the_same_on_the_compiled_and_numpy_paths(n, fine, seed)
                                    err_msg=k)
     for k in a.final:
         np.testing.assert_allclose(b.final[k], a.final[k], rtol=1e-9, atol=1e-9, err_msg=k)
+
+
+# ---------------------------------------------------------------- edge cases of the metrics
+def stage_run(game, rule, rounds=5, R=2, **kw):
+    model = commons.Model(game.n, technology=commons.StageGame(game), rule=rule, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no 0/0 warnings on the way
+        return model.run(rounds, R, rng=0)
+
+
+def test_metrics_when_nothing_is_earned_or_nothing_can_be():
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    # nobody draws: no rent, nobody ever rewarded (sustainability 0), all equal
+    idle = stage_run(game, commons.FixedDraw(0.0)).metrics
+    np.testing.assert_allclose(idle["efficiency"], 0.0)
+    np.testing.assert_allclose(idle["sustainability"], 0.0)
+    np.testing.assert_allclose(idle["equality"], 1.0)
+    # open access (X = 72, where the average product is w) dissipates the rent: a tragedy
+    # without collapse, since the last tenth earns less than a tenth of the best
+    oa = commons.open_access(game).draws
+    dissipated = stage_run(game, commons.FixedDraw(oa)).metrics
+    np.testing.assert_allclose(dissipated["tail_efficiency"], 0.0, atol=1e-12)
+    assert not dissipated["collapsed"].any()
+    assert dissipated["tragedy"].all()
+    # a threshold of 0 is never undercut by a tail efficiency of exactly 0
+    none = stage_run(game, commons.FixedDraw(0.0), tragedy_threshold=0.0).metrics
+    assert not none["tragedy"].any()
+    # a commons not worth drawing (a <= w): the best rent is 0, and efficiency 0, not 0/0
+    poor = commons.CPRGame(2, commons.Quadratic(1.0, 1.0), 2.0, 1.0)
+    np.testing.assert_array_equal(stage_run(poor, commons.FixedDraw(0.5)).metrics[
+        "efficiency"], 0.0)
+    # a small commons: best rent (a - w)^2 / (4 b) = 1/16 a round, played at the optimum
+    small = commons.CPRGame(2, commons.Quadratic(1.5, 1.0), 1.0, 1.0)
+    np.testing.assert_allclose(stage_run(small, commons.PlayOptimum()).metrics["efficiency"],
+                               1.0)
+
+
+def test_equality_with_small_returns():
+    # 1 - sum |R_i - R_j| / (2 N sum |R_i|): (0.01, 0) gives 1 - 0.02 / 0.04
+    assert equality(np.array([[0.01, 0.0]]))[0] == pytest.approx(0.5)
+
+
+def test_tail_efficiency_is_over_the_last_tenth_rounded_up():
+    # 11 rounds: the last two. Organisation 0 draws 9 in odd rounds (1-based), nothing in even
+    # ones; the others always nothing. Rent of 9 alone: 9 (23 - 9/4 - 5) = 141.75
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    pattern = [9.0 if t % 2 == 0 else 0.0 for t in range(11)]
+    rule = commons.Mixed([(Alternate(pattern), [0]), (commons.FixedDraw(0.0), [1, 2, 3])])
+    m = stage_run(game, rule, rounds=11).metrics
+    rent = np.array(pattern) * (23 - np.array(pattern) / 4 - 5)
+    np.testing.assert_allclose(m["tail_efficiency"], rent[-2:].sum() / (2 * 324))
+    np.testing.assert_allclose(m["efficiency"], rent.sum() / (11 * 324))
+
+
+class Alternate(commons.Rule):
+    """Draws pattern[t] in round t."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def decide(self, st, ctx):
+        st.draws = np.full(st.draws.shape, self.pattern[st.t])
+
+
+def test_summary_is_the_mean_and_its_t_interval(run):
+    from scipy import stats as st
+    for level in (0.95, 0.8):
+        got = run.summary(level) if level != 0.95 else run.summary()
+        x = run.metrics["efficiency"]
+        half = st.sem(x) * st.t.ppf(0.5 + level / 2, x.size - 1)
+        assert got["efficiency"] == pytest.approx((x.mean(), x.mean() - half, x.mean() + half))
+    # two replicates are enough for an interval; a constant metric has none; no finite value
+    # at all gives nan
+    two = benchmark_cpr_v1(10).run(20, 2, rng=5)
+    x = two.metrics["efficiency"]
+    assert x[0] != x[1]
+    half = st.sem(x) * st.t.ppf(0.975, 1)
+    assert two.summary()["efficiency"] == pytest.approx((x.mean(), x.mean() - half,
+                                                         x.mean() + half))
+    assert two.summary()["peace"] == (10.0, 10.0, 10.0)
+    never = run.summary()["time_to_collapse"]
+    if not run.metrics["collapsed"].any():
+        assert all(np.isnan(v) for v in never)
+    assert "efficiency=" in repr(run)
+    assert f"tragedy_rate={run.tragedy_rate:.3g}" in repr(run)
+
+
+def test_exports_carry_every_metric_and_the_final_stock(run):
+    df = run.to_pandas()
+    assert df.index.name == "replicate"
+    ds = run.to_xarray()
+    for k, v in run.metrics.items():
+        np.testing.assert_array_equal(ds[k].values, np.asarray(v), err_msg=k)
+        np.testing.assert_array_equal(df[k].to_numpy(), np.asarray(v), err_msg=k)
+    np.testing.assert_array_equal(ds["final_stock"].values, run.final["stock"])
+    assert ds["final_stock"].dims == ("replicate",)
+
+
+@pytest.mark.parametrize(("module", "method"), [("pandas", "to_pandas"),
+                                                ("xarray", "to_xarray")])
+def test_exports_name_the_extra_when_a_library_is_missing(run, monkeypatch, module, method):
+    monkeypatch.setitem(sys.modules, module, None)     # import fails as if not installed
+    with pytest.raises(ImportError, match=rf"^RunResult.{method} needs {module}: pip install "
+                                          r"'commons-engine\[results\]'$"):
+        getattr(run, method)()

@@ -856,6 +856,10 @@ def test_a_won_appeal_refunds_strikes_the_record_and_lifts_the_exclusion(recipie
     income = {"regulator": s["regulator_income"], "burned": s["burned"]}
     for who, got in income.items():
         np.testing.assert_allclose(got, fee if who == recipient else 0.0, err_msg=who)
+    # over the run, per replicate
+    np.testing.assert_allclose(res.metrics["burned"], [3 * fee * (recipient == "burned")] * 2)
+    np.testing.assert_allclose(res.metrics["regulator_net"],
+                               [3 * fee * (recipient == "regulator")] * 2)
     gross = GAME.payoffs(np.full(N, Q))
     pay = res.full["payoffs"]
     shared = fee / N if recipient == "members" else 0.0
