@@ -261,7 +261,7 @@ def test_summary_is_the_mean_and_its_t_interval(run):
     never = run.summary()["time_to_collapse"]
     if not run.metrics["collapsed"].any():
         assert all(np.isnan(v) for v in never)
-    assert "efficiency=" in repr(run)
+    assert f"efficiency={run.metrics['efficiency'].mean():.3g}," in repr(run)
     assert f"tragedy_rate={run.tragedy_rate:.3g}" in repr(run)
 
 
@@ -274,6 +274,12 @@ def test_exports_carry_every_metric_and_the_final_stock(run):
         np.testing.assert_array_equal(df[k].to_numpy(), np.asarray(v), err_msg=k)
     np.testing.assert_array_equal(ds["final_stock"].values, run.final["stock"])
     assert ds["final_stock"].dims == ("replicate",)
+    # the replicate coordinate is the replicate indices (their seeds), not positions
+    some = benchmark_cpr_v1(10).run(5, rng=3, replicate_ids=[3, 5, 9], record="full")
+    ds = some.to_xarray()
+    np.testing.assert_array_equal(ds["replicate"].values, [3, 5, 9])
+    np.testing.assert_array_equal(ds["round"].values, np.arange(5))
+    assert list(some.to_pandas().index) == [3, 5, 9]
 
 
 @pytest.mark.parametrize(("module", "method"), [("pandas", "to_pandas"),
