@@ -37,4 +37,7 @@ settings.register_profile(
 )
 settings.register_profile("thorough", deadline=None, max_examples=1000,
                           suppress_health_check=[HealthCheck.too_slow])
+# for mutation testing (scripts/mutation.sh), where every mutant reruns the tests that reach it
+settings.register_profile("quick", deadline=None, max_examples=10, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

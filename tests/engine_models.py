@@ -101,3 +101,90 @@ class Probe(commons.Plugin):
             st.payoffs.sum(1) + st.income("regulator") + st.income("burned"), st.gross.sum(1),
             rtol=1e-12, atol=1e-9)
         self.rounds_checked += 1
+
+
+# ---------------------------------------------------------------- small probe plug-ins
+class EdgeTrust(commons.Plugin):
+    """Trust set edge by edge before round 0 and never moved by the trust slot itself.
+
+    ``weights`` maps directed edges (i, j) to i's trust in j; every other edge starts at
+    ``default``. Only the mechanisms under test move trust afterwards.
+    """
+
+    role = "trust"
+    phases = ()
+
+    def __init__(self, weights=None, default=0.5):
+        self.weights = dict(weights or {})
+        self.default = default
+
+    def setup(self, st, ctx):
+        net = ctx.network
+        w = np.full(net.n_edges, float(self.default))
+        for (i, j), v in self.weights.items():
+            e = edge(net, i, j)
+            w[e] = v
+        st.trust = np.broadcast_to(w, (ctx.R, net.n_edges)).copy()
+
+
+def edge(net, i, j):
+    """Index of the directed edge i -> j in the network's CSR order."""
+    hit = np.flatnonzero((net.src == i) & (net.indices == j))
+    assert hit.size == 1, f"no edge {i} -> {j}"
+    return int(hit[0])
+
+
+class Misread(commons.Plugin):
+    """Monitoring that inspects everyone and sees organisations in ``misread`` ``excess``
+    units over what they drew (a wrongful detection when they complied)."""
+
+    role = "monitoring"
+    phases = ("monitor",)
+    reads = {"monitor": ("granted", "quota")}
+    writes = {"monitor": ("detect_prob", "inspected", "observed", "detected")}
+
+    def __init__(self, misread, excess=1.0):
+        self.misread = list(misread)
+        self.excess = excess
+
+    def monitor(self, st, ctx):
+        st.detect_prob = np.ones((ctx.R, ctx.N))
+        st.inspected = np.ones((ctx.R, ctx.N), bool)
+        seen = st.granted.copy()
+        seen[:, self.misread] += self.excess
+        st.observed = seen
+        st.detected = seen > st.quota
+
+
+class Snapshot(commons.Plugin):
+    """Copies the named State fields in the phase it is given, every round."""
+
+    role = "mechanism"
+
+    def __init__(self, phase, *fields):
+        self.phase, self.fields = phase, fields
+        self.seen = {f: [] for f in fields}
+
+    @property
+    def phases(self):
+        return (self.phase,)
+
+    def access(self, phase):
+        return (tuple(self.fields), ()) if phase == self.phase else ((), ())
+
+    def _record(self, st, ctx):
+        for f in self.fields:
+            self.seen[f].append(np.array(getattr(st, f), copy=True))
+
+    def communicate(self, st, ctx):
+        self._record(st, ctx)
+
+    def sanction(self, st, ctx):
+        self._record(st, ctx)
+
+    def learn(self, st, ctx):
+        self._record(st, ctx)
+
+    def stack(self, field):
+        """(T, R, ...) array of what was seen."""
+        return np.stack(self.seen[field])

@@ -56,11 +56,11 @@ def test_ics_scenario_governance_and_networks():
         assert m.network.n_edges > 0
     degrees = commons.scenarios.integrated_care_system(network="hub", **kw).network.degree
     assert degrees[0] == 23
-    none = commons.scenarios.integrated_care_system(sanction=0.0, communication=0.0)
-    self_gov = commons.scenarios.integrated_care_system()
-    r0, r1 = none.run(100, 10, rng=1), self_gov.run(100, 10, rng=1)
-    assert r0.tragedy_rate == 1.0
-    assert r1.tragedy_rate == 0.0
+    # (the tragedy rates of governed and ungoverned systems are pinned, as observed numbers,
+    # in tests/test_regression_pins.py)
+    central = commons.scenarios.integrated_care_system(governance="central")
+    assert central.monitoring.external           # an audit from outside the group
+    assert any(getattr(m, "stance", None) == "overriding" for m in central.mechanisms)
     with pytest.raises(ValueError, match="governance must be"):
         commons.scenarios.integrated_care_system(governance="market")
     with pytest.raises(ValueError, match="network must be"):

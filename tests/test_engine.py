@@ -65,16 +65,13 @@ def test_compiled_kernel_equals_the_numpy_reference(model, R, seed):
     np.testing.assert_allclose(b.final["trust"], a.final["trust"], rtol=1e-9, atol=1e-12)
 
 
-def test_cpr_v1_reference_behaviour():
-    # BENCHMARK_MODEL: from N = 100 the mean draw falls from ~1.0 to ~0.43 and the stock
-    # settles near 0.82 K by T = 200; at N = 10 about a quarter of replicates collapse.
-    res = benchmark_cpr_v1(100).run(200, 100, rng=11)
-    md = res.series["mean_draw"].mean(0)
-    assert md[0] == pytest.approx(1.0, abs=0.05)
-    assert md[-1] == pytest.approx(0.43, abs=0.03)
-    assert res.series["stock"][:, -1].mean() / 1000 == pytest.approx(0.82, abs=0.03)
-    small = benchmark_cpr_v1(10).run(200, 400, rng=12)
-    assert 0.15 < small.metrics["collapsed"].mean() < 0.35
+@pytest.mark.statistical
+def test_cpr_v1_starts_from_uniform_draws(seed):
+    # initial draws are U(0, 2): mean 1, sd 2 / sqrt(12); the mean of 100 x 100 draws has
+    # standard error 0.0058, and 0.03 is 5 of them. Where CPR-v1 settles is observed, not
+    # derived: see tests/test_regression_pins.py
+    res = benchmark_cpr_v1(100).run(1, 100, rng=seed)
+    assert res.series["mean_draw"].mean() == pytest.approx(1.0, abs=0.03)
 
 
 # ---------------------------------------------------------------- reproducibility
@@ -145,15 +142,19 @@ def test_non_stochastic_models_do_not_depend_on_the_seed():
 
 
 # ---------------------------------------------------------------- theory
+@pytest.mark.statistical
 @pytest.mark.parametrize("production", [commons.Quadratic(23, 0.25), commons.Power(10, 0.5)])
-def test_myopic_best_response_converges_to_the_stage_nash(production):
+def test_myopic_best_response_converges_to_the_stage_nash(production, seed):
+    # asynchronous best replies (revision probability 0.3) contract to the Nash equilibrium
+    # for any seed: after 300 rounds the chance that one of the 24 organisations never
+    # revised is 24 x 0.7^300
     rng = np.random.default_rng(0)
     e = rng.uniform(5, 30, 6)
     game = commons.CPRGame(6, production, 1.0 if isinstance(production, commons.Power) else 5,
                            e)
     model = commons.Model(6, technology=commons.StageGame(game),
                           rule=commons.BestResponse(revision_rate=0.3))
-    res = model.run(300, 4, rng=1)
+    res = model.run(300, 4, rng=seed)
     nash = commons.nash_equilibrium(game).draws
     np.testing.assert_allclose(res.final["draws"], np.broadcast_to(nash, (4, 6)), atol=1e-6)
     assert game.regret(res.final["draws"]).max() < 1e-9

@@ -1,5 +1,6 @@
 """The notebooks run from top to bottom (reduced sizes), and their own checks pass."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ def test_there_are_notebooks():
 def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.delenv("COMMONS_NOTEBOOK_FULL", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel runs in a temporary directory: it imports the same commons as this process
+    import commons
+    here = str(Path(commons.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]))
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].cell_type == "markdown"
     assert "**Reproduces**" in nb.cells[0].source       # says what it reproduces

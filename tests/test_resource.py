@@ -21,14 +21,17 @@ def lake_model(release, **kw):
                          rule=commons.FixedDraw(release), max_draw=0.1)
 
 
-def test_clean_lake_stays_clean_and_overloaded_lake_flips():
-    # b = 0.42, q = 2: a steady state below p_crit needs b P - P^2/(1+P^2) - m >= total release
+@pytest.mark.statistical
+def test_clean_lake_stays_clean_and_overloaded_lake_flips(seed):
+    # b = 0.42, q = 2: a steady state below p_crit needs b P - P^2/(1+P^2) - m >= total release.
+    # A release of 0.4 a year is 15 times what the lake can absorb, so it flips whatever the
+    # random inflow (sd 0.001 a year) does; the clean lake runs without noise.
     res = lake_model(0.0, inflow_sd=0.0).run(100, 2, rng=0)
     b, q, m = 0.42, 2.0, 0.02
     P = res.series["stock"][0, -1]
     assert b * P - P**q / (1 + P**q) == pytest.approx(m, rel=1e-6)  # the clean steady state
     assert not res.metrics["collapsed"].any()
-    flipped = lake_model(0.1).run(100, 2, rng=0)  # total release 0.4
+    flipped = lake_model(0.1).run(100, 2, rng=seed)  # total release 0.4
     assert flipped.metrics["collapsed"].all()
     crit = commons.LakeStock().critical
     t = flipped.metrics["time_to_collapse"].astype(int) - 1
@@ -37,9 +40,12 @@ def test_clean_lake_stays_clean_and_overloaded_lake_flips():
         assert t[r] == 0 or flipped.series["stock"][r, t[r] - 1] <= crit
 
 
-def test_lake_inflow_has_the_requested_mean_and_sd():
-    # with no release and P = 0 recycling is 0, so P_1 = eps_0: check the lognormal moments
-    res = lake_model(0.0, inflow_mean=0.02, inflow_sd=0.005).run(1, 4000, rng=1)
+@pytest.mark.statistical
+def test_lake_inflow_has_the_requested_mean_and_sd(seed):
+    # with no release and P = 0 recycling is 0, so P_1 = eps_0: check the lognormal moments.
+    # Statistics: over 4000 replicates the sample mean has standard error 8e-5 (the tolerance,
+    # 4e-4, is 5 of them) and the sample sd about 7e-5 (tolerance 2.5e-4, 3.7 of them).
+    res = lake_model(0.0, inflow_mean=0.02, inflow_sd=0.005).run(1, 4000, rng=seed)
     eps = res.series["stock"][:, 0]
     assert eps.mean() == pytest.approx(0.02, rel=0.02)
     assert eps.std() == pytest.approx(0.005, rel=0.05)
@@ -70,7 +76,8 @@ def test_budget_carry_over():
     np.testing.assert_allclose(res.series["stock"][0], expect)
 
 
-def test_logistic_regrowth_and_shocks():
+@pytest.mark.statistical
+def test_logistic_regrowth_and_shocks(seed):
     model = commons.Model(2, resource=commons.LogisticStock(100, 0.5, initial=0.2),
                           technology=commons.PrivateConcave(1.0, 0.5, 0.5),
                           rule=commons.FixedDraw(0.0), max_draw=1.0)
@@ -84,8 +91,10 @@ def test_logistic_regrowth_and_shocks():
                                                               shock_size=0.5),
                             technology=commons.PrivateConcave(1.0, 0.5, 0.5),
                             rule=commons.FixedDraw(0.0), max_draw=1.0)
-    st_ = shocked.run(40, 500, rng=1).series["stock"]
+    st_ = shocked.run(40, 500, rng=seed).series["stock"]
     hits = np.round(np.log2(100 / st_[:, -1])).astype(int)  # each shock halves the stock
+    # statistic: shocks per replicate are Binomial(40, 0.3); their mean over 500 replicates
+    # has standard error 0.13, and the tolerance (5 % of 12) is 4.6 of them
     assert hits.mean() == pytest.approx(40 * 0.3, rel=0.05)
 
 

@@ -1,6 +1,8 @@
 """Metrics and result exports."""
 
 import json
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -96,3 +98,194 @@ def test_provenance_records_the_composition():
     assert comp["sanction0"]["params"] == {"rate": 2.0, "recipient": "regulator"}
     assert comp["monitoring"]["stochastic"] is True
     assert res.provenance["replicate_ids"] == [0, 1]
+
+
+# ---------------------------------------------------------------- metrics of a run, by hand
+def test_metrics_of_a_deterministic_run_computed_by_hand():
+    # Four organisations of the game F(X) = 23 X - X^2 / 4, outside return 5, 25 tokens,
+    # draw (4, 4, 4, 12) against a quota of 5, audited every round. Organisation 3 is warned
+    # (rate 0), then fined 50 per unit over (350) and, from its second offence on, excluded for
+    # the round after each fine. Rents (payoff above the outside option 125):
+    # X = 24: average product 17, rent 12 x; X = 12 (3 excluded): average product 20, 15 x.
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    model = commons.Model(
+        4, technology=commons.StageGame(game), quota=commons.FixedQuota(5.0),
+        monitoring=commons.CentralAudit(1.0, cost=1.0),
+        sanctions=[commons.GraduatedSanction((0.0, 50.0), exclude_after=2)],
+        rule=commons.FixedDraw([4.0, 4.0, 4.0, 12.0]))
+    res = model.run(5, 2, rng=0, record="full")
+    rent = np.array([[48, 48, 48, 144],          # round 1: warning
+                     [48, 48, 48, 144 - 350],    # round 2: fined, excluded next round
+                     [60, 60, 60, 0],            # round 3: excluded
+                     [48, 48, 48, 144 - 350],    # round 4: fined again (top rate)
+                     [60, 60, 60, 0]], float)    # round 5: excluded
+    np.testing.assert_allclose(res.full["payoffs"] - 125.0, np.broadcast_to(rent, (2, 5, 4)))
+    m = res.metrics
+    # sustainability (Perolat et al. 2017): the mean over organisations of the mean 1-based
+    # round of their positive rewards: rounds 1..5 for 0, 1, 2 (mean 3), round 1 for 3
+    np.testing.assert_allclose(m["sustainability"], (3 + 3 + 3 + 1) / 4)
+    # equality: 1 - sum_ij |R_i - R_j| / (2 N sum_i |R_i|) on cumulative returns
+    cum = rent.sum(0)
+    gini = np.abs(cum[:, None] - cum[None, :]).sum() / (2 * 4 * np.abs(cum).sum())
+    np.testing.assert_allclose(m["equality"], 1 - gini)
+    # peace: organisations not excluded per round, averaged: (4 + 4 + 3 + 4 + 3) / 5
+    np.testing.assert_allclose(m["peace"], 3.6)
+    # efficiency: rent over the best sustainable rent, (a - w)^2 / (4 b) = 324 a round
+    np.testing.assert_allclose(m["efficiency"], rent.sum() / (5 * 324))
+    np.testing.assert_allclose(m["tail_efficiency"], rent[-1].sum() / 324)  # last tenth: 1
+    # the regulator collects 2 x 350 in fines and spends 1 per inspection, 4 a round
+    np.testing.assert_allclose(m["regulator_net"], 700.0 - 5 * 4)
+    np.testing.assert_allclose(m["burned"], 0.0)
+    assert not m["collapsed"].any()
+    assert np.all(np.isinf(m["time_to_collapse"]))
+    assert not m["tragedy"].any()
+
+
+def test_sustainability_counts_rounds_from_one():
+    # a single organisation rewarded only in the first round has sustainability 1, and one
+    # rewarded in every one of T rounds (T + 1) / 2
+    game = commons.CPRGame(1, commons.Quadratic(23, 0.25), 5, 25)
+    once = commons.Model(1, technology=commons.StageGame(game),
+                         rule=OneRound(4.0)).run(6, 1, rng=0)
+    np.testing.assert_allclose(once.metrics["sustainability"], 1.0)
+    always = commons.Model(1, technology=commons.StageGame(game),
+                           rule=commons.FixedDraw(4.0)).run(6, 1, rng=0)
+    np.testing.assert_allclose(always.metrics["sustainability"], 3.5)
+
+
+class OneRound(commons.Rule):
+    """Draws ``x`` in round 0 and nothing afterwards."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def decide(self, st, ctx):
+        st.draws = np.full(st.draws.shape, self.x if st.t == 0 else 0.0)
+
+
+@pytest.mark.parametrize(("n", "fine", "seed"), [(10, 2.0, 1), (10, 0.5, 2), (25, 2.0, 3)])
+def test_every_metric_is_the_same_on_the_compiled_and_numpy_paths(n, fine, seed):
+    # CPR-v1 is of the compiled family; both paths draw the same numbers, so every metric
+    # agrees to rounding, collapsed replicates included
+    model = benchmark_cpr_v1(n, fine=fine)
+    a = model.run(80, 12, rng=seed, engine="numpy")
+    b = model.run(80, 12, rng=seed, engine="numba")
+    assert (a.provenance["engine"], b.provenance["engine"]) == ("numpy", "numba")
+    assert set(a.metrics) == set(b.metrics)
+    for k in a.metrics:
+        np.testing.assert_allclose(np.asarray(b.metrics[k], float),
+                                   np.asarray(a.metrics[k], float), rtol=1e-9, atol=1e-9,
+                                   err_msg=k)
+    for k in a.final:
+        np.testing.assert_allclose(b.final[k], a.final[k], rtol=1e-9, atol=1e-9, err_msg=k)
+
+
+# ---------------------------------------------------------------- edge cases of the metrics
+def stage_run(game, rule, rounds=5, R=2, **kw):
+    model = commons.Model(game.n, technology=commons.StageGame(game), rule=rule, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)          # no 0/0 warnings on the way
+        return model.run(rounds, R, rng=0)
+
+
+def test_metrics_when_nothing_is_earned_or_nothing_can_be():
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    # nobody draws: no rent, nobody ever rewarded (sustainability 0), all equal
+    idle = stage_run(game, commons.FixedDraw(0.0)).metrics
+    np.testing.assert_allclose(idle["efficiency"], 0.0)
+    np.testing.assert_allclose(idle["sustainability"], 0.0)
+    np.testing.assert_allclose(idle["equality"], 1.0)
+    # open access (X = 72, where the average product is w) dissipates the rent: a tragedy
+    # without collapse, since the last tenth earns less than a tenth of the best
+    oa = commons.open_access(game).draws
+    dissipated = stage_run(game, commons.FixedDraw(oa)).metrics
+    np.testing.assert_allclose(dissipated["tail_efficiency"], 0.0, atol=1e-12)
+    assert not dissipated["collapsed"].any()
+    assert dissipated["tragedy"].all()
+    # a threshold of 0 is never undercut by a tail efficiency of exactly 0
+    none = stage_run(game, commons.FixedDraw(0.0), tragedy_threshold=0.0).metrics
+    assert not none["tragedy"].any()
+    # a commons not worth drawing (a <= w): the best rent is 0, and efficiency 0, not 0/0
+    poor = commons.CPRGame(2, commons.Quadratic(1.0, 1.0), 2.0, 1.0)
+    np.testing.assert_array_equal(stage_run(poor, commons.FixedDraw(0.5)).metrics[
+        "efficiency"], 0.0)
+    # a small commons: best rent (a - w)^2 / (4 b) = 1/16 a round, played at the optimum
+    small = commons.CPRGame(2, commons.Quadratic(1.5, 1.0), 1.0, 1.0)
+    np.testing.assert_allclose(stage_run(small, commons.PlayOptimum()).metrics["efficiency"],
+                               1.0)
+
+
+def test_equality_with_small_returns():
+    # 1 - sum |R_i - R_j| / (2 N sum |R_i|): (0.01, 0) gives 1 - 0.02 / 0.04
+    assert equality(np.array([[0.01, 0.0]]))[0] == pytest.approx(0.5)
+
+
+def test_tail_efficiency_is_over_the_last_tenth_rounded_up():
+    # 11 rounds: the last two. Organisation 0 draws 9 in odd rounds (1-based), nothing in even
+    # ones; the others always nothing. Rent of 9 alone: 9 (23 - 9/4 - 5) = 141.75
+    game = commons.CPRGame(4, commons.Quadratic(23, 0.25), 5, 25)
+    pattern = [9.0 if t % 2 == 0 else 0.0 for t in range(11)]
+    rule = commons.Mixed([(Alternate(pattern), [0]), (commons.FixedDraw(0.0), [1, 2, 3])])
+    m = stage_run(game, rule, rounds=11).metrics
+    rent = np.array(pattern) * (23 - np.array(pattern) / 4 - 5)
+    np.testing.assert_allclose(m["tail_efficiency"], rent[-2:].sum() / (2 * 324))
+    np.testing.assert_allclose(m["efficiency"], rent.sum() / (11 * 324))
+
+
+class Alternate(commons.Rule):
+    """Draws pattern[t] in round t."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def decide(self, st, ctx):
+        st.draws = np.full(st.draws.shape, self.pattern[st.t])
+
+
+def test_summary_is_the_mean_and_its_t_interval(run):
+    from scipy import stats as st
+    for level in (0.95, 0.8):
+        got = run.summary(level) if level != 0.95 else run.summary()
+        x = run.metrics["efficiency"]
+        half = st.sem(x) * st.t.ppf(0.5 + level / 2, x.size - 1)
+        assert got["efficiency"] == pytest.approx((x.mean(), x.mean() - half, x.mean() + half))
+    # two replicates are enough for an interval; a constant metric has none; no finite value
+    # at all gives nan
+    two = benchmark_cpr_v1(10).run(20, 2, rng=5)
+    x = two.metrics["efficiency"]
+    assert x[0] != x[1]
+    half = st.sem(x) * st.t.ppf(0.975, 1)
+    assert two.summary()["efficiency"] == pytest.approx((x.mean(), x.mean() - half,
+                                                         x.mean() + half))
+    assert two.summary()["peace"] == (10.0, 10.0, 10.0)
+    never = run.summary()["time_to_collapse"]
+    if not run.metrics["collapsed"].any():
+        assert all(np.isnan(v) for v in never)
+    assert f"efficiency={run.metrics['efficiency'].mean():.3g}," in repr(run)
+    assert f"tragedy_rate={run.tragedy_rate:.3g}" in repr(run)
+
+
+def test_exports_carry_every_metric_and_the_final_stock(run):
+    df = run.to_pandas()
+    assert df.index.name == "replicate"
+    ds = run.to_xarray()
+    for k, v in run.metrics.items():
+        np.testing.assert_array_equal(ds[k].values, np.asarray(v), err_msg=k)
+        np.testing.assert_array_equal(df[k].to_numpy(), np.asarray(v), err_msg=k)
+    np.testing.assert_array_equal(ds["final_stock"].values, run.final["stock"])
+    assert ds["final_stock"].dims == ("replicate",)
+    # the replicate coordinate is the replicate indices (their seeds), not positions
+    some = benchmark_cpr_v1(10).run(5, rng=3, replicate_ids=[3, 5, 9], record="full")
+    ds = some.to_xarray()
+    np.testing.assert_array_equal(ds["replicate"].values, [3, 5, 9])
+    np.testing.assert_array_equal(ds["round"].values, np.arange(5))
+    assert list(some.to_pandas().index) == [3, 5, 9]
+
+
+@pytest.mark.parametrize(("module", "method"), [("pandas", "to_pandas"),
+                                                ("xarray", "to_xarray")])
+def test_exports_name_the_extra_when_a_library_is_missing(run, monkeypatch, module, method):
+    monkeypatch.setitem(sys.modules, module, None)     # import fails as if not installed
+    with pytest.raises(ImportError, match=rf"^RunResult.{method} needs {module}: pip install "
+                                          r"'commons-engine\[results\]'$"):
+        getattr(run, method)()

@@ -28,8 +28,10 @@ def test_philox_is_vectorised_elementwise():
     assert out.tolist() == [list(k[2]) for k in KAT]
 
 
-def test_uniforms_are_uniform_and_in_the_open_interval():
-    s = Streams(replicate_keys(123, np.arange(50)))
+@pytest.mark.statistical
+def test_uniforms_are_uniform_and_in_the_open_interval(seed):
+    # statistic: the Kolmogorov–Smirnov test of 80 000 uniforms, at level 1e-4
+    s = Streams(replicate_keys(seed, np.arange(50)))
     u = s.uniforms(3, 1, 400)
     assert u.shape == (50, 400, 4)
     assert np.all(u > 0)
@@ -37,15 +39,17 @@ def test_uniforms_are_uniform_and_in_the_open_interval():
     assert stats.kstest(u.ravel(), "uniform").pvalue > 1e-4
 
 
-def test_streams_differ_by_round_stream_replicate_and_point():
-    keys = replicate_keys(5, [0, 1])
+@pytest.mark.statistical
+def test_streams_differ_by_round_stream_replicate_and_point(seed):
+    keys = replicate_keys(seed, [0, 1])
     s = Streams(keys)
     base = s.uniforms(0, 1, 10)
     assert not np.array_equal(base, s.uniforms(1, 1, 10))
     assert not np.array_equal(base, s.uniforms(0, 2, 10))
     assert not np.array_equal(base[0], base[1])
-    other_point = Streams(replicate_keys(5, [0, 1], point=1)).uniforms(0, 1, 10)
+    other_point = Streams(replicate_keys(seed, [0, 1], point=1)).uniforms(0, 1, 10)
     assert not np.array_equal(base, other_point)
+    # statistic: the correlation of 10 000 pairs has standard error 0.01; 0.05 is 5 of them
     u = s.uniforms(0, 1, 10000)
     assert abs(np.corrcoef(u[0, :, 0], u[1, :, 0])[0, 1]) < 0.05
 
