@@ -163,6 +163,7 @@ class OneRound(commons.Rule):
         st.draws = np.full(st.draws.shape, self.x if st.t == 0 else 0.0)
 
 
+@pytest.mark.fused
 @pytest.mark.parametrize(("n", "fine", "seed"), [(10, 2.0, 1), (10, 0.5, 2), (25, 2.0, 3)])
 def test_every_metric_is_the_same_on_the_compiled_and_numpy_paths(n, fine, seed):
     # CPR-v1 is of the compiled family; both paths draw the same numbers, so every metric

@@ -194,16 +194,24 @@ def test_peer_monitoring_declarations_follow_its_options():
 def test_inspection_happens_at_the_detection_probability(seed):
     # statistic: inspections of the hub (p = 0.1 + 0.4 x 5/7) and of the leaves (p = 0.5) over
     # 2000 replicates, two-sided binomial tests at level 1e-3
+    # (with noisy observation everyone can be misread, so everyone is inspected at their p);
+    # with exact observation and free inspections only those over their quota are inspected
     draws = np.full(N, Q)
     draws[[1, 2]] = Q + 2.0
     snap = Snapshot("sanction", "inspected")
-    model = lab(monitoring=commons.PeerMonitoring(0.1, 0.4), graph=nx.star_graph(N - 1),
-                rule=commons.FixedDraw(draws), mechanisms=[snap])
+    model = lab(monitoring=commons.PeerMonitoring(0.1, 0.4, noise=0.05),
+                graph=nx.star_graph(N - 1), rule=commons.FixedDraw(draws), mechanisms=[snap])
     model.run(1, 2000, rng=seed)
     inspected = snap.seen["inspected"][0]
     hub, leaves = inspected[:, 0], inspected[:, 1:]
     assert stats.binomtest(int(hub.sum()), hub.size, 0.1 + 0.4 * 5 / 7).pvalue > 1e-3
     assert stats.binomtest(int(leaves.sum()), leaves.size, 0.5).pvalue > 1e-3
+    exact = Snapshot("sanction", "inspected")
+    lab(monitoring=commons.PeerMonitoring(0.1, 0.4), graph=nx.star_graph(N - 1),
+        rule=commons.FixedDraw(draws), mechanisms=[exact]).run(1, 2000, rng=seed)
+    seen = exact.seen["inspected"][0]
+    assert not seen[:, [0, 3, 4, 5, 6, 7]].any()          # compliant: nothing to find
+    assert stats.binomtest(int(seen[:, [1, 2]].sum()), 4000, 0.5).pvalue > 1e-3
 
 
 @pytest.mark.statistical
