@@ -207,7 +207,7 @@ class Gossip(Plugin):
     role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
     cparams: ClassVar[tuple[str, ...]] = ("see", "tell", "drop", "cost")
-    memory: ClassVar[dict[str, tuple]] = {"heard": ("edge", bool)}
+    memory: ClassVar[dict[str, tuple]] = {"heard": ("edge", bool), "seen": ("edge", bool)}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "violator"
 
@@ -278,7 +278,8 @@ class MutualSupport(Plugin):
     #: support is judged on the round's net payoffs, so after every charge of the round
     after: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("charges",)}
     cparams: ClassVar[tuple[str, ...]] = ("share", "baseline", "mean")
-    memory: ClassVar[dict[str, tuple]] = {"net": ("org", float), "flow": ("edge", float)}
+    memory: ClassVar[dict[str, tuple]] = {"net": ("org", float), "deficit": ("org", float),
+                                          "given": ("org", float), "received": ("org", float)}
 
     def __init__(self, share: Any = 0.2, *, reference: str = "baseline") -> None:
         if reference not in ("baseline", "mean"):
@@ -381,20 +382,18 @@ def _covenant_listen(r, t, S, P, M, rng, net, TP):
 @jitable
 def _gossip(r, t, S, P, M, rng, net, TP):
     see, tell, drop, cost = P
-    (heard,) = M
+    heard, seen = M
     E = net.indices.shape[0]
     for e in range(E):  # who sees a violation first hand
-        heard[r, e] = (not S.compliant[r, net.indices[e]]) and u1(e, t, rng) < see[r]
-    for e in range(E):  # word passed along k -> i -> j, drawn from the first-hand sightings
+        seen[r, e] = (not S.compliant[r, net.indices[e]]) and u1(e, t, rng) < see[r]
+        heard[r, e] = seen[r, e]
+    for e in range(E):  # word passed along k -> i -> j, from the first-hand sightings
         if heard[r, e]:
             continue
         for k in range(net.tri_ptr[e], net.tri_ptr[e + 1]):
-            e_ij = net.tri_ij[k]
-            j = net.indices[e_ij]
-            if S.compliant[r, j] or u1(e_ij, t, rng) >= see[r]:
-                continue
-            if u1(net.tri_id[k], t, rng, 1) < tell[r] * S.trust[r, net.tri_ki[k]]:
-                heard[r, e] = 2
+            if seen[r, net.tri_ij[k]] and \
+                    u1(net.tri_id[k], t, rng, 1) < tell[r] * S.trust[r, net.tri_ki[k]]:
+                heard[r, e] = True
                 break
     d = drop[r]
     for e in range(E):
@@ -414,10 +413,9 @@ def _gossip(r, t, S, P, M, rng, net, TP):
 @jitable
 def _mutual_support(r, t, S, P, M, rng, net, TP):
     share, baseline, mean = P
-    net_pay, flow = M
+    net_pay, deficit, given, received = M
     N = S.gross.shape[1]
-    E = net.indices.shape[0]
-    if E == 0:
+    if net.indices.shape[0] == 0:
         return
     total = 0.0
     for i in range(N):
@@ -427,24 +425,23 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
         net_pay[r, i] = S.gross[r, i] - charged + S.transfers[r, i]
         total += net_pay[r, i]
     group = total / N
-    for i in range(N):  # each giver's weights: trust times the partner's deficit
-        ref_i = group if mean else baseline[r, i]
-        surplus = net_pay[r, i] - ref_i
+    for i in range(N):
+        d = (group if mean else baseline[r, i]) - net_pay[r, i]
+        deficit[r, i] = d if d > 0.0 else 0.0
+        received[r, i] = 0.0
+    for i in range(N):  # each giver splits its gift by trust times the partner's deficit
+        surplus = net_pay[r, i] - (group if mean else baseline[r, i])
         give = share[r] * (surplus if surplus > 0.0 else 0.0)
         weights = 0.0
         for e in range(net.indptr[i], net.indptr[i + 1]):
-            j = net.indices[e]
-            ref_j = group if mean else baseline[r, j]
-            deficit = ref_j - net_pay[r, j]
-            flow[r, e] = S.trust[r, e] * (deficit if deficit > 0.0 else 0.0)
-            weights += flow[r, e]
-        for e in range(net.indptr[i], net.indptr[i + 1]):
-            flow[r, e] = give * (flow[r, e] / weights) if weights > 0.0 else 0.0
+            weights += S.trust[r, e] * deficit[r, net.indices[e]]
+        out = 0.0
+        if weights > 0.0:
+            for e in range(net.indptr[i], net.indptr[i + 1]):
+                j = net.indices[e]
+                f = give * ((S.trust[r, e] * deficit[r, j]) / weights)
+                out += f
+                received[r, j] += f  # edges in order: each partner's gifts add in edge order
+        given[r, i] = out
     for i in range(N):
-        given = 0.0
-        for e in range(net.indptr[i], net.indptr[i + 1]):
-            given += flow[r, e]
-        received = 0.0
-        for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
-            received += flow[r, net.in_edges[k]]
-        S.transfers[r, i] += received - given
+        S.transfers[r, i] += received[r, i] - given[r, i]

@@ -29,7 +29,8 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
     An inspection that cannot change anything is not made: with exact observation and no cost
     per inspection (``everyone`` False for the replicate), only organisations over their quota
     are inspected (a compliant one could not be detected), so no random number is spent on the
-    others.
+    others. What is "seen" of an organisation nobody inspected is its draw (``observed`` =
+    granted): only inspected draws are misread.
     """
     u = ctx.uniforms(plugin)
     need = (noise[:, None] > 0) | (st.granted > st.quota)
@@ -38,7 +39,8 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
     st.inspected = need & (u[..., 0] < st.detect_prob)
     if np.any(noise > 0):
         z = box_muller(u[..., 1], u[..., 2])
-        st.observed = st.granted * ew.exp(noise[:, None] * z)
+        st.observed = np.where(st.inspected, st.granted * ew.exp(noise[:, None] * z),
+                               st.granted)
     else:
         st.observed = st.granted.copy()
     st.detected = st.inspected & (st.observed > st.quota)
@@ -169,7 +171,7 @@ def _observe(r, i, t, S, rng, noise, everyone):
         return False
     v0, v1, v2, _ = u4(i, t, rng)
     hit = v0 < S.detect_prob[r, i]
-    seen = h * np.exp(noise * normal(v1, v2)) if noise > 0.0 else h
+    seen = h * np.exp(noise * normal(v1, v2)) if (hit and noise > 0.0) else h
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
     S.detected[r, i] = hit and seen > q
