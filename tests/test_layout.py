@@ -22,3 +22,12 @@ def test_a_submodule_under_an_old_path_is_not_loaded_twice():
 def test_every_public_name_resolves():
     for name in commons.__all__:
         assert getattr(commons, name) is not None, name
+
+
+def test_the_registry_lists_the_built_ins_in_a_fresh_process():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "import commons; "
+                          "print(len(commons.plugins()))"], capture_output=True, text=True,
+                         check=True).stdout
+    assert int(out) >= 40

@@ -166,6 +166,8 @@ ROLES: dict[str, str] = {
 CHANNELS = frozenset(FIELDS) | {"memory"}
 
 _REGISTRY: list[type[Plugin]] = []
+_BUILT_INS = ("commons.sim.mechanisms", "commons.sim.rules", "commons.sim.resources",
+              "commons.sim.technologies", "commons.sim.trust")
 
 
 class Plugin:
@@ -361,6 +363,9 @@ def plugins(**filters: Any) -> list[type[Plugin]]:
     >>> [c.__name__ for c in commons.plugins(phase="monitor")]
     ['CentralAudit', 'PeerMonitoring']
     """
+    import importlib
+    for module in _BUILT_INS:  # the library's plug-ins register when their modules load
+        importlib.import_module(module)
     allowed = {"role", "phase", "stochastic", "budget_balanced", "payer", "external"}
     unknown = set(filters) - allowed
     if unknown:
