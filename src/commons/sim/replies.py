@@ -20,7 +20,9 @@ from ._jit import TypeDispatch, cpow, ipow, jitable
 from .technologies import (
     ConcaveValues,
     Fishery,
+    FisheryValues,
     LakeDamage,
+    LakeValues,
     PrivateConcave,
     QuadraticGameValues,
     StageGame,
@@ -260,3 +262,19 @@ def _best_reply_quadratic_game(TP, r, i, t, S):
     if low < q:
         return low
     return min(max((base - (S.unit_charge[r, i] + S.penalty_rate[r, i])) / den, q), e)
+
+
+@best_reply.register(FisheryValues)
+@jitable
+def _best_reply_fishery(TP, r, i, t, S):
+    margin = TP.p[r] * TP.q[r] * S.stock_start[r] - TP.c[r] - S.unit_charge[r, i]
+    return np.inf if margin > 0 else 0.0
+
+
+@best_reply.register(LakeValues)
+@jitable
+def _best_reply_lake(TP, r, i, t, S):
+    gain = TP.alpha[r] - S.unit_charge[r, i]
+    if gain > S.penalty_rate[r, i]:
+        return np.inf
+    return min(np.inf, S.quota[r, i]) if gain > 0 else 0.0

@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import as_real
 from ..exact.lake import critical_loss, lake_threshold
 from . import _elementwise as ew
-from ._jit import ipow, jitable, u1
+from ._jit import cpow, ipow, jitable, normal, u1, u4
 from ._params import per_replicate
 from .plugin import Plugin, compiled
 
@@ -287,10 +287,19 @@ class LakeStock(Resource):
         "appropriate": ("granted", "memory"),
         "regenerate": ("stock", "collapsed", "collapse_round", "memory")}
     memory: ClassVar[dict[str, tuple]] = {"released": ("replicate", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("loss", "q", "mu", "sigma", "mean", "critical")
+
+    def bind(self, ctx: Context) -> dict[str, Any]:
+        m, s = self.inflow_mean, self.inflow_sd
+        noisy = s > 0 and m > 0
+        return {"loss": self.loss, "q": self.recycling, "mean": m if not noisy else -1.0,
+                "mu": math.log(m * m / math.sqrt(s * s + m * m)) if noisy else 0.0,
+                "sigma": math.sqrt(math.log(1 + s * s / (m * m))) if noisy else 0.0,
+                "critical": self.critical}
 
     def appropriate(self, st: State, ctx: Context) -> None:
         st.granted = st.demand.copy()
-        self.mem(st, ctx)["released"] = st.granted.sum(axis=1)
+        self.mem(st, ctx)["released"] = np.cumsum(st.granted, axis=1)[:, -1]  # in org order
 
     def regenerate(self, st: State, ctx: Context) -> None:
         P = st.stock
@@ -379,3 +388,32 @@ def _grant_all(r, t, S, P, M, rng, net, TP):
 @jitable
 def _nothing(r, t, S, P, M, rng, net, TP):
     return
+
+
+@compiled(LakeStock, "appropriate")
+@jitable
+def _lake_releases(r, t, S, P, M, rng, net, TP):
+    (released,) = M
+    total = 0.0
+    for i in range(S.demand.shape[1]):
+        S.granted[r, i] = S.demand[r, i]
+        total += S.demand[r, i]
+    released[r] = total
+
+
+@compiled(LakeStock, "regenerate")
+@jitable
+def _lake_regenerate(r, t, S, P, M, rng, net, TP):
+    loss, q, mu, sigma, mean, critical = P
+    (released,) = M
+    if mean < 0.0:  # a lognormal inflow
+        v = u4(0, t, rng)
+        eps = np.exp(mu + sigma * normal(v[0], v[1]))
+    else:
+        eps = mean
+    p = S.stock[r]
+    pq = cpow(p, q)
+    S.stock[r] = (1 - loss) * p + pq / (1 + pq) + released[r] + eps
+    if not S.collapsed[r] and S.stock[r] > critical:
+        S.collapsed[r] = True
+        S.collapse_round[r] = t

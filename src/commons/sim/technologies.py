@@ -226,6 +226,7 @@ class Fishery(Technology):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("draws", "stock"),
                                                    "pay": ("granted", "draws")}
+    values_class: ClassVar[type | None] = FisheryValues
 
     def __init__(self, price: Any, catchability: Any, cost: Any) -> None:
         self.price = price
@@ -265,6 +266,7 @@ class LakeDamage(Technology):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("draws",),
                                                    "pay": ("granted", "stock")}
+    values_class: ClassVar[type | None] = LakeValues
 
     def __init__(self, benefit: Any = 0.4, damage: Any = 1.0) -> None:
         self.benefit = benefit
@@ -309,3 +311,25 @@ def _stage_game_pay(r, t, S, P, M, rng, net, TP):
     for i in range(N):
         x = min(S.granted[r, i], TP.e[r, i])
         S.gross[r, i] = TP.w * TP.e[r, i] + (x * (ap - TP.w) if x > 0 else 0.0)
+
+
+@compiled(Fishery, "appropriate")
+@jitable
+def _catches(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.demand[r, i] = TP.q[r] * S.draws[r, i] * S.stock[r]
+
+
+@compiled(Fishery, "pay")
+@jitable
+def _fishery_pay(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.gross[r, i] = TP.p[r] * S.granted[r, i] - TP.c[r] * S.draws[r, i]
+
+
+@compiled(LakeDamage, "pay")
+@jitable
+def _lake_damage_pay(r, t, S, P, M, rng, net, TP):
+    damage = TP.d[r] * (S.stock[r] * S.stock[r])
+    for i in range(S.granted.shape[1]):
+        S.gross[r, i] = TP.alpha[r] * S.granted[r, i] - damage

@@ -59,6 +59,8 @@ class FixedDraw(Rule):
 class PlayNash(Rule):
     """Draw the stage game's Nash equilibrium every round (``targets.nash_draws``)."""
 
+    cparams: ClassVar[tuple[str, ...]] = ("x",)
+
     def requires(self) -> tuple[str, ...]:
         return ("nash",)
 
@@ -72,6 +74,8 @@ class PlayNash(Rule):
 
 class PlayOptimum(Rule):
     """Draw the group's best sustainable allocation every round (``optimum_draws``)."""
+
+    cparams: ClassVar[tuple[str, ...]] = ("x",)
 
     def requires(self) -> tuple[str, ...]:
         return ("optimum",)
@@ -189,6 +193,15 @@ def _keep_draws(r, t, S, P, M, rng, net, TP):
 @compiled(FixedDraw, "decide")
 @jitable
 def _fixed_draw(r, t, S, P, M, rng, net, TP):
+    (x,) = P
+    for i in range(S.draws.shape[1]):
+        S.draws[r, i] = x[r, i]
+
+
+@compiled(PlayNash, "decide")
+@compiled(PlayOptimum, "decide")
+@jitable
+def _play_target(r, t, S, P, M, rng, net, TP):
     (x,) = P
     for i in range(S.draws.shape[1]):
         S.draws[r, i] = x[r, i]

@@ -111,12 +111,14 @@ class SmithEntry(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": ("draws", "gross")}
+    cparams: ClassVar[tuple[str, ...]] = ("eta", "xmax")
 
     def __init__(self, rate: Any = 0.1) -> None:
         self.rate = rate
 
     def bind(self, ctx: Context) -> dict[str, Any]:
-        return {"eta": per_replicate("rate", self.rate, ctx.R, low=0.0, low_open=True)}
+        return {"eta": per_replicate("rate", self.rate, ctx.R, low=0.0, low_open=True),
+                "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
         eta = ctx.params[self]["eta"][:, None]
@@ -136,3 +138,12 @@ def _best_response(r, t, S, P, M, rng, net, TP):
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
+
+
+@compiled(SmithEntry, "learn")
+@jitable
+def _smith_entry(r, t, S, P, M, rng, net, TP):
+    eta, xmax = P
+    for i in range(S.draws.shape[1]):
+        v = S.draws[r, i] + eta[r] * S.gross[r, i]
+        S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
