@@ -407,15 +407,19 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
 # ---------------------------------------------------------------------- the derived boundary
 @dataclass(frozen=True)
 class DeterrenceBoundary:
-    """The sanction that deters each organisation, over levels of communication.
+    """The sanctions that deter each organisation, and the one below which the tragedy
+    verdict is expected, over levels of communication (:func:`deterrence_boundary`).
 
     Attributes
     ----------
     governance : str
     communication : (C,) array
     sanction : (C, N) array
-        s*_i(c): organisation i keeps to its quota when the sanction is at least this (a
-        negative value: it does so with no sanction at all).
+        s*_i(c): organisation i keeps to its quota when the sanction is at least this, while
+        everyone complies (a negative value: it does so with no sanction at all).
+    ruin : (C,) array
+        s_ruin(c): once deterrence has failed, over-claiming costs more than the verdict's
+        share of the value when the sanction is below this.
     marginal_gain : (N,) array
         MG_i at the round the boundary is derived for.
     round : int
@@ -427,6 +431,7 @@ class DeterrenceBoundary:
     governance: str
     communication: np.ndarray
     sanction: np.ndarray
+    ruin: np.ndarray
     marginal_gain: np.ndarray
     round: int
     demand_growth: float
@@ -441,19 +446,30 @@ class DeterrenceBoundary:
         """(C,): the sanction at which half of the organisations are deterred."""
         return np.median(self.sanction, axis=1)
 
+    @property
+    def verdict(self) -> np.ndarray:
+        """(C,): the sanction below which the tragedy verdict is expected: half of the
+        organisations undeterred, and their over-claiming ruinous, min(median, ruin)."""
+        return np.minimum(self.median, self.ruin)
 
-def _steady_trust(p: np.ndarray, boost: float, decay: float, floor: float) -> np.ndarray:
-    """Expected trust after the round's meetings under full compliance (see ContactTrust)."""
+
+def _steady_trust(p: np.ndarray, boost: float, decay: float, floor: float,
+                  betrayal: float = 0.0) -> np.ndarray:
+    """Expected trust on a tie after the round's meetings, in steady state (ContactTrust):
+    with everyone complying (``betrayal`` 0), or with the partner over its quota every
+    round (trust kept by the share 1 - betrayal after each year's decay)."""
+    keep = 1.0 - betrayal
     bp = boost * p
-    den = decay + bp - decay * bp
-    m = np.where(den > 0, ((1 - decay) * bp + decay * floor) / np.where(den > 0, den, 1.0),
-                 floor)
-    return m + bp * (1 - m)
+    den = 1.0 - keep * (1.0 - decay) * (1.0 - bp)
+    m = keep * ((1.0 - decay) * bp + decay * floor) / den
+    return m + bp * (1.0 - m)
 
 
-def _posted_rates(model: Model, t: int) -> tuple[np.ndarray, np.ndarray]:
+def _posted_rates(model: Model, t: int, *, failed: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(f0, f1), each (N,): the expected cost of a unit over the quota is f0 + s f1 at round
-    t while everyone complies (the model built with sanction 1)."""
+    t (the model built with sanction 1), while everyone complies or, ``failed``, once
+    everyone over-claims (no neighbour complying, trust betrayed every year)."""
     from ..sim.mechanisms import (
         CentralAudit,
         CivicDuty,
@@ -483,7 +499,8 @@ def _posted_rates(model: Model, t: int) -> tuple[np.ndarray, np.ndarray]:
         p_meet = np.clip(float(meet.base) + float(meet.slope) * net.overlap, 0.0, 1.0)
     trust = model.trust
     u = _steady_trust(p_meet, float(meet.boost) if meet is not None else 0.0,
-                      float(trust.decay), float(trust.floor))
+                      float(trust.decay), float(trust.floor),
+                      float(trust.betrayal) if failed else 0.0)
     mean_out = np.where(net.degree > 0, np.bincount(net.src, weights=u, minlength=N)
                         / np.maximum(net.degree, 1), 1.0)
     for m in mech:
@@ -491,7 +508,7 @@ def _posted_rates(model: Model, t: int) -> tuple[np.ndarray, np.ndarray]:
             f0 += float(m.strength) * mean_out
     mon = model.monitoring
     if isinstance(mon, PeerMonitoring):
-        detect = float(mon.base) + float(mon.slope) * (net.degree > 0)
+        detect = float(mon.base) + float(mon.slope) * (net.degree > 0) * (not failed)
     elif isinstance(mon, CentralAudit):
         detect = np.full(N, float(mon.probability))
     else:
@@ -505,14 +522,21 @@ def _posted_rates(model: Model, t: int) -> tuple[np.ndarray, np.ndarray]:
     return f0, f1
 
 
+def _threshold_sanction(target: np.ndarray, f0: np.ndarray, f1: np.ndarray) -> np.ndarray:
+    """s with f0 + s f1 = target, elementwise (+-inf where the sanction cannot move f)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f1 > 0, (target - f0) / np.where(f1 > 0, f1, 1.0),
+                        np.where(target > f0, np.inf, -np.inf))
+
+
 def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), *,
                         rounds: int = 100, demand_quantile: float = 0.5,
                         **scenario: Any) -> DeterrenceBoundary:
     r"""The sanction at which the rules in force deter overdrawing, derived for each organisation.
 
-    An organisation's myopic best reply (:mod:`commons.sim.replies`) to an expected cost f per
-    unit over its quota q is q itself when drawing the first unit over q gains no more than f
-    costs: with gross a n**(1 - beta) x**beta - c x,
+    **Deterrence.** An organisation's myopic best reply (:mod:`commons.sim.replies`) to an
+    expected cost f per unit over its quota q is q itself when the first unit over q gains no
+    more than it costs: with gross a n**(1 - beta) x**beta - c x,
 
         f >= MG = beta a n_t**(1 - beta) q**(beta - 1) - c,
 
@@ -534,12 +558,27 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
     * central control: f_i = k theta_t + 2 s p_a, the flat fine 2 s per unit and the audit
       probability p_a = 0.3, civic duty crowded out, theta_t = theta (1 - 0.2)**t.
 
-    So f_i = f0_i + s f1_i and organisation i is deterred at s >= s*_i = (MG - f0_i) / f1_i.
+    So f_i = f0_i + s f1_i and organisation i is deterred at s >= s*_i = (MG - f0_i) / f1_i
+    (``sanction``; ``everyone`` is the largest, ``median`` the middle one).
+
+    **Ruin.** Below the boundary each organisation claims r q with r = ((MG + c) / (c +
+    f))**(1/(1 - beta)); claims r v B_t beyond the budget are rationed back to each one's
+    share, so the value is the best the budget can buy, A B**beta, and the claims waste
+    c r v B: the efficiency is E(r) = (y - c r v) / (y - c), y = (n_t / b_t)**(1/2) (for
+    r v >= 1; fines left out). The verdict (E below the threshold theta_T = 0.8) needs
+    r v >= r_T v = (y - theta_T (y - c)) / c, that is f <= f_T = (MG + c) r_T**(beta - 1) - c,
+    with f now the expected cost once everyone over-claims: no neighbour complying (peer
+    detection 0.2) and trust betrayed every year (u from m = (1 - lambda)((1 - delta) b p +
+    delta w_f) / (1 - (1 - lambda)(1 - delta)(1 - b p))); audits and fines do not change.
+    ``ruin`` is the s at which that f equals f_T, and ``verdict`` = min(median, ruin): under
+    self-governance the first violations tip the rest (detection and trust fall with
+    compliance), so the verdict follows deterrence; under central control nothing tips, and it
+    waits for ruin.
+
     The parameters are read from the model :func:`integrated_care_system` builds, so the
-    boundary is that of the bundle in force. Trust fluctuates around u_i, and detection falls
-    once neighbours overdraw (0.2 + 0.6 x the share complying), so just below the boundary a
-    first violation can tip others: the derived curve says where deterrence holds, not how
-    fast it unravels.
+    boundary is that of the bundle in force. It is a steady-state, mean-field account: trust
+    fluctuates around u_i, the verdict averages a window over which need keeps growing, and
+    demand growth varies between replicates (``demand_quantile`` moves the curves).
 
     Parameters
     ----------
@@ -574,7 +613,7 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
         if key in ("demand_growth", "budget_growth", "demand_volatility"):
             scenario[key] = as_real(key, value)
     t = T - max(1, math.ceil(T / 10))
-    rows, mg = [], None
+    rows, ruin, mg = [], [], np.zeros(0)
     gamma = 0.0
     for c in comm:
         model = integrated_care_system(sanction=1.0, communication=float(c), **scenario)
@@ -583,13 +622,16 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
         a = np.broadcast_to(np.asarray(tech.productivity, dtype=np.float64), (model.n,))
         gamma = max(0.0, float(tech.need_growth)
                     + float(tech.volatility) * float(special.ndtri(q)))
-        share = float(quota.share) * quota.weights / quota.weights.sum()
-        q_t = share * float(res.amount) * (1.0 + float(res.growth)) ** t
-        need = (1.0 + gamma) ** t
-        mg = beta * a * need ** (1 - beta) * q_t ** (beta - 1) - cost
-        f0, f1 = _posted_rates(model, t)
-        with np.errstate(divide="ignore"):
-            rows.append(np.where(f1 > 0, (mg - f0) / np.where(f1 > 0, f1, 1.0),
-                                 np.where(mg > f0, np.inf, -np.inf)))
+        v = float(quota.share)
+        b_t = (1.0 + float(res.growth)) ** t
+        q_t = v * quota.weights / quota.weights.sum() * float(res.amount) * b_t
+        n_t = (1.0 + gamma) ** t
+        mg = beta * a * n_t ** (1 - beta) * q_t ** (beta - 1) - cost
+        rows.append(_threshold_sanction(mg, *_posted_rates(model, t)))
+        y = math.sqrt(n_t / b_t)
+        r_ruin = max(1.0, (y - model.tragedy_threshold * (y - cost)) / (cost * v))
+        f_ruin = (mg + cost) * r_ruin ** (beta - 1) - cost
+        low = _threshold_sanction(f_ruin, *_posted_rates(model, t, failed=True))
+        ruin.append(float(np.median(low)))
     governance = scenario.get("governance", "self")
-    return DeterrenceBoundary(governance, comm, np.array(rows), mg, t, gamma)
+    return DeterrenceBoundary(governance, comm, np.array(rows), np.array(ruin), mg, t, gamma)
