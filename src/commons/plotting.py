@@ -32,12 +32,15 @@ def _pyplot():
     return plt
 
 
+def _check_vector(vector: str | None) -> None:
+    if vector not in (None, "pdf", "svg"):
+        raise ValueError(f"vector must be 'pdf', 'svg' or None, got {vector!r}")
+
+
 def _save(fig, path, vector: str | None) -> None:
     """Save ``fig`` to ``path`` and, for a raster path, a vector copy beside it."""
     if path is None:
         return
-    if vector not in (None, "pdf", "svg"):
-        raise ValueError(f"vector must be 'pdf', 'svg' or None, got {vector!r}")
     path = Path(path)
     fig.savefig(path, dpi=150)
     if vector is not None and path.suffix.lower() not in (".pdf", ".svg", ".eps", ".ps"):
@@ -123,6 +126,7 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     -------
     matplotlib.figure.Figure
     """
+    _check_vector(vector)
     plt = _pyplot()
     for col in (x, y, "p_avoid"):
         if col not in summary.columns:
@@ -199,11 +203,15 @@ def _grid_panel(axis, summary, x, y, xs, ys, metric, cmap, norm):
     """Equal cells over the categories xs, ys, each with its estimate, interval and n."""
     ix = np.searchsorted(xs, summary[x].to_numpy())
     iy = np.searchsorted(ys, summary[y].to_numpy())
-    vals = np.full((ys.size, xs.size), np.nan)
-    vals[iy, ix] = summary[metric].to_numpy(float)
-    lo = summary.get(f"{metric}_lo")
-    hi = summary.get(f"{metric}_hi")
-    n = summary.get("n")
+
+    def cells(column):
+        out = np.full((ys.size, xs.size), np.nan)
+        if column in summary.columns:
+            out[iy, ix] = summary[column].to_numpy(float)
+        return out
+
+    vals, lo, hi, n = (cells(metric), cells(f"{metric}_lo"), cells(f"{metric}_hi"),
+                       cells("n"))
     mesh = axis.pcolormesh(np.arange(xs.size + 1) - 0.5, np.arange(ys.size + 1) - 0.5,
                            np.ma.masked_invalid(vals), cmap=cmap, norm=norm, shading="flat")
     axis.set_facecolor("0.85")
@@ -212,23 +220,22 @@ def _grid_panel(axis, summary, x, y, xs, ys, metric, cmap, norm):
     box = axis.get_position()
     cell = 72 * min(0.8 * box.width * fig_w / xs.size, 3.2 * box.height * fig_h / ys.size)
     size = max(4.0, min(8.0, cell / (9 * 0.6)))
-    for k in range(len(summary)):
-        v = vals[iy[k], ix[k]]
-        if not np.isfinite(v):
-            text = "no runs"
-        elif metric == "p_avoid":
-            text = f"{v:.2f}"
-            if lo is not None and hi is not None:
-                text += f"\n{lo.iloc[k]:.2f}–{hi.iloc[k]:.2f}"
-        else:
-            text = f"{v:.2f}"
-            if hi is not None:
-                text += f"\n±{hi.iloc[k] - v:.2f}"
-        if n is not None:
-            text += f"\nn={int(n.iloc[k])}"
-        axis.text(ix[k], iy[k], text, ha="center", va="center", fontsize=size,
-                  color=_text_colour(cmap, norm, v) if np.isfinite(v) else "black",
-                  linespacing=1.1)
+    for i in range(ys.size):
+        for j in range(xs.size):
+            v = vals[i, j]
+            if not np.isfinite(v):
+                text = "no runs"
+            elif metric == "p_avoid" and np.isfinite(lo[i, j]) and np.isfinite(hi[i, j]):
+                text = f"{v:.2f}\n{lo[i, j]:.2f}–{hi[i, j]:.2f}"
+            elif np.isfinite(hi[i, j]):
+                text = f"{v:.2f}\n±{hi[i, j] - v:.2f}"
+            else:
+                text = f"{v:.2f}"
+            if np.isfinite(v) and np.isfinite(n[i, j]):
+                text += f"\nn={int(n[i, j])}"
+            axis.text(j, i, text, ha="center", va="center", fontsize=size,
+                      color=_text_colour(cmap, norm, v) if np.isfinite(v) else "black",
+                      linespacing=1.1)
     axis.set_xticks(np.arange(xs.size), [_fmt(v) for v in xs])
     axis.set_yticks(np.arange(ys.size), [_fmt(v) for v in ys])
     axis.set_xlim(-0.5, xs.size - 0.5)
@@ -292,6 +299,7 @@ def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
     ``governance``, ``pressure``, ``horizon``, ``mean``, ``low``, ``high``, ``n``); each
     governance is a line with its interval as a band.
     """
+    _check_vector(vector)
     plt = _pyplot()
     need = {"governance", "pressure", "horizon", "mean", "low", "high", "n"}
     missing = need - set(frame.columns)
@@ -336,6 +344,7 @@ def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
 def trajectories(result, series: str = "stock", *, ax=None, quantiles=(0.1, 0.5, 0.9),
                  path=None, vector: str | None = "pdf"):
     """Median and quantile band of one per-round series of a :class:`RunResult`."""
+    _check_vector(vector)
     plt = _pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")

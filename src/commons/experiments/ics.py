@@ -399,7 +399,9 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     return Model(n, network=g, resource=resource, technology=tech, monitoring=monitoring,
                  quota=quota, sanctions=sanctions, mechanisms=mechanisms,
                  trust=ContactTrust(_TRUST_DECAY, _TRUST_FLOOR, betrayal=_BETRAYAL),
-                 rule=BestResponse(_REVISION), max_draw=cap, initial_draws=_SHARE * need,
+                 rule=BestResponse(_REVISION), max_draw=cap,
+                 # the year-0 quotas, computed as BudgetShares computes them (to the bit)
+                 initial_draws=_SHARE * (need / need.sum()) * need.sum(),
                  prosociality=_PROSOCIALITY, tragedy_threshold=_THRESHOLD,
                  name=f"Integrated Care System ({governance} governance)")
 
