@@ -291,29 +291,36 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     each organisation claims from it, claims beyond the budget are rationed in proportion, and
     need grows faster than the budget, so that claims outgrow it: tragedy is the default.
 
-    ==================  ==============================================  ===================
-    quantity            value (unit)                                    range accepted
-    ==================  ==============================================  ===================
-    round               one financial year
-    N                   8 ``places`` organisations                      places >= 1
-    a_i                 0.8 ... 1.4 by type (value per unit**beta)      :data:`ICS_TYPES`
-    beta, c             1/2; 0.5 value lost per unit claimed
-    claim cap           60 ... 200 budget units a year, by type
-    B_0                 sum_i a_i**2 budget units (year-0 claims)
-    ``budget_growth``   g_B = 0.01 a year: B_t = B_0 (1 + g_B)**t       > -1
-    ``demand_growth``   g_D = 0.04 a year (median): need n_t            >= 0
-    ``demand_volatil.`` sigma_D = 0.005 a year: each replicate's need   >= 0
-                        grows at max(0, g_D + sigma_D z), z ~ N(0, 1)
-    quota               q_i = 0.95 B_t a_i**2 / B_0 (share of budget)
-    ``sanction``        s >= 0 (value per budget unit over the quota)   >= 0
-    ``communication``   c in [0, 1] (meetings and covenants)            [0, 1]
-    civic duty          0.5 theta per unit over the quota, theta = 0.3
-    trust               fades 0.1 a year toward 0.1; halved on a
-                        violation seen; starts at 0.1
-    planning            each organisation re-plans its claim with
-                        probability 0.3 a year (myopic best reply)
-    tragedy             tail efficiency (last tenth) below 0.8
-    ==================  ==============================================  ===================
+    ======================  ==============================================  ===================
+    quantity                value (unit)                                    range accepted
+    ======================  ==============================================  ===================
+    round                   one financial year
+    N                       8 ``places`` organisations                      places >= 1
+    a_i                     0.8 ... 1.4 by type (value per unit**beta)      :data:`ICS_TYPES`
+    beta, c                 1/2; 0.5 value lost per unit claimed
+    claim cap               60 ... 200 budget units a year, by type
+    B_0                     sum_i a_i**2 budget units (year-0 claims)
+    ``budget_growth``       g_B = 0.01 a year: B_t = B_0 (1 + g_B)**t       > -1
+    ``demand_growth``       g_D = 0.04 a year (median): need n_t            >= 0
+    ``demand_volatility``   sigma_D = 0.005 a year: each replicate's need   >= 0
+                            grows at max(0, g_D + sigma_D z), z ~ N(0, 1)
+    quota                   q_i = 0.95 B_t a_i**2 / B_0 (share of budget)
+    ``sanction``            s >= 0 (value per budget unit over the quota)   >= 0
+    ``communication``       c in [0, 1] (meetings and covenants)            [0, 1]
+    meetings                0.8 c O_e a year on a tie of overlap O_e; one
+                            closes 0.3 of the gap to full trust
+    covenant                6 c x trust in partners (conscience, value per
+                            unit over the quota)
+    peer detection          0.2 + 0.6 x share of neighbours complying
+    graduated fines         s x (0, 0.5, 1) per unit over, by offence
+    central control         audit 0.3 a year; fine 2 s per unit over
+    civic duty              0.5 theta per unit over the quota, theta = 0.3
+    trust                   fades 0.1 a year toward 0.1; halved on a
+                            violation seen; starts at 0.1
+    planning                each organisation re-plans its claim with
+                            probability 0.3 a year (myopic best reply)
+    tragedy                 tail efficiency (last tenth) below 0.8
+    ======================  ==============================================  ===================
 
     An organisation's myopic best claim is its private optimum a_i**2 n_t, so claims outgrow
     the budget at the rate ``demand_growth`` - ``budget_growth`` (the budget pressure). Each
@@ -425,7 +432,8 @@ class DeterrenceBoundary:
     marginal_gain : (N,) array
         MG_i at the round the boundary is derived for.
     round : int
-        That round: the first of the last tenth, on which the tragedy verdict is taken.
+        That round: the first of the last tenth (on which the tragedy verdict is taken), less
+        the organisations' mean re-planning delay.
     demand_growth : float
         The growth of need the boundary is derived at (the median by default).
     """
@@ -544,9 +552,12 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
 
     and with q = v w_i B_t / sum_j w_j = v a_i**2 B_t / B_0 (B_0 = sum_j a_j**2, beta = 1/2)
     every organisation has the same MG = (n_t / (v b_t))**(1/2) / 2 - 1/2, b_t = (1 + g_B)**t.
-    It is taken at t the first round of the last tenth (the verdict's window) and at the
-    ``demand_quantile`` of the replicates' need growth, g = max(0, g_D + sigma_D
-    Phi^{-1}(quantile)) (the median g_D by default: half the replicates face more).
+    It is taken at the ``demand_quantile`` of the replicates' need growth, g = max(0, g_D +
+    sigma_D Phi^{-1}(quantile)) (the median g_D by default: half the replicates face more),
+    and at t = T - ceil(T / 10) - round(1 / mu): the verdict is taken on the last tenth of the
+    run, and an organisation re-plans its claim with probability mu a year (0.3), so the
+    claims of the window's first year answer, on average, the incentives of 1 / mu years
+    before.
 
     The expected cost of a unit over the quota, while everyone complies, is
 
@@ -566,8 +577,9 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
     **Ruin.** Below the boundary each organisation claims r q with r = ((MG + c) / (c +
     f))**(1/(1 - beta)); claims r v B_t beyond the budget are rationed back to each one's
     share, so the value is the best the budget can buy, A B**beta, and the claims waste
-    c r v B: the efficiency is E(r) = (y - c r v) / (y - c), y = (n_t / b_t)**(1/2) (for
-    r v >= 1; fines left out). The verdict (E below the threshold theta_T = 0.8) needs
+    c r v B: the efficiency is E(r) = (y - c r v) / (y - c), y = (n_t / b_t)**(1 - beta) (for
+    r v >= 1, with the weights w_i proportional to a_i**(1/(1 - beta)), the optimum's split;
+    fines left out). The verdict (E below the threshold theta_T = 0.8) needs
     r v >= r_T v = (y - theta_T (y - c)) / c, that is f <= f_T = (MG + c) r_T**(beta - 1) - c,
     with f now the expected cost once everyone over-claims: no neighbour complying (peer
     detection 0.2) and trust betrayed every year (u from m = (1 - lambda)((1 - delta) b p +
@@ -586,7 +598,7 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
     ----------
     communication : float or 1-d array in [0, 1]
     rounds : int
-        The horizon T of the runs (t = T - ceil(T / 10)).
+        The horizon T of the runs (t = T - ceil(T / 10) - round(1 / mu), at least 0).
     demand_quantile : float in (0, 1)
         Which replicates' need growth to derive the boundary for.
     **scenario
@@ -614,11 +626,13 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
     for key, value in scenario.items():
         if key in ("demand_growth", "budget_growth", "demand_volatility"):
             scenario[key] = as_real(key, value)
-    t = T - max(1, math.ceil(T / 10))
     rows, ruin, mg = [], [], np.zeros(0)
+    t = 0
     gamma = 0.0
     for c in comm:
         model = integrated_care_system(sanction=1.0, communication=float(c), **scenario)
+        mu = float(model.rule.revision_rate)
+        t = max(0, T - max(1, math.ceil(T / 10)) - (round(1 / mu) if mu > 0 else 0))
         tech, res, quota = model.technology, model.resource, model.quota
         beta, cost = float(tech.elasticity), float(tech.cost)
         a = np.broadcast_to(np.asarray(tech.productivity, dtype=np.float64), (model.n,))
@@ -630,7 +644,7 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
         n_t = (1.0 + gamma) ** t
         mg = beta * a * n_t ** (1 - beta) * q_t ** (beta - 1) - cost
         rows.append(_threshold_sanction(mg, *_posted_rates(model, t)))
-        y = math.sqrt(n_t / b_t)
+        y = (n_t / b_t) ** (1 - beta)
         r_ruin = max(1.0, (y - model.tragedy_threshold * (y - cost)) / (cost * v))
         f_ruin = (mg + cost) * r_ruin ** (beta - 1) - cost
         low = _threshold_sanction(f_ruin, *_posted_rates(model, t, failed=True))

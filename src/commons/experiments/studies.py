@@ -135,7 +135,7 @@ def default_study() -> dict[str, Any]:
     replicates each, 100 years of self-governance on the "places" network under need growing
     4 % a year (each replicate's rate drawn with standard deviation 0.5 points) against a
     budget growing 1 %. The derived deterrence boundary (:func:`ics_deterrence_boundary`)
-    crosses the grid: about 1.6 without communication, below 0 at c = 0.5.
+    crosses the grid: about 1.5 without communication, below 0 at c = 0.5.
     """
     from .sweep import Design
     return {"model": "ics", "name": "ICS: sanction strength x communication",
