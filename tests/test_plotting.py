@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 pytest.importorskip("matplotlib")
 
 from commons import plotting
-from commons.plotting import _to_index
+from commons.plotting import grid_position
 
 XS = [0.0, 0.25, 0.5, 1.0, 3.0]  # unevenly spaced
 YS = [0.0, 0.1, 0.5]
@@ -92,8 +92,8 @@ def test_scattered_designs_are_contoured():
        st.floats(-10, 10, allow_nan=False), st.floats(-10, 10, allow_nan=False))
 def test_values_map_to_cell_positions_monotonically(values, u, w):
     vals = np.sort(np.asarray(values))
-    np.testing.assert_allclose(_to_index(vals, vals), np.arange(vals.size), atol=1e-9)
-    iu, iw = _to_index(u, vals), _to_index(w, vals)
+    np.testing.assert_allclose(grid_position(vals, vals), np.arange(vals.size), atol=1e-9)
+    iu, iw = grid_position(u, vals), grid_position(w, vals)
     if u < w:
         assert iu <= iw + 1e-9
     # inside the grid, linear between the two cells around the value

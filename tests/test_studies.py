@@ -10,7 +10,7 @@ from scipy import stats
 
 import commons
 from commons.experiments import studies
-from commons.experiments.ics import DeterrenceBoundary
+from commons.experiments.ics_boundary import DeterrenceBoundary
 
 
 def grid_summary(p_rows, xs=(0.0, 0.5, 1.0, 2.0), ys=(0.0, 0.25)):

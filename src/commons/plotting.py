@@ -16,7 +16,7 @@ import numpy as np
 
 from ._optional import require
 
-__all__ = ["governance_plot", "tragedy_map", "trajectories"]
+__all__ = ["governance_plot", "grid_position", "tragedy_map", "trajectories"]
 
 #: Okabe & Ito (2008), a palette distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
@@ -51,7 +51,7 @@ def _fmt(v: Any) -> str:
     return f"{v:g}" if isinstance(v, (float, np.floating, int, np.integer)) else str(v)
 
 
-def _to_index(v: Any, values: np.ndarray) -> np.ndarray:
+def grid_position(v: Any, values: np.ndarray) -> np.ndarray:
     """Positions of data values ``v`` on a categorical axis whose cells hold ``values``.
 
     Piecewise linear between cell centres (cell k sits at k), continued past the ends with
@@ -247,7 +247,7 @@ def _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries, simula
               handles) -> None:
     """Simulated boundary, derived curves and prediction lines, on either kind of panel."""
     def place(v, values):
-        return _to_index(v, values) if grid else np.asarray(v, dtype=np.float64)
+        return grid_position(v, values) if grid else np.asarray(v, dtype=np.float64)
 
     if simulated is not None and grid and xs.size > 1 and ys.size > 1:
         ix = np.searchsorted(xs, summary[x].to_numpy())

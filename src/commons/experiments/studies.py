@@ -14,9 +14,8 @@ from .._validation import as_real, check_array, check_integer
 from .scenarios import PRINCIPLES, ostrom_commons
 
 __all__ = ["DEFAULT_STORE", "MAP_LABELS", "AblationRow", "boundary_note", "compare_boundaries",
-           "default_study",
-           "format_ablation", "governance_under_pressure", "ics_deterrence_boundary",
-           "principle_ablation", "simulated_boundary"]
+           "default_study", "format_ablation", "governance_under_pressure",
+           "ics_deterrence_boundary", "principle_ablation", "simulated_boundary"]
 
 #: What removing each principle is expected to worsen (the outcome it exists to protect).
 EXPECTED = {1: "efficiency", 2: "efficiency", 3: "efficiency", 4: "tragedy",
@@ -149,8 +148,8 @@ def ics_deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.
                             rounds: int = 100, demand_quantile: float = 0.5,
                             **scenario: Any):
     """The sanction at which the ICS's rules deter overdrawing; see
-    :func:`commons.experiments.ics.deterrence_boundary` for the derivation."""
-    from .ics import deterrence_boundary
+    :func:`commons.experiments.ics_boundary.deterrence_boundary` for the derivation."""
+    from .ics_boundary import deterrence_boundary
     return deterrence_boundary(communication, rounds=rounds, demand_quantile=demand_quantile,
                                **scenario)
 
@@ -200,7 +199,7 @@ def compare_boundaries(summary, boundary, x: str = "sanction", y: str = "communi
     r"""The simulated boundary against the derived one, row by row, in grid steps.
 
     For each value of ``y`` (the communication levels of ``boundary``, a
-    :class:`~commons.experiments.ics.DeterrenceBoundary`): the simulated crossing
+    :class:`~commons.experiments.ics_boundary.DeterrenceBoundary`): the simulated crossing
     (:func:`simulated_boundary`); the derived sanctions at which every organisation is
     deterred (``everyone``) and below which the verdict is expected (``verdict``), each
     placed on the grid's x axis in cell steps (linear between cells, continued past the
@@ -210,7 +209,7 @@ def compare_boundaries(summary, boundary, x: str = "sanction", y: str = "communi
     allows. ``within_one_step``: gap <= 1.
     """
     pd = _pandas()
-    from ..plotting import _to_index
+    from ..plotting import grid_position
     xs = np.unique(summary[x].to_numpy(float))
     sim = simulated_boundary(summary, x, y, level=level)
     rows = []
@@ -219,8 +218,8 @@ def compare_boundaries(summary, boundary, x: str = "sanction", y: str = "communi
         if match.empty:
             continue
         pos = float(match["position"].iloc[0])
-        ends = sorted((float(_to_index(boundary.everyone[k], xs)),
-                       float(_to_index(boundary.verdict[k], xs))))
+        ends = sorted((float(grid_position(boundary.everyone[k], xs)),
+                       float(grid_position(boundary.verdict[k], xs))))
         if pos == -math.inf:
             gap = max(ends[0], 0.0)
         elif pos == math.inf:
@@ -254,8 +253,8 @@ def boundary_note(table, governance: str = "self") -> str:
         off = ", ".join(f"{v:g}" for v in table.loc[~table["within_one_step"], name])
         head = (f"The simulated boundary lies more than one grid step from the derived band "
                 f"at {name} = {off} (largest gap {largest} steps): the derivation is a "
-                "steady-state, mean-field account at the first year of the verdict's window, "
-                "for the median replicate's demand growth.")
+                "steady-state, mean-field account, for the median replicate's demand growth, "
+                "at one year (the verdict window's first, less the re-planning delay).")
     return f"{head}\n{why}"
 
 
@@ -265,7 +264,7 @@ def _pandas():
 
 
 # ---------------------------------------------------------------------- governance study
-#: Scenario settings a governance study fixes for both arms (its other arguments set them).
+#: The two arms of the governance study.
 _GOVERNANCES = ("self", "central")
 
 
@@ -317,7 +316,7 @@ def governance_under_pressure(*, pressures: Any = (0, 1, 2, 3, 4, 5, 6, 7, 8),
         ``attrs["metric"]`` names the metric and ``attrs["settings"]`` the arguments.
     """
     pd = _pandas()
-    from scipy import special, stats
+    from scipy import stats
 
     from .ics import ICS_NETWORKS
     from .scenarios import integrated_care_system
@@ -343,7 +342,6 @@ def governance_under_pressure(*, pressures: Any = (0, 1, 2, 3, 4, 5, 6, 7, 8),
                             "it cannot be fixed")
     points = np.repeat(np.arange(press.size), R)
     growth = budget_growth + np.repeat(press, R) / 100.0
-    z = special.ndtri(0.975)
     rows = []
     for gov in _GOVERNANCES:
         model = integrated_care_system(governance=gov, sanction=sanction,
@@ -357,11 +355,8 @@ def governance_under_pressure(*, pressures: Any = (0, 1, 2, 3, 4, 5, 6, 7, 8),
                 if metric == "p_avoid":
                     kept = int((~res.metrics["tragedy"][sl]).sum())
                     mean = kept / R
-                    den = 2 * (R + z * z)
-                    centre = (2 * R * mean + z * z) / den
-                    half = z / den * math.sqrt(4 * R * mean * (1 - mean) + z * z)
-                    low = 0.0 if kept == 0 else centre - half
-                    high = 1.0 if kept == R else centre + half
+                    ci = stats.binomtest(kept, R).proportion_ci(0.95, method="wilson")
+                    low, high = float(ci.low), float(ci.high)
                 else:
                     x = res.metrics["efficiency"][sl]
                     mean = float(x.mean())
