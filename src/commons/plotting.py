@@ -307,7 +307,8 @@ def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
         raise ValueError(f"frame lacks the columns {sorted(missing)} (expected the table of "
                          "commons.studies.governance_under_pressure)")
     horizons = sorted(frame["horizon"].unique())
-    if axes is None:
+    own = axes is None
+    if own:
         fig, axes = plt.subplots(1, len(horizons), figsize=(4.2 * len(horizons), 3.8),
                                  layout="constrained", sharey=True, squeeze=False)
         axes = list(axes[0])
@@ -331,10 +332,13 @@ def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
             axis.plot(rows["pressure"], rows["mean"], color=colour, marker=markers[k % 4],
                       ms=4, label=f"{gov} (n = {n} a point)")
         axis.set_title(f"horizon {h:g} years", fontsize=10)
-        axis.set_xlabel("budget pressure: demand growth − budget growth (points a year)")
+        axis.set_xlabel("pressure (points a year)")
         axis.grid(alpha=0.3)
     axes[0].set_ylabel(f"{ylabel}, 95 % interval")
     axes[0].legend(fontsize=8)
+    if own:
+        fig.supxlabel("budget pressure: demand growth − budget growth (points a year)",
+                      fontsize=10)
     if title:
         fig.suptitle(title)
     _save(fig, path, vector)
