@@ -108,13 +108,15 @@ def test_values_map_to_cell_positions_monotonically(values, u, w):
     ({"predictions": [("t", "z", 1.0)]}, r"predictions\[0\] must be \(label, 'x' or 'y'"),
     ({"boundaries": [("t", 1.0)]}, r"boundaries\[0\] must be \(label, xs, ys\)"),
     ({"vector": "eps", "path": "x.png"}, "vector must be 'pdf', 'svg' or None"),
+    ({"summary": "empty"}, "summary has no rows"),
 ])
 def test_bad_map_input_names_the_argument(kwargs, match, tmp_path):
     kw = {"x": "sanction", "y": "communication", **kwargs}
     if "path" in kw:
         kw["path"] = tmp_path / kw["path"]
+    table = summary().iloc[:0] if kw.pop("summary", None) == "empty" else summary()
     with pytest.raises(ValueError, match=match):
-        plotting.tragedy_map(summary(), **kw)
+        plotting.tragedy_map(table, **kw)
 
 
 def test_governance_plot_has_a_panel_per_horizon_with_intervals(tmp_path):

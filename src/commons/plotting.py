@@ -131,6 +131,8 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     for col in (x, y, "p_avoid"):
         if col not in summary.columns:
             raise ValueError(f"summary has no column {col!r}; it has {list(summary.columns)}")
+    if not len(summary):
+        raise ValueError("summary has no rows: there is nothing to draw")
     for k, entry in enumerate(predictions):
         if len(entry) != 3 or entry[1] not in ("x", "y"):
             raise ValueError(f"predictions[{k}] must be (label, 'x' or 'y', value), got "

@@ -220,8 +220,8 @@ def deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.5), 
     from scipy import special
 
     comm = np.atleast_1d(check_array("communication", communication, low=0.0, high=1.0))
-    if comm.ndim != 1:
-        raise ValueError(f"communication must be a number or a 1-d array, got shape "
+    if comm.ndim != 1 or comm.size == 0:
+        raise ValueError(f"communication must be a number or a non-empty 1-d array, got shape "
                          f"{comm.shape}")
     T = check_integer("rounds", rounds, low=1)
     q = as_real("demand_quantile", demand_quantile, low=0.0, high=1.0, low_open=True,
