@@ -60,7 +60,7 @@ def test_ics_scenario_governance_and_networks():
     # in tests/test_regression_pins.py)
     central = commons.scenarios.integrated_care_system(governance="central")
     assert central.monitoring.external           # an audit from outside the group
-    assert any(getattr(m, "stance", None) == "overriding" for m in central.mechanisms)
+    assert central.quota.external                 # a quota imposed on the group
     with pytest.raises(ValueError, match="governance must be"):
         commons.scenarios.integrated_care_system(governance="market")
     with pytest.raises(ValueError, match="network must be"):

@@ -105,20 +105,28 @@ def _report(result, store: str | None, *, all_rows: bool = False) -> int:
     return 0
 
 
-def _map(result, store: str, predictions=()) -> None:
+def _map(result, store: str) -> None:
     names = list(result.design.names)
     if len(names) != 2 or not all(t in ("int", "float") for t in result.design.types):
         return
     if not len(result.summary()):
         return
     png = f"{store}/tragedy-map.png"
-    result.tragedy_map(*names, path=png, predictions=list(predictions))
-    print(f"tragedy map written to {png}")
+    result.tragedy_map(*names, path=png)
+    print(f"tragedy map written to {png} (and {png[:-4]}.pdf)")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .experiments.studies import DEFAULT_STORE, default_study, ics_deterrence_scale
+    from .experiments.studies import (
+        DEFAULT_STORE,
+        MAP_LABELS,
+        boundary_note,
+        compare_boundaries,
+        default_study,
+        ics_deterrence_boundary,
+    )
     from .experiments.sweeps import run_sweep
+    from .plotting import tragedy_map
 
     spec = default_study()
     store = args.store or DEFAULT_STORE
@@ -128,8 +136,27 @@ def _run(args: argparse.Namespace) -> int:
                        rounds=spec["rounds"], rng=spec["rng"], fixed=spec["fixed"],
                        store=store, name=spec["name"], progress=not args.no_progress)
     status = _report(result, store)
-    line = ics_deterrence_scale(spec["rounds"])
-    _map(result, store, [("expected top fine = marginal gain at the end (theory)", "x", line)])
+    summ = result.summary()
+    if not len(summ):
+        return status
+    comm = sorted(summ["communication"].unique())
+    derived = ics_deterrence_boundary(comm, rounds=spec["rounds"], **spec["fixed"])
+    table = compare_boundaries(summ, derived)
+    print(f"\nderived deterrence boundary (expected cost of a unit over the quota = its "
+          f"marginal gain {derived.marginal_gain[0]:.3f}, year {derived.round}) against the "
+          "simulated one (P(tragedy avoided) = 0.5):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    note = boundary_note(table, spec["fixed"]["governance"])
+    print(note)
+    png = f"{store}/tragedy-map.png"
+    tragedy_map(summ, "sanction", "communication", path=png, labels=MAP_LABELS,
+                title=f"{spec['name']} ({spec['rounds']} years, self-governance, places)",
+                boundaries=[("derived: every organisation deterred above", derived.everyone,
+                             derived.communication),
+                            ("derived: tragedy verdict expected below", derived.verdict,
+                             derived.communication)],
+                note=note)
+    print(f"tragedy map written to {png} (and {png[:-4]}.pdf)")
     return status
 
 
@@ -190,7 +217,8 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="the main job: where the tragedy is avoided on the care system",
         description="Sweep sanction strength x communication on the Integrated Care System "
                     "scenario, store the results (resuming an interrupted run), print where "
-                    "the tragedy is avoided and write the tragedy map as a PNG.")
+                    "the tragedy is avoided beside the deterrence boundary derived for the "
+                    "rules in force, and write the tragedy map (PNG and PDF).")
     run.add_argument("--store", help=f"results directory (default {'commons-results/'}"
                                      "default-study)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -1,15 +1,27 @@
-"""Plots (matplotlib, imported lazily): the tragedy map and trajectories."""
+"""Plots (matplotlib, imported lazily): the tragedy map, the governance study, trajectories.
+
+Every figure uses constrained layout and colour-blind-safe colours (cividis and viridis for
+maps, the Okabe–Ito palette for lines); a figure saved as PNG gets a vector copy (PDF by
+default) beside it.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ._optional import require
 
-__all__ = ["tragedy_map", "trajectories"]
+__all__ = ["governance_plot", "grid_position", "tragedy_map", "trajectories"]
+
+#: Okabe & Ito (2008), a palette distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+
+_P_CMAP, _E_CMAP = "cividis", "viridis"
 
 
 def _pyplot():
@@ -20,75 +32,338 @@ def _pyplot():
     return plt
 
 
-def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
-                predictions: Sequence[tuple[str, str, float]] = (), title: str | None = None):
-    """Phase diagram of the probability of avoiding the tragedy over two parameters.
+def _check_vector(vector: str | None) -> None:
+    if vector not in (None, "pdf", "svg"):
+        raise ValueError(f"vector must be 'pdf', 'svg' or None, got {vector!r}")
 
-    ``summary`` is a per-point table (``SweepResult.summary()``) with columns ``x``, ``y`` and
-    ``p_avoid``. A grid design is drawn as coloured cells, any other design as filled contours
-    of the scattered points. ``predictions`` are (label, "x" or "y", value) lines.
+
+def _save(fig, path, vector: str | None) -> None:
+    """Save ``fig`` to ``path`` and, for a raster path, a vector copy beside it."""
+    if path is None:
+        return
+    path = Path(path)
+    fig.savefig(path, dpi=150)
+    if vector is not None and path.suffix.lower() not in (".pdf", ".svg", ".eps", ".ps"):
+        fig.savefig(path.with_suffix(f".{vector}"))
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, (float, np.floating, int, np.integer)) else str(v)
+
+
+def grid_position(v: Any, values: np.ndarray) -> np.ndarray:
+    """Positions of data values ``v`` on a categorical axis whose cells hold ``values``.
+
+    Piecewise linear between cell centres (cell k sits at k), continued past the ends with
+    the end steps, so a value outside the grid lands outside the drawn cells.
     """
+    v = np.asarray(v, dtype=np.float64)
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.size == 1:
+        return np.where(v == vals[0], 0.0, np.sign(v - vals[0]) * np.inf)
+    idx = np.interp(v, vals, np.arange(vals.size, dtype=np.float64))
+    below = (v - vals[0]) / (vals[1] - vals[0])
+    above = vals.size - 1 + (v - vals[-1]) / (vals[-1] - vals[-2])
+    return np.where(v < vals[0], below, np.where(v > vals[-1], above, idx))
+
+
+def _text_colour(cmap, norm, value: float) -> str:
+    r, g, b, _ = cmap(norm(value))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
+
+
+def _outlined(colour: str):
+    from matplotlib import patheffects
+    back = "white" if colour == "black" else "black"
+    return [patheffects.withStroke(linewidth=2.8, foreground=back)]
+
+
+def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
+                predictions: Sequence[tuple[str, str, float]] = (),
+                boundaries: Sequence[tuple[str, Any, Any]] = (), title: str | None = None,
+                labels: Mapping[str, str] | None = None, efficiency: str | None = "efficiency",
+                simulated: float | None = 0.5, note: str | None = None,
+                vector: str | None = "pdf"):
+    r"""Phase diagram of P(tragedy avoided) over two parameters, and of efficiency beside it.
+
+    ``summary`` is a per-point table (``SweepResult.summary()``) with columns ``x``, ``y``,
+    ``n``, ``p_avoid``, ``p_avoid_lo`` and ``p_avoid_hi`` (a Wilson interval), and for the
+    second panel ``efficiency`` with ``efficiency_lo`` / ``efficiency_hi``. A grid design is
+    drawn as equal cells whatever the spacing of its values (the axes are categories labelled
+    with the real values), each cell giving its estimate, its interval and its number of runs
+    n; any other design as filled contours of the scattered points.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+    x, y : str
+        The parameters on the horizontal and vertical axes.
+    ax : matplotlib Axes or a pair of them, optional
+        Where to draw: one Axes takes the P(tragedy avoided) panel only; default a new figure
+        with both panels.
+    path : path, optional
+        Save the figure there; a PNG gets a vector copy beside it (``vector``).
+    predictions : sequence of (label, "x" or "y", value)
+        Straight lines at a value of one parameter.
+    boundaries : sequence of (label, xs, ys)
+        Curves in data coordinates (either may be a scalar), e.g. a derived boundary
+        sanction*(communication); on a grid they are placed by linear interpolation between
+        the cells' values, and a point beyond the grid is marked at the edge with an arrow.
+    title : str, optional
+    labels : mapping, optional
+        Axis labels (with units) by parameter name; default the names.
+    efficiency : str or None
+        The metric of the second panel (None: no second panel).
+    simulated : float or None
+        Draw the simulated boundary, the contour where P(tragedy avoided) crosses this level.
+    note : str, optional
+        A caption printed with the legend (e.g. how the simulated boundary compares with a
+        derived one, and why).
+    vector : {"pdf", "svg", None}
+        The vector format saved beside a raster ``path``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_vector(vector)
     plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for col in (x, y, "p_avoid"):
+        if col not in summary.columns:
+            raise ValueError(f"summary has no column {col!r}; it has {list(summary.columns)}")
+    if not len(summary):
+        raise ValueError("summary has no rows: there is nothing to draw")
+    for k, entry in enumerate(predictions):
+        if len(entry) != 3 or entry[1] not in ("x", "y"):
+            raise ValueError(f"predictions[{k}] must be (label, 'x' or 'y', value), got "
+                             f"{entry!r}")
+    for k, entry in enumerate(boundaries):
+        if len(entry) != 3:
+            raise ValueError(f"boundaries[{k}] must be (label, xs, ys), got {entry!r}")
+    labels = dict(labels or {})
+    second = efficiency is not None and efficiency in summary.columns
+    own = ax is None
+    if own:
+        ncol = 2 if second else 1
+        fig, axes = plt.subplots(1, ncol, figsize=(6.6 * ncol, 6.2), layout="constrained",
+                                 squeeze=False)
+        axes = list(axes[0])
     else:
-        fig = ax.figure
+        axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+        fig = axes[0].figure
+        second = second and len(axes) > 1
     xs, ys = np.unique(summary[x]), np.unique(summary[y])
-    p = summary["p_avoid"].to_numpy(float)
-    if xs.size * ys.size == len(summary):
-        grid = np.full((ys.size, xs.size), np.nan)
-        ix = np.searchsorted(xs, summary[x])
-        iy = np.searchsorted(ys, summary[y])
-        grid[iy, ix] = p
-        mesh = ax.pcolormesh(_edges(xs), _edges(ys), grid, vmin=0, vmax=1, cmap="RdYlGn",
-                             shading="flat")
-        for i, yy in enumerate(ys):
-            for j, xx in enumerate(xs):
-                if np.isfinite(grid[i, j]):
-                    ax.text(xx, yy, f"{grid[i, j]:.2f}", ha="center", va="center",
-                            fontsize=7, color="black")
-    else:
-        mesh = ax.tricontourf(summary[x], summary[y], p, levels=np.linspace(0, 1, 11),
-                              cmap="RdYlGn", vmin=0, vmax=1)
-        ax.plot(summary[x], summary[y], "k.", ms=3)
-    fig.colorbar(mesh, ax=ax, label="P(tragedy avoided)")
-    for label, axis, value in predictions:
-        line = ax.axvline if axis == "x" else ax.axhline
-        line(value, color="k", ls="--", lw=1.2, label=label)
-    if predictions:
-        ax.legend(loc="best", fontsize=8)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    pairs = summary[[x, y]].drop_duplicates()
+    grid = len(pairs) == len(summary) and xs.size * ys.size <= 4000
+    panels = [("p_avoid", "P(tragedy avoided)", _P_CMAP)]
+    if second:
+        panels.append((efficiency, f"{efficiency} (share of the best attainable)", _E_CMAP))
+    handles: dict[str, Any] = {}
+    for axis, (metric, cbar_label, cmap_name) in zip(axes, panels, strict=False):
+        cmap = plt.get_cmap(cmap_name)
+        values = summary[metric].to_numpy(float)
+        if metric == "p_avoid":
+            from matplotlib.colors import Normalize
+            norm = Normalize(0.0, 1.0)
+            extend = "neither"
+        else:
+            from matplotlib.colors import Normalize
+            finite = values[np.isfinite(values)]
+            low = float(finite.min()) if finite.size else 0.0
+            vmin = max(min(low, 0.0), -1.0)
+            norm = Normalize(vmin, max(1.0, float(finite.max()) if finite.size else 1.0))
+            extend = "min" if low < vmin else "neither"
+        if grid:
+            mesh = _grid_panel(axis, summary, x, y, xs, ys, metric, cmap, norm)
+        else:
+            mesh = axis.tricontourf(summary[x], summary[y], values, levels=12, cmap=cmap,
+                                    norm=norm)
+            axis.plot(summary[x], summary[y], "k.", ms=3)
+        fig.colorbar(mesh, ax=axis, label=cbar_label, extend=extend)
+        _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries,
+                  simulated, handles)
+        axis.set_xlabel(labels.get(x, x))
+        axis.set_ylabel(labels.get(y, y))
+        axis.set_title("P(tragedy avoided): estimate, 95 % Wilson interval, runs n"
+                       if metric == "p_avoid" else f"{efficiency}: mean ± 95 % t interval",
+                       fontsize=9)
     if title:
-        ax.set_title(title)
-    if path is not None:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        (fig.suptitle if own else axes[0].set_title)(title)
+    if handles or note:
+        leg_kw = {"fontsize": 8, "title": note, "title_fontsize": 8}
+        if own:
+            fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                       ncols=min(2, max(1, len(handles))), **leg_kw)
+        else:
+            axes[0].legend(list(handles.values()), list(handles), loc="upper center",
+                           bbox_to_anchor=(0.5, -0.14), **leg_kw)
+    _save(fig, path, vector)
     return fig
 
 
-def _edges(c: np.ndarray) -> np.ndarray:
-    if c.size == 1:
-        return np.array([c[0] - 0.5, c[0] + 0.5])
-    mid = (c[1:] + c[:-1]) / 2
-    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
+def _grid_panel(axis, summary, x, y, xs, ys, metric, cmap, norm):
+    """Equal cells over the categories xs, ys, each with its estimate, interval and n."""
+    ix = np.searchsorted(xs, summary[x].to_numpy())
+    iy = np.searchsorted(ys, summary[y].to_numpy())
+
+    def cells(column):
+        out = np.full((ys.size, xs.size), np.nan)
+        if column in summary.columns:
+            out[iy, ix] = summary[column].to_numpy(float)
+        return out
+
+    vals, lo, hi, n = (cells(metric), cells(f"{metric}_lo"), cells(f"{metric}_hi"),
+                       cells("n"))
+    mesh = axis.pcolormesh(np.arange(xs.size + 1) - 0.5, np.arange(ys.size + 1) - 0.5,
+                           np.ma.masked_invalid(vals), cmap=cmap, norm=norm, shading="flat")
+    axis.set_facecolor("0.85")
+    # the widest line of a cell, "0.00–0.28", is 9 characters of about 0.6 em
+    fig_w, fig_h = axis.figure.get_size_inches()
+    box = axis.get_position()
+    cell = 72 * min(0.8 * box.width * fig_w / xs.size, 3.2 * box.height * fig_h / ys.size)
+    size = max(4.0, min(8.0, cell / (9 * 0.6)))
+    for i in range(ys.size):
+        for j in range(xs.size):
+            v = vals[i, j]
+            if not np.isfinite(v):
+                text = "no runs"
+            elif metric == "p_avoid" and np.isfinite(lo[i, j]) and np.isfinite(hi[i, j]):
+                text = f"{v:.2f}\n{lo[i, j]:.2f}–{hi[i, j]:.2f}"
+            elif np.isfinite(hi[i, j]):
+                text = f"{v:.2f}\n±{hi[i, j] - v:.2f}"
+            else:
+                text = f"{v:.2f}"
+            if np.isfinite(v) and np.isfinite(n[i, j]):
+                text += f"\nn={int(n[i, j])}"
+            axis.text(j, i, text, ha="center", va="center", fontsize=size,
+                      color=_text_colour(cmap, norm, v) if np.isfinite(v) else "black",
+                      linespacing=1.1)
+    axis.set_xticks(np.arange(xs.size), [_fmt(v) for v in xs])
+    axis.set_yticks(np.arange(ys.size), [_fmt(v) for v in ys])
+    axis.set_xlim(-0.5, xs.size - 0.5)
+    axis.set_ylim(-0.5, ys.size - 0.5)
+    return mesh
+
+
+def _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries, simulated,
+              handles) -> None:
+    """Simulated boundary, derived curves and prediction lines, on either kind of panel."""
+    def place(v, values):
+        return grid_position(v, values) if grid else np.asarray(v, dtype=np.float64)
+
+    if simulated is not None and grid and xs.size > 1 and ys.size > 1:
+        ix = np.searchsorted(xs, summary[x].to_numpy())
+        iy = np.searchsorted(ys, summary[y].to_numpy())
+        p = np.full((ys.size, xs.size), np.nan)
+        p[iy, ix] = summary["p_avoid"].to_numpy(float)
+        finite = p[np.isfinite(p)]
+        if finite.size and finite.min() < simulated < finite.max():
+            cs = axis.contour(np.arange(xs.size), np.arange(ys.size), np.ma.masked_invalid(p),
+                              levels=[simulated], colors="white", linewidths=1.5,
+                              linestyles="--")
+            cs.set_path_effects(_outlined("white"))
+            from matplotlib.lines import Line2D
+            handles[f"simulated boundary: P(tragedy avoided) = {simulated:g}"] = Line2D(
+                [], [], color="white", lw=1.5, ls="--", path_effects=_outlined("white"))
+    styles = [("black", "-", "o"), ("black", ":", "s"), ("white", "-.", "D"),
+              ("black", "--", "^")]
+    for k, (label, bx, by) in enumerate(boundaries):
+        colour, ls, marker = styles[k % len(styles)]
+        bx, by = np.broadcast_arrays(np.asarray(bx, dtype=np.float64),
+                                     np.asarray(by, dtype=np.float64))
+        px, py = place(bx, xs), place(by, ys)
+        (line,) = axis.plot(px, py, color=colour, ls=ls, marker=marker, ms=3.5, lw=1.5,
+                            path_effects=_outlined(colour), label=label)
+        if grid:  # points beyond the grid: an arrow at the edge, pointing where they lie
+            for val, other, lim, horizontal in ((px, py, xs.size, True),
+                                                (py, px, ys.size, False)):
+                for side, edge, mark in ((val < -0.5, -0.5, "<v"), (val > lim - 0.5,
+                                                                   lim - 0.5, ">^")):
+                    if np.any(side):
+                        where = np.full(int(side.sum()), edge)
+                        m = mark[0] if horizontal else mark[1]
+                        xy = (where, other[side]) if horizontal else (other[side], where)
+                        axis.plot(*xy, ls="none", marker=m, ms=9, color=colour,
+                                  path_effects=_outlined(colour), clip_on=False)
+        handles[label] = line
+    for label, which, value in predictions:
+        pos = float(place(value, xs if which == "x" else ys))
+        draw = axis.axvline if which == "x" else axis.axhline
+        handles[label] = draw(pos, color="black", ls="--", lw=1.2,
+                              path_effects=_outlined("black"))
+
+
+def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
+                    vector: str | None = "pdf"):
+    """The governance study: the outcome against budget pressure, one panel per horizon.
+
+    ``frame`` is :func:`commons.studies.governance_under_pressure`'s table (columns
+    ``governance``, ``pressure``, ``horizon``, ``mean``, ``low``, ``high``, ``n``); each
+    governance is a line with its interval as a band.
+    """
+    _check_vector(vector)
+    plt = _pyplot()
+    need = {"governance", "pressure", "horizon", "mean", "low", "high", "n"}
+    missing = need - set(frame.columns)
+    if missing:
+        raise ValueError(f"frame lacks the columns {sorted(missing)} (expected the table of "
+                         "commons.studies.governance_under_pressure)")
+    horizons = sorted(frame["horizon"].unique())
+    own = axes is None
+    if own:
+        fig, axes = plt.subplots(1, len(horizons), figsize=(4.2 * len(horizons), 3.8),
+                                 layout="constrained", sharey=True, squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = list(np.atleast_1d(axes))
+        if len(axes) != len(horizons):
+            raise ValueError(f"axes: need one per horizon ({len(horizons)}), got {len(axes)}")
+    fig = axes[0].figure
+    metric = frame.attrs.get("metric", "p_avoid")
+    ylabel = {"p_avoid": "P(tragedy avoided)",
+              "efficiency": "efficiency (share of the best attainable)"}.get(metric, metric)
+    markers = ("o", "s", "^", "D")
+    for axis, h in zip(axes, horizons, strict=True):
+        part = frame[frame["horizon"] == h]
+        for k, (gov, rows) in enumerate(part.groupby("governance", sort=False)):
+            rows = rows.sort_values("pressure")
+            colour = OKABE_ITO[k % len(OKABE_ITO)]
+            n = int(rows["n"].min())
+            axis.fill_between(rows["pressure"], rows["low"], rows["high"], color=colour,
+                              alpha=0.25, lw=0)
+            axis.plot(rows["pressure"], rows["mean"], color=colour, marker=markers[k % 4],
+                      ms=4, label=f"{gov} (n = {n} a point)")
+        axis.set_title(f"horizon {h:g} years", fontsize=10)
+        axis.set_xlabel("pressure (points a year)")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel(f"{ylabel}, 95 % interval")
+    axes[0].legend(fontsize=8)
+    if own:
+        fig.supxlabel("budget pressure: demand growth − budget growth (points a year)",
+                      fontsize=10)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path, vector)
+    return fig
 
 
 def trajectories(result, series: str = "stock", *, ax=None, quantiles=(0.1, 0.5, 0.9),
-                 path=None):
+                 path=None, vector: str | None = "pdf"):
     """Median and quantile band of one per-round series of a :class:`RunResult`."""
+    _check_vector(vector)
     plt = _pyplot()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     else:
         fig = ax.figure
     data = result.series[series]
     lo, mid, hi = np.quantile(data, quantiles, axis=0)
     t = np.arange(data.shape[1])
-    ax.fill_between(t, lo, hi, alpha=0.3, label=f"{quantiles[0]:.0%}-{quantiles[-1]:.0%}")
-    ax.plot(t, mid, lw=1.5, label="median")
+    ax.fill_between(t, lo, hi, alpha=0.3, color=OKABE_ITO[0],
+                    label=f"{quantiles[0]:.0%}-{quantiles[-1]:.0%}")
+    ax.plot(t, mid, lw=1.5, color=OKABE_ITO[0], label="median")
     ax.set_xlabel("round")
     ax.set_ylabel(series)
     ax.legend(fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+    _save(fig, path, vector)
     return fig

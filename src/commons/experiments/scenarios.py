@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
 from .._validation import check_integer
 from ..sim._params import Uniform
@@ -15,6 +14,7 @@ from ..sim.resources import LogisticStock
 from ..sim.rules import ReviseOrImitate
 from ..sim.technologies import PrivateConcave
 from ..sim.trust import ComplianceTrust
+from .ics import ICS_TYPES, integrated_care_system
 
 __all__ = ["ICS_TYPES", "PRINCIPLES", "REGISTRY", "benchmark_cpr_v1", "cpr_v1_graph", "fishery",
            "integrated_care_system", "lab_game", "lake_game", "ostrom_commons"]
@@ -153,115 +153,6 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
                  monitoring=monitoring, sanctions=sanctions, mechanisms=mechanisms,
                  rule=rule, max_draw=2.0, initial_draws=Uniform(0.0, 2.0), prosociality=0.5,
                  name="Ostrom commons" + (f" without {sorted(off)}" if off else ""))
-
-
-#: Organisation types of a place in :func:`integrated_care_system`: (name, value per unit of
-#: the budget drawn a, the most it can claim per round).
-ICS_TYPES = (("acute trust", 1.4, 200.0), ("community and mental health trust", 1.1, 120.0),
-             ("primary care network", 1.0, 100.0), ("primary care network", 1.0, 100.0),
-             ("primary care network", 1.0, 100.0), ("council (social care)", 1.2, 150.0),
-             ("voluntary organisation", 0.8, 60.0), ("voluntary organisation", 0.8, 60.0))
-
-
-def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communication: Any = 0.5,
-                           governance: str = "self", demand_growth: Any = 0.04,
-                           budget_growth: Any = 0.01, network: str = "places",
-                           seed: int = 0) -> Model:
-    r"""An Integrated Care System: organisations of places nested in a system, one care budget.
-
-    Stylised (the seed texts give no numbers; every value here is illustrative). Each of
-    ``places`` place-based partnerships has an acute trust, a community and mental health
-    trust, three primary care networks, a council (social care) and two voluntary
-    organisations (``ICS_TYPES``: value per unit of budget and the most each can claim). Inside
-    a place everyone knows everyone; across places the acute trusts and the councils are linked
-    (system-level meetings). One budget, refilled every year with growth ``budget_growth``, is
-    shared by all; demand (each organisation's need) grows faster, at ``demand_growth``, so
-    claims outgrow the budget and the tragedy is the default: proportional rationing of
-    escalating claims, each claim costing its organisation (c = 0.5 per unit claimed).
-
-    ``governance="self"`` (the seed texts' stewardship): each place votes its quota, nested in
-    the system's (autonomy 0.7), tracking the budget; organisations meet (more often the more
-    they ``communicate``), pledge to keep to the quota with a strength that grows with
-    ``communication``, watch each other, and sanction with graduated fines scaled by
-    ``sanction``, with cheap appeals and mutual support; civic duty (motivation 0.3) is
-    crowded out by external control. ``governance="central"``: a regulator overrides local
-    rules with a flat target, audits, and fines ``2 * sanction`` per unit over it.
-
-    ``sanction`` and ``communication`` may be arrays over replicates (a sweep in one batch).
-    ``network``: "places" (dense places, acute trusts and councils linked across them), "hub"
-    (dense places, and the first acute trust linked to every organisation: a dominant
-    provider), or "random" (a random graph with as many ties as "places"; ``seed``).
-
-    A replicate ends in tragedy when over its last tenth it earns less than half of the best
-    value the budget could give.
-    """
-    from ..sim.mechanisms import (
-        Appeal,
-        CentralAudit,
-        CivicDuty,
-        Covenant,
-        CrowdingOut,
-        GraduatedSanction,
-        Meetings,
-        MutualSupport,
-        PeerMonitoring,
-        QuotaFine,
-        QuotaVote,
-        Regulator,
-    )
-    from ..sim.resources import CareBudget
-    from ..sim.rules import BestResponse
-
-    if governance not in ("self", "central"):
-        raise ValueError(f"governance must be 'self' or 'central', got {governance!r}")
-    places = check_integer("places", places, low=1)
-    per = len(ICS_TYPES)
-    n = places * per
-    a = np.array([t[1] for t in ICS_TYPES] * places)
-    cap = np.array([t[2] for t in ICS_TYPES] * places)
-    labels = np.repeat(np.arange(places), per)
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    for p in range(places):
-        members = range(p * per, (p + 1) * per)
-        g.add_edges_from((i, j) for i in members for j in members if i < j)
-    if network not in ("places", "hub", "random"):
-        raise ValueError(f"network must be 'places', 'hub' or 'random', got {network!r}")
-    if network == "hub":
-        g.add_edges_from((0, j) for j in range(1, n))
-    else:
-        for role in (0, 5):  # acute trusts and councils meet across places
-            hubs = [p * per + role for p in range(places)]
-            g.add_edges_from((i, j) for i in hubs for j in hubs if i < j)
-    if network == "random":
-        g = nx.gnm_random_graph(n, g.number_of_edges(), seed=seed)
-    # budget: the organisations' unconstrained claims in year 0, a^2 (beta = 1/2, c = 1/2)
-    budget = float((a**2).sum())
-    tech = PrivateConcave(a, 0.5, 0.5, need_growth=demand_growth)
-    resource = CareBudget(budget, growth=budget_growth)
-    comm = np.asarray(communication, dtype=np.float64)
-    sanc = np.asarray(sanction, dtype=np.float64)
-    mechanisms: list = []
-    sanctions: list = []
-    quota = None
-    if governance == "self":
-        quota = QuotaVote("median", greed=0.95, places=labels, autonomy=0.7)
-        mechanisms += [Meetings(0.02, 0.6 * comm, by="overlap", boost=0.3),
-                       Covenant(strength=6.0 * comm, decay=0.2), CivicDuty(0.5),
-                       MutualSupport(0.2), CrowdingOut(0.2, 0.05)]
-        monitoring = PeerMonitoring(0.2, 0.6, noise=0.05)
-        sanctions += [GraduatedSanction((0.0, 0.5, 1.0), forgive_after=2, scale=sanc),
-                      Appeal(0.02)]
-    else:
-        mechanisms += [Regulator(budget / n, stance="overriding"), CivicDuty(0.5),
-                       CrowdingOut(0.2, 0.05)]
-        monitoring = CentralAudit(0.3, cost=0.05)
-        sanctions += [QuotaFine(2.0 * sanc)]
-    return Model(n, network=g, resource=resource, technology=tech, monitoring=monitoring,
-                 quota=quota, sanctions=sanctions, mechanisms=mechanisms,
-                 rule=BestResponse(0.3, noise=0.05), max_draw=cap, initial_draws=a**2,
-                 prosociality=0.3, tragedy_threshold=0.5,
-                 name=f"Integrated Care System ({governance} governance)")
 
 
 REGISTRY = {"ics": integrated_care_system, "cpr-v1": benchmark_cpr_v1,
