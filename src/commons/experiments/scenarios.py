@@ -44,7 +44,7 @@ def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int =
     [0, 2], initially U(0, 2).
 
     From N = 100 upwards the mean draw falls from about 1.0 to about 0.43 and the stock settles
-    near 0.82 K by round 200; at N = 10 about a quarter of replicates drive the stock to 0.
+    near 0.82 K by round 200; at N = 10 roughly three replicates in ten drive the stock to 0.
 
     ``fine`` (per unit over the quota) and ``growth`` (g) may be arrays over replicates, for
     sweeps in one batch.
