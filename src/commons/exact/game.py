@@ -184,9 +184,9 @@ class CPRGame:
         return res.x[inv]
 
     def deviation_gains(self, draws: ArrayLike) -> np.ndarray:
-        """Gain each organisation gets from its best unilateral deviation, shape (..., n).
+        r"""Gain each organisation gets from its best unilateral deviation, shape (..., n).
 
-        gain_i = u_i(BR_i(x_-i), x_-i) - u_i(x) >= 0 up to rounding.
+        :math:`g_i = u_i(BR_i(x_{-i}), x_{-i}) - u_i(x) \ge 0` up to rounding.
         """
         x = self.check_draws(draws)
         br = self.best_response(x)

@@ -106,8 +106,8 @@ class TrustNetwork:
     def overlap(self) -> np.ndarray:
         r"""Neighbourhood overlap of each edge i -> j (Onnela et al. 2007), shape (E,).
 
-        O_ij = |N(i) & N(j)| / (|N(i) | N(j)| - 2) for out-neighbourhoods, 0 when the
-        union holds only i and j: how embedded a tie is in a dense local cluster, the
+        :math:`O_{ij} = |N(i) \cap N(j)| / (|N(i) \cup N(j)| - 2)` for out-neighbourhoods,
+        0 when the union holds only i and j: how embedded a tie is in a dense local cluster, the
         structural proximity of two organisations.
         """
         if self.n_edges == 0:
