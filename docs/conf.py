@@ -40,6 +40,7 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
+smartquotes = False                      # code and formulas: quotes stay as written
 
 # ---------------------------------------------------------------- API reference
 autosummary_generate = True
