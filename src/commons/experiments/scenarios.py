@@ -34,7 +34,7 @@ def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) ->
 
 def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int = 0,
                      fine: Any = 2.0, growth: Any = 0.25) -> Model:
-    r"""CPR-v1, the speed workload (``BENCHMARK_MODEL``), from ordinary public parts.
+    r"""CPR-v1, the speed workload of ``benchmarks/``, from ordinary public parts.
 
     N organisations on a connected Watts–Strogatz graph (k = 4, rewiring 0.1); a logistic stock
     with K = 10 N, g = 0.25; quota q = 0.05 S / N; peer monitoring p_i = 0.1 + 0.4 m_i; a fine of
@@ -48,6 +48,25 @@ def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int =
 
     ``fine`` (per unit over the quota) and ``growth`` (g) may be arrays over replicates, for
     sweeps in one batch.
+
+    Parameters
+    ----------
+    n : int
+        Number of organisations N >= 1.
+    graph : networkx.Graph, optional
+        The trust network on N nodes (default :func:`cpr_v1_graph`).
+    seed : int
+        Seed of the default graph.
+    fine : float or (R,) array
+        Fine per resource unit over the quota, when detected (money per unit).
+    growth : float or (R,) array
+        Intrinsic growth rate g of the logistic stock, per round.
+
+    Returns
+    -------
+    Model
+        The CPR-v1 model (Watts & Strogatz 1998 for the graph; Szabó & Fáth 2007 for Fermi
+        imitation).
     """
     n = check_integer("n", n, low=1)
     g = cpr_v1_graph(n, seed=seed) if graph is None else graph
@@ -189,10 +208,37 @@ def fishery(n_firms: int = 5, *, r: Any = 0.5, K: Any = 100.0, q: Any = 0.01,
     r"""A Gordon–Schaefer fishery with ``n_firms`` firms (Gordon 1954; Schaefer 1957; Clark 1990).
 
     Logistic stock (r, K); each firm's draw is its fishing effort E_i, catching q E_i S, earning
-    p q E_i S - c E_i. Defaults: the worked example of REFERENCES (r = 0.5, K = 100, q = 0.01,
-    p = 1, c = 0.3): MSY 12.5 at S = 50, MEY at S = 65, open access at S = c / (p q) = 30.
+    p q E_i S - c E_i. Defaults: a textbook example (r = 0.5, K = 100, q = 0.01, p = 1,
+    c = 0.3; Clark 1990, ch. 2): MSY rK/4 = 12.5 at S = K/2 = 50, MEY at
+    S = (K/2)(1 + c/(pqK)) = 65, open access at S = c / (p q) = 30.
     Default rule: open-access entry (Smith 1968), which drives the stock to 30; compare
     :class:`commons.GordonSchaefer` for the closed forms.
+
+    Parameters
+    ----------
+    n_firms : int
+        Number of firms N >= 1.
+    r : float or (R,) array
+        Intrinsic growth rate of the logistic stock, per round.
+    K : float or (R,) array
+        Carrying capacity, in stock units.
+    q : float or (R,) array
+        Catchability: catch per unit of effort and of stock.
+    price : float or (R,) array
+        Price p per unit caught.
+    cost : float or (R,) array
+        Cost c per unit of effort.
+    rule : Plugin, optional
+        The firms' decision rule (default :class:`commons.SmithEntry` with rate 0.5).
+    max_effort : float
+        Cap on each firm's effort.
+    initial_effort : float or array
+        Each firm's effort in round 0.
+
+    Returns
+    -------
+    Model
+        The fishery; each organisation's draw is its fishing effort.
     """
     from ..sim.resources import LogisticStock
     from ..sim.rules import SmithEntry

@@ -1,8 +1,9 @@
 """Communication and trust: meetings, covenants, gossip and mutual support.
 
-The seed texts' claims that self-organising works through frequent face-to-face contact, trust
-built in repeated interaction, promises made to each other, peer pressure on those who break
-them, and partners supporting each other: each a plug-in that can be switched on, off and tuned.
+The claims that self-organising works through frequent face-to-face contact, trust built in
+repeated interaction, promises made to each other, peer pressure on those who break them, and
+partners supporting each other (Ostrom 1990; Ostrom, Walker & Gardner 1992; Ham & Hall on
+Integrated Care Systems): each a plug-in that can be switched on, off and tuned.
 """
 
 from __future__ import annotations

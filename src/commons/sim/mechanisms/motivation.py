@@ -56,8 +56,8 @@ class CivicDuty(Plugin):
     An organisation with motivation theta_i (the State's ``motivation``, from the model's
     ``prosociality``) weighs every unit it draws over its quota at ``strength`` theta_i, as a
     cost of conscience rather than money (the "intrinsic motivation of staff to work together
-    for the greater good" of the seed texts; Frey 1997). Best replies weigh it like an
-    expected fine; crowding-out erodes it by lowering theta.
+    for the greater good" that Ham & Hall ask Integrated Care Systems to draw on; Frey 1997).
+    Best replies weigh it like an expected fine; crowding-out erodes it by lowering theta.
     """
 
     role: ClassVar[str] = "mechanism"
