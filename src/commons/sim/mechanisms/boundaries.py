@@ -21,6 +21,13 @@ class Boundary(Plugin):
     Each round (communicate phase) every outsider is turned away with probability
     ``enforcement`` (1: a closed boundary, 0: open access): a refused organisation draws
     nothing this round.
+
+    Parameters
+    ----------
+    members : array_like of bool, shape (N,), or of int
+        Who may draw: a mask, or the members' indices; the others are outsiders.
+    enforcement : float or (R,)
+        Probability in [0, 1] that an outsider is turned away each round.
     """
 
     role: ClassVar[str] = "mechanism"

@@ -46,6 +46,17 @@ class Meetings(Plugin):
     A meeting raises trust both ways toward 1, w <- w + boost (1 - w), and lets the pair
     exchange pledges and observations (the State's ``met``, (R, E) bool, read by
     :class:`Covenant` with ``audience="met"``).
+
+    Parameters
+    ----------
+    base : float or (R,)
+        Probability of a meeting on a tie with no overlap (or at infinite distance), in [0, 1].
+    slope : float or (R,)
+        Increase of the probability with overlap (or with 1 / distance), >= 0.
+    by : {"overlap", "distance"}
+        What makes a pair close.
+    boost : float or (R,)
+        Share of the gap to full trust a meeting closes, in [0, 1].
     """
 
     role: ClassVar[str] = "mechanism"
@@ -100,6 +111,25 @@ class Covenant(Plugin):
     conscience, not money (promise-keeping, Ellingsen & Johannesson 2004). Those who heard a
     pledge (``audience``: "neighbours", or "met" for partners met this round) see whether it was
     kept: trust on the edge i -> j moves toward [h_j <= pledge_j] at rate ``rate``.
+
+    Parameters
+    ----------
+    rounds : None or collection of int
+        Rounds in which the members talk and pledge (None: every round).
+    target : float, array or None
+        The agreed draw per organisation (None: the quota in force, else the group optimum).
+    strength : float or (R,)
+        Cost of conscience per unit over the pledge at full commitment, money per unit >= 0.
+    decay : float or (R,)
+        Decay of commitment per round between talks, in [0, 1].
+    reciprocity : bool
+        Scale the commitment by the pledger's trust in its partners.
+    binding : bool
+        Make the agreement the quota wherever none is in force.
+    audience : {"neighbours", "met"}
+        Who hears a pledge and watches whether it is kept.
+    rate : float or (R,)
+        Rate in [0, 1] at which trust moves toward a kept (1) or broken (0) pledge.
     """
 
     role: ClassVar[str] = "mechanism"
@@ -203,6 +233,17 @@ class Gossip(Plugin):
     who saw or heard lowers its trust in the violator, w <- (1 - drop) w, which also makes the
     violator less likely to be imitated; the violator bears ``cost`` per organisation that knows
     (peer pressure, burned). Clustered networks, rich in triangles, spread word faster.
+
+    Parameters
+    ----------
+    see : float or (R,)
+        Probability in [0, 1] that a watcher sees a neighbour's violation.
+    tell : float or (R,)
+        Probability in [0, 1], times the listener's trust in the teller, that word passes on.
+    drop : float or (R,)
+        Fall of trust in a violator one knows of, w <- (1 - drop) w, in [0, 1].
+    cost : float or (R,)
+        Reputational cost to the violator per organisation that knows, money >= 0 (burned).
     """
 
     role: ClassVar[str] = "mechanism"
@@ -269,6 +310,13 @@ class MutualSupport(Plugin):
     Each organisation gives ``share`` of its surplus to its neighbours in deficit, split in
     proportion to trust times deficit: an aligned-incentive arrangement that shares a partner's
     bad round. Money only moves between members, so it is budget-balanced.
+
+    Parameters
+    ----------
+    share : float or (R,)
+        Share of its surplus each organisation gives to partners in deficit, in [0, 1].
+    reference : {"baseline", "mean"}
+        What surplus and deficit are measured against: the outside option or the group mean.
     """
 
     role: ClassVar[str] = "mechanism"

@@ -29,6 +29,15 @@ class Appeal(Plugin):
     an exclusion imposed this round. Guilty organisations do not appeal (they would lose). The
     appellant pays ``cost`` (to ``recipient``). Cheap appeals leave fewer wrongful sanctions
     standing; expensive ones leave the small ones. Place it after the sanctions it reviews.
+
+    Parameters
+    ----------
+    cost : float or (R,)
+        What an appeal costs the appellant, money >= 0.
+    accuracy : float or (R,)
+        Probability in [0, 1] that an appeal against a wrongful sanction succeeds.
+    recipient : {"burned", "regulator", "members"}
+        Who receives the appeal costs.
     """
 
     role: ClassVar[str] = "sanction"

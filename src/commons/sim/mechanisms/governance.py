@@ -24,6 +24,11 @@ class StockShareQuota(Plugin):
 
     At the start of each round q = share S / N: each organisation may draw a fixed share of the
     current stock divided equally. CPR-v1 uses share = 0.05.
+
+    Parameters
+    ----------
+    share : float or (R,)
+        The share of the stock the group may draw per round, >= 0.
     """
 
     role: ClassVar[str] = "quota"
@@ -44,7 +49,13 @@ class StockShareQuota(Plugin):
 
 
 class FixedQuota(Plugin):
-    """A fixed quota per organisation, set from outside (a central target: external)."""
+    """A fixed quota per organisation, set from outside (a central target: external).
+
+    Parameters
+    ----------
+    quota : float, (N,) or (R, N) array
+        Each organisation's quota, resource units per round >= 0.
+    """
 
     role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
@@ -115,6 +126,23 @@ class QuotaVote(Plugin):
     Nesting (principle 8): with ``places`` (labels of length N, or "communities") each place
     votes its own quota among its members and the system votes across all members; each
     organisation's quota is autonomy q_place + (1 - autonomy) q_system, ``autonomy`` in [0, 1].
+
+    Parameters
+    ----------
+    rule : {"median", "majority", "mean", "unanimity"}
+        The voting rule.
+    greed : float, (N,) or (R, N) array, or Uniform
+        Each member's proposal as a multiple of its share of the optimum, >= 0.
+    every : int
+        Rounds between votes, >= 1.
+    congruent : bool
+        Let the voted quota track the stock or budget between votes.
+    places : array_like of length N, "communities" or None
+        Place labels for nested votes (None: one system-wide vote).
+    autonomy : float or (R,)
+        Weight in [0, 1] of the place's quota against the system's.
+    voters : array_like of bool, shape (N,), or of int, optional
+        Who votes: a mask or indices (default: every organisation); the excluded never vote.
     """
 
     role: ClassVar[str] = "quota"
@@ -221,6 +249,15 @@ class Regulator(Plugin):
     external control, which crowding-out reads). ``rounds`` limits its action to a collection
     of rounds (None: always), so a control can be imposed and lifted. Place it after the
     mechanisms that set local rules.
+
+    Parameters
+    ----------
+    target : float, (N,) or (R, N) array
+        The central quota per organisation, resource units per round >= 0.
+    stance : {"supportive", "overriding"}
+        Whether local rules stand or are replaced by the target.
+    rounds : None or collection of int
+        The rounds in which the regulator acts (None: every round).
     """
 
     role: ClassVar[str] = "mechanism"

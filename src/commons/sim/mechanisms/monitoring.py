@@ -54,6 +54,15 @@ class CentralAudit(Plugin):
     ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h. With exact
     observation and free inspections only organisations over their quota are inspected (the
     others could not be detected; see :func:`observe`).
+
+    Parameters
+    ----------
+    probability : float or (R,)
+        Probability p in [0, 1] that each organisation is inspected each round.
+    cost : float or (R,)
+        What one inspection costs the regulator, money >= 0.
+    noise : float or (R,)
+        Observation noise sigma >= 0 (lognormal, multiplicative).
     """
 
     role: ClassVar[str] = "monitoring"
@@ -96,6 +105,19 @@ class PeerMonitoring(Plugin):
     1 - (1 - 1/2)**k_i for k_i watchers. 0 without neighbours. base + slope must not exceed 1.
     Each watcher pays ``cost`` per neighbour watched per round (burned: it is effort), so peer
     monitoring is not free; with ``noise`` sigma > 0 peers see h exp(sigma z).
+
+    Parameters
+    ----------
+    base : float or (R,)
+        Detection probability at m_i = 0, in [0, 1].
+    slope : float or (R,)
+        Increase of the detection probability with m_i, base + slope <= 1.
+    by : {"compliance", "trust", "count"}
+        What m_i measures (see above).
+    cost : float or (R,)
+        Effort each watcher pays per neighbour watched per round, money >= 0 (burned).
+    noise : float or (R,)
+        Observation noise sigma >= 0 (lognormal, multiplicative).
     """
 
     role: ClassVar[str] = "monitoring"

@@ -25,6 +25,13 @@ class CrowdingOut(Plugin):
     regulator: plug-ins declaring ``external``), each organisation's motivation theta_i (its
     weight on the group's mean payoff) falls, theta <- (1 - down) theta; in a round without,
     it recovers toward its initial level theta0, theta <- theta + up (theta0 - theta).
+
+    Parameters
+    ----------
+    down : float or (R,)
+        Fall of motivation in a round with external control, theta <- (1 - down) theta, in [0, 1].
+    up : float or (R,)
+        Recovery toward theta0 in a round without, in [0, 1].
     """
 
     role: ClassVar[str] = "mechanism"
@@ -58,6 +65,11 @@ class CivicDuty(Plugin):
     cost of conscience rather than money (the "intrinsic motivation of staff to work together
     for the greater good" that Ham & Hall ask Integrated Care Systems to draw on; Frey 1997).
     Best replies weigh it like an expected fine; crowding-out erodes it by lowering theta.
+
+    Parameters
+    ----------
+    strength : float or (R,)
+        Cost of conscience per unit over the quota at full motivation, money per unit >= 0.
     """
 
     role: ClassVar[str] = "mechanism"

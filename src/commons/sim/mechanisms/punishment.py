@@ -45,6 +45,23 @@ class PeerPunishment(Plugin):
 
     Costs and damage are burned. Peers see true draws; punishment is flat per violation, so it
     deters through payoffs (imitation, learning) rather than through a per-unit expected fine.
+
+    Parameters
+    ----------
+    points : int
+        Punishment points assigned per violation seen, >= 1.
+    propensity : float or (R,)
+        Probability in [0, 1] that a watcher punishes a violator it sees.
+    cost : {"linear", "fehr-gachter"}
+        The punishment technology.
+    unit_cost : float or (R,)
+        Cost to the punisher per point (linear) or per unit of c(p), money >= 0.
+    ratio : float or (R,)
+        Damage per unit of cost (linear technology), >= 0.
+    antisocial : float or (R,)
+        Probability in [0, 1] of punishing a compliant neighbour.
+    revenge : float or (R,)
+        Probability in [0, 1] of punishing a neighbour who punished last round.
     """
 
     role: ClassVar[str] = "sanction"

@@ -56,6 +56,13 @@ class QuotaFine(_RegulatorCharging):
     budget-balanced: it only moves money inside the group). It also posts the expected fine per
     unit over the quota, phi p_i, which best-response rules weigh (deterrence, Ostrom, Gardner &
     Walker 1994: phi p >= the marginal gain from overdrawing at the quota).
+
+    Parameters
+    ----------
+    rate : float or (R,)
+        The fine phi per unit seen over the quota, money per resource unit >= 0.
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fines.
     """
 
     role: ClassVar[str] = "sanction"
@@ -103,6 +110,13 @@ class UnitFee(_RegulatorCharging):
     fee_i = t h_i, paid to ``recipient``. With t the Pigouvian fee of the stage game
     (:func:`commons.pigouvian_fee`; (a - w)(N - 1) / (2N) for the symmetric quadratic game,
     Ostrom, Gardner & Walker 1994) the social optimum becomes the Nash equilibrium.
+
+    Parameters
+    ----------
+    rate : float or (R,)
+        The fee t per unit drawn, money per resource unit >= 0.
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fees.
     """
 
     role: ClassVar[str] = "sanction"
@@ -148,6 +162,23 @@ class GraduatedSanction(_Charging):
     sanctions can be swept in one batch.
 
     Examples: ``schedule=(0, 1, 3)`` warns first, then fines 1 and 3 per unit.
+
+    Parameters
+    ----------
+    schedule : sequence of float
+        Fine per unit over the quota for the 1st, 2nd, ... offence on record (the last repeats).
+    exclude_after : int, optional
+        The offence on record that also excludes the offender (None: never).
+    exclusion_rounds : int
+        Rounds an exclusion lasts.
+    forgive_after : int, optional
+        Clean rounds after which one offence is struck from the record (None: never).
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fines.
+    anticipate : {"top", "next"}
+        The rate best replies weigh: the top of the schedule, or the next fine.
+    scale : float or (R,)
+        Multiplier of the whole schedule, >= 0.
     """
 
     role: ClassVar[str] = "sanction"
