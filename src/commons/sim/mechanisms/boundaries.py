@@ -46,6 +46,16 @@ class Boundary(Plugin):
                 "p": per_replicate("enforcement", self.enforcement, ctx.R, low=0.0, high=1.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: each outsider is excluded this round with probability
+        ``enforcement``.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``excluded``; writes ``excluded``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         u = ctx.uniforms(self)[..., 0]
         refused = ~P["members"][None, :] & (u < P["p"][:, None])

@@ -87,6 +87,16 @@ class Meetings(Plugin):
         return {"p": p, "boost": per_replicate("boost", self.boost, R, low=0.0, high=1.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: each connected pair meets with probability p_e and a meeting
+        raises trust both ways, w <- w + boost (1 - w).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``trust``; writes ``trust``, ``met``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         if ctx.network.n_edges == 0:
             return
@@ -194,6 +204,18 @@ class Covenant(Plugin):
         return self.rounds is None or (bool(self.rounds) and self.rounds[0] <= t)
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: on a talking round every organisation pledges min(quota, target)
+        and its commitment is renewed to 1, else it decays, c <- (1 - decay) c; each unit over
+        the pledge costs strength c (times trust, with reciprocity) in what best replies weigh; a
+        binding agreement becomes the quota where none is in force.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         commit = mem["commitment"]
@@ -215,6 +237,16 @@ class Covenant(Plugin):
         st.penalty_rate += P["strength"][:, None] * weight
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: those who heard a pledge move their trust in the pledger toward whether
+        it was kept, w <- w + rate ([h_j <= pledge_j] - w).
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         net = ctx.network
         if not self.pledged(st.t) or net.n_edges == 0:
             return
@@ -282,6 +314,16 @@ class Gossip(Plugin):
                 "cost": per_replicate("cost", self.cost, R, low=0.0)}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: violations seen or heard along trust edges lower trust in the
+        violator, w <- (1 - drop) w, and cost it ``cost`` per organisation that knows.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
@@ -343,6 +385,17 @@ class MutualSupport(Plugin):
                 "mean": self.reference == "mean"}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: each organisation gives ``share`` of its surplus to neighbours in
+        deficit, split in proportion to trust times deficit (a transfer summing to zero).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``gross``, ``charges``, ``transfers``, ``trust``; writes
+            ``transfers``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         if net.n_edges == 0:

@@ -68,6 +68,19 @@ class Appeal(Plugin):
                 "row": charge_index("cost", self.recipient)}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase, after the other sanctions: wrongly sanctioned organisations whose
+        charges exceed ``cost`` appeal, and with probability ``accuracy`` their fines, offence
+        and new exclusion are struck.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``charges``, ``sanctioned``, ``compliant``, ``recorded``,
+            ``excluded_now``, ``offences``, ``exclusion_left``; writes ``charges``,
+            ``offences``, ``exclusion_left``, ``sanctioned``, ``appealed``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         charged = st.charged("fine")
         cost = P["cost"][:, None]

@@ -44,6 +44,15 @@ class StockShareQuota(Plugin):
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: q = share S / N for every organisation.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``; writes ``quota``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         q = ctx.params[self]["share"] * st.stock / ctx.N
         st.quota = np.broadcast_to(q[:, None], (ctx.R, ctx.N)).copy()
 
@@ -70,6 +79,15 @@ class FixedQuota(Plugin):
         return {"q": per_replicate("quota", self.quota, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: the quota is set to the fixed value (an external control).
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``quota``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.quota = np.broadcast_to(ctx.params[self]["q"][:, None], (ctx.R, ctx.N)).copy()
         st.external[:] = True
 
@@ -213,6 +231,17 @@ class QuotaVote(Plugin):
         return np.where(n > 0, out, np.nan)
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: on voting rounds the members' proposals are aggregated by the
+        voting rule (per place, then blended with the system's); between votes a congruent quota
+        tracks the stock or budget.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``excluded``, ``stock``, ``memory``; writes ``quota``, ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         if st.t % self.every == 0:
@@ -283,6 +312,16 @@ class Regulator(Plugin):
                 "rounds": rounds_array(self.rounds)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: a supportive regulator sets its target where no local quota is in
+        force; an overriding one replaces the quota with it (an external control).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``quota``; writes ``quota``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         if self.rounds is not None and st.t not in self.rounds:
             return
         q = ctx.params[self]["q"]

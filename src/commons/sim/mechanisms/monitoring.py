@@ -88,6 +88,17 @@ class CentralAudit(Plugin):
                 "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
     def monitor(self, st: State, ctx: Context) -> None:
+        """The monitor phase: each organisation is inspected with probability p, seen with lognormal
+        noise, and detected if seen over its quota; the regulator spends ``cost`` per inspection.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``quota``; writes ``detect_prob``, ``inspected``,
+            ``observed``, ``detected``, ``regulator_spending``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
         observe(st, ctx, self, P["noise"], everyone=P["cost"] > 0)
@@ -163,6 +174,16 @@ class PeerMonitoring(Plugin):
                 "by": ("compliance", "trust", "count").index(self.by)}
 
     def monitor(self, st: State, ctx: Context) -> None:
+        """The monitor phase: detection probability p_i = base + slope m_i; inspected organisations
+        seen over their quota are detected; watchers pay ``cost`` per neighbour watched.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         if self.by == "compliance":

@@ -50,6 +50,16 @@ class CrowdingOut(Plugin):
                 "theta0": ctx.prosociality.copy()}
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: theta <- (1 - down) theta after a round with external control, else
+        theta <- theta + up (theta0 - theta).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``external``, ``motivation``; writes ``motivation``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         ext = st.external[:, None]
         fallen = (1.0 - P["down"][:, None]) * st.motivation
@@ -85,6 +95,16 @@ class CivicDuty(Plugin):
         return {"k": per_replicate("strength", self.strength, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: adds strength theta_i to each organisation's expected charge per
+        unit over the quota (``penalty_rate``).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``motivation``; writes ``penalty_rate``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.penalty_rate += ctx.params[self]["k"][:, None] * st.motivation
 
 

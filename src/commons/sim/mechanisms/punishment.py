@@ -121,6 +121,17 @@ class PeerPunishment(Plugin):
         return np.where(act, float(self.points), 0.0)
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: points are assigned on the edges (:meth:`assign`); punishers pay
+        their cost and targets lose the damage, both burned.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``compliant``, ``gross``, ``memory``; writes ``charges``,
+            ``sanctioned``, ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         pts = self.assign(st, ctx)

@@ -82,6 +82,17 @@ class QuotaFine(_RegulatorCharging):
                 "row": charge_index("fine", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: fine_i = phi (o_i - q_i) for detected organisations, and the expected
+        rate phi p_i posted for best replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``; writes
+            ``charges``, ``sanctioned``, ``penalty_rate``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         phi = ctx.params[self]["phi"][:, None]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, phi * over, 0.0)
@@ -136,6 +147,16 @@ class UnitFee(_RegulatorCharging):
                 "row": charge_index("cost", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: fee_i = t h_i on every unit drawn, and t posted as a charge per unit
+        for best replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``; writes ``charges``, ``unit_charge``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         t = ctx.params[self]["t"][:, None]
         st.charge("cost", t * st.granted, self.recipient)
         st.unit_charge += t
@@ -223,6 +244,21 @@ class GraduatedSanction(_Charging):
         return self.schedule[idx]
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: a detected organisation pays scale times the schedule's rate for its
+        record per unit seen over the quota, the offence is recorded (and may exclude it), the
+        record is forgiven after clean rounds, and the anticipated rate is posted for best
+        replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``,
+            ``offences``, ``exclusion_left``, ``memory``; writes ``charges``, ``sanctioned``,
+            ``offences``, ``recorded``, ``exclusion_left``, ``excluded_now``, ``penalty_rate``,
+            ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         mem = self.mem(st, ctx)
         clean = mem["clean"]  # clean rounds in a row
         scale = ctx.params[self]["scale"][:, None]
@@ -291,10 +327,30 @@ class PoolPunishment(Plugin):
                 "members": members}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: contributors pay the fee into the punishment pool before drawing.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``charges``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.charge("cost", P["fee"][:, None] * P["members"][None, :], "burned")
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: the pool fines detected violators ``rate`` per unit over the quota
+        (and, with second-order punishment, those who did not contribute).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``; writes
+            ``charges``, ``sanctioned``, ``penalty_rate``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, P["rate"][:, None] * over, 0.0)
