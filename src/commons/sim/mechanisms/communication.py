@@ -196,11 +196,33 @@ class Covenant(Plugin):
                 "reciprocity": bool(self.reciprocity), "met_only": self.audience == "met"}
 
     def talks(self, t: int) -> bool:
-        """Whether round t is a talking round."""
+        """Whether round t is a talking round.
+
+        Parameters
+        ----------
+        t : int
+            The round (0-based).
+
+        Returns
+        -------
+        bool
+            True when ``rounds`` is None or holds t.
+        """
         return self.rounds is None or t in self.rounds
 
     def pledged(self, t: int) -> bool:
-        """Whether a pledge has been made by round t (a talking round at or before it)."""
+        """Whether a pledge has been made by round t (a talking round at or before it).
+
+        Parameters
+        ----------
+        t : int
+            The round (0-based).
+
+        Returns
+        -------
+        bool
+            True from the first talking round on.
+        """
         return self.rounds is None or (bool(self.rounds) and self.rounds[0] <= t)
 
     def communicate(self, st: State, ctx: Context) -> None:

@@ -22,6 +22,16 @@ def fehr_gachter_cost(points: np.ndarray) -> np.ndarray:
     r"""Cost of assigning p punishment points, Fehr & Gächter (2000): floor((p + 1)**2 / 4).
 
     c(p) = 0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30 for p = 0, ..., 10.
+
+    Parameters
+    ----------
+    points : array_like
+        Punishment points p >= 0 assigned to one target, any shape.
+
+    Returns
+    -------
+    ndarray
+        The cost c(p) to the punisher, in units of the unit cost, same shape.
     """
     p = np.asarray(points)
     return np.floor((p + 1) ** 2 / 4.0)
@@ -107,7 +117,24 @@ class PeerPunishment(Plugin):
                 "fehr_gachter": self.cost == "fehr-gachter"}
 
     def assign(self, st, ctx) -> np.ndarray:
-        """Points on each edge i -> j this round, shape (R, E)."""
+        """Points on each edge i -> j this round, shape (R, E).
+
+        i punishes j with probability ``propensity`` if j violated, ``antisocial`` if it did
+        not, and ``revenge`` if j punished i last round (independent uniforms of this
+        plug-in's stream, one per edge and reason).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``compliant`` and this plug-in's memory.
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        ndarray, shape (R, E)
+            ``points`` on the edges where i punishes j, else 0.
+        """
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)

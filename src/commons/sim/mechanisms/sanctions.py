@@ -239,7 +239,19 @@ class GraduatedSanction(_Charging):
                 "top": self.anticipate == "top"}
 
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
-        """Rate per unit for the next offence given the offences already on record."""
+        """Rate per unit for the next offence given the offences already on record.
+
+        Parameters
+        ----------
+        offences : ndarray of int
+            Offences on record k >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            schedule[min(k, len(schedule) - 1)], money per unit over the quota (before
+            ``scale``).
+        """
         idx = np.minimum(offences, self.schedule.size - 1)
         return self.schedule[idx]
 
