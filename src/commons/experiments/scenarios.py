@@ -24,7 +24,24 @@ def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) ->
     """The CPR-v1 network: a connected Watts–Strogatz graph, mean degree k, rewiring 0.1.
 
     Built with ``networkx.connected_watts_strogatz_graph``; nodes 0..n-1 (for n <= k a
-    complete graph).
+    complete graph). Watts & Strogatz (1998): a ring lattice whose edges are rewired with
+    probability ``rewiring``, clustered yet with short paths.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes >= 1.
+    k : int
+        Each node's neighbours in the ring lattice before rewiring (the mean degree).
+    rewiring : float
+        Probability in [0, 1] that an edge is rewired.
+    seed : int
+        Seed of the rewiring.
+
+    Returns
+    -------
+    networkx.Graph
+        A connected graph on nodes 0..n-1.
     """
     n = check_integer("n", n, low=1)
     if n <= k:
@@ -123,6 +140,24 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
        off: one system-wide vote.
 
     Parameters are stylised, chosen so that each principle has work to do.
+
+    Parameters
+    ----------
+    places : int
+        Number of communities (places), >= 1.
+    per_place : int
+        Organisations per place, outsiders included.
+    outsiders : int
+        Number of outsiders (one per place, the last of each), <= places.
+    disable : sequence of int
+        The principles (1..8, numbered as in Ostrom 1990, Table 3.1) to switch off.
+    seed : int
+        Seed of the planted-partition network.
+
+    Returns
+    -------
+    Model
+        The commons, with the principles in ``disable`` removed.
     """
     from ..sim.mechanisms import (
         Appeal,
@@ -188,6 +223,26 @@ def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
     tokens each (Ostrom, Gardner & Walker 1994, ch. 5). Stage Nash 8 tokens each (64 in all),
     optimum 36, open access 72; rent at Nash 39.5 % of the maximum. Default rule: noisy myopic
     best response with inertia; any rule and mechanisms can be passed.
+
+    Parameters
+    ----------
+    endowment : float
+        Tokens per player (10 or 25 in the experiments).
+    rule : Plugin, optional
+        The players' decision rule (default ``BestResponse(0.3, noise=1.0)``).
+    mechanisms, sanctions : sequence of Plugin
+        Mechanisms and sanctions, as for :class:`commons.Model`.
+    monitoring, quota : Plugin, optional
+        Monitoring and the quota rule.
+    network : networkx.Graph, optional
+        Who sees whom (default: no edges).
+    initial_draws : float, array or Uniform, optional
+        Tokens invested in round 0.
+
+    Returns
+    -------
+    Model
+        The repeated laboratory game.
     """
     from ..exact.game import CPRGame
     from ..exact.production import Quadratic
@@ -261,6 +316,34 @@ def lake_game(n: int = 4, *, loss: float = 0.42, recycling: float = 2.0,
     which flips the lake (0.4 a year in all, against about 0.026 that it can absorb in steady
     state below p_crit: ``LakeStock.sustainable_yield``). The continuous-time
     game's steady states are in :func:`commons.lake.lake_steady_states`.
+
+    Parameters
+    ----------
+    n : int
+        Number of communities >= 1.
+    loss : float
+        Loss rate b of the lake, per year.
+    recycling : float
+        Recycling exponent q > 1.
+    benefit : float or (R,)
+        Benefit alpha per unit released.
+    damage : float or (R,)
+        Damage d per unit of P**2, per community and year.
+    max_release : float
+        Cap on each community's release per year.
+    inflow_sd : float
+        Standard deviation of the natural inflow per year.
+    rule : Plugin, optional
+        The communities' decision rule (default: myopic best response).
+    mechanisms : sequence of Plugin
+        Mechanisms, as for :class:`commons.Model`.
+    quota : Plugin, optional
+        The quota rule.
+
+    Returns
+    -------
+    Model
+        The lake game, starting from a clean lake (P = 0) and no releases.
     """
     from ..sim.resources import LakeStock
     from ..sim.rules import BestResponse
