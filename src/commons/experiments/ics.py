@@ -149,6 +149,16 @@ class BudgetShares(Plugin):
                 "imposed": self.imposed}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: q_i = v w_i S_t / sum_j w_j; an imposed rule also marks the round
+        as externally controlled.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.quota = ctx.params[self]["w"] * st.stock[:, None]
         if self.imposed:
             st.external[:] = True
@@ -212,6 +222,16 @@ class ContactTrust(Plugin):
                                    (ctx.R, ctx.network.n_edges)).copy()
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: trust fades toward the floor, w <- w + decay (floor - w), and falls by
+        ``betrayal`` on an edge i -> j whose j claimed over its quota.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``trust``, ``granted``, ``quota``; writes ``trust``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         w = st.trust + P["decay"][:, None] * (P["floor"][:, None] - st.trust)
@@ -250,6 +270,20 @@ def ics_graph(places: int, network: str = "places", seed: int = 0) -> nx.Graph:
     (sixth) linked across places; "hub": each place a clique, and the first acute trust linked
     to every organisation; "random": a connected G(n, m) graph with as many ties as "places"
     (the first connected draw of seeds ``seed``, ``seed + 1``, ...).
+
+    Parameters
+    ----------
+    places : int
+        Number of places >= 1, 8 organisations each.
+    network : {"places", "hub", "random"}
+        The structure of the ties.
+    seed : int
+        Seed of the random graph, >= 0.
+
+    Returns
+    -------
+    networkx.Graph
+        The network on nodes 0..8 places - 1.
     """
     places = check_integer("places", places, low=1)
     if network not in ICS_NETWORKS:
