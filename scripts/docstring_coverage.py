@@ -50,15 +50,18 @@ NOT_SHIPPED = re.compile(r"\bDESIGN\b|\bREFERENCES\b|BENCHMARK_MODEL|seed texts?
 def _home(obj: object) -> str:
     """The import path under which an object is defined."""
     module = getattr(obj, "__module__", None) or ""
-    return f"{module}.{getattr(obj, '__qualname__', getattr(obj, '__name__', ''))}"
+    name = getattr(obj, "__qualname__", getattr(obj, "__name__", ""))
+    if "<locals>" in name:  # a decorated function (a hypothesis strategy): its public name
+        name = getattr(obj, "__name__", name)
+    return f"{module}.{name}"
 
 
 def _documented_above(cls: type, name: str) -> bool:
     """Whether a base class of ``cls`` documents the member ``name``."""
     for base in cls.__mro__[1:]:
         member = vars(base).get(name)
-        if member is not None:
-            return bool(getattr(member, "__doc__", None))
+        if member is not None and getattr(member, "__doc__", None):
+            return True
     return False
 
 
