@@ -132,3 +132,21 @@ def test_every_notebook_is_a_tutorial(site):
         assert page.exists(), nb.name
         title = json.loads(nb.read_text())["cells"][0]["source"][0].lstrip("# ").strip()
         assert title in _text(page), nb.name
+
+
+@pytest.mark.parametrize(("flag", "mode"), [("0", "off"), ("1", "force")])
+def test_the_notebooks_execute_at_full_size_only_when_asked(flag, mode, tmp_path, monkeypatch):
+    import runpy
+    shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns(
+        "_build", "generated", "jupyter_execute", "*.ipynb"))
+    monkeypatch.setenv("COMMONS_DOCS_ROOT", str(ROOT))
+    monkeypatch.setenv("COMMONS_DOCS_EXECUTE", flag)
+    monkeypatch.delenv("COMMONS_NOTEBOOK_FULL", raising=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(sys, "path", list(sys.path))   # conf.py puts its extensions first
+    conf = runpy.run_path(str(tmp_path / "docs" / "conf.py"))
+    assert conf["nb_execution_mode"] == mode
+    assert (os.environ.get("COMMONS_NOTEBOOK_FULL") == "1") == (mode == "force")
+    # the notebooks are copied beside the tutorials' index, as they are in notebooks/
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        assert (tmp_path / "docs" / "tutorials" / nb.name).read_bytes() == nb.read_bytes()
