@@ -44,7 +44,8 @@ MODULES = (
 )
 CHECKS = {"GL08": "no docstring", "PR01": "Parameters", "RT01": "Returns"}
 #: Words that point at files that do not ship with the package.
-NOT_SHIPPED = re.compile(r"\bDESIGN\b|\bREFERENCES\b|BENCHMARK_MODEL|seed texts?|shared/")
+NOT_SHIPPED = re.compile(r"\bDESIGN\b|\bREFERENCES\b|BENCHMARK_MODEL|seed texts?|shared/|"
+                         r"\b(?:tests|benchmarks|notebooks|scripts)/")
 
 
 def _home(obj: object) -> str:

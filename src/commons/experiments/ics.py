@@ -4,8 +4,8 @@ deterrence boundary derived for it is in :mod:`commons.experiments.ics_boundary`
 The plug-ins follow the plug-in author's guide (:mod:`commons.sim.plugin`): each declares its
 role, phases, reads and writes, and has a compiled form beside its numpy form (the technology
 inherits those of :class:`~commons.PrivateConcave`). They are specific to this scenario, so they
-stay out of :func:`commons.plugins` (``registered = False``); ``tests/test_ics.py`` runs
-:func:`commons.testing.check_plugin` on each.
+stay out of :func:`commons.plugins` (``registered = False``); each passes
+:func:`commons.testing.check_plugin`.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) ->
 
 def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int = 0,
                      fine: Any = 2.0, growth: Any = 0.25) -> Model:
-    r"""CPR-v1, the speed workload of ``benchmarks/``, from ordinary public parts.
+    r"""CPR-v1, the benchmark model of the engine's speed measurements, from public parts.
 
     N organisations on a connected Watts–Strogatz graph (k = 4, rewiring 0.1); a logistic stock
     with K = 10 N, g = 0.25; quota q = 0.05 S / N; peer monitoring p_i = 0.1 + 0.4 m_i; a fine of
