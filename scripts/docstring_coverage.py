@@ -37,6 +37,11 @@ MODULES = (
     "commons.sim.network", "commons.sim.trust", "commons.sim.resources",
     "commons.sim.technologies", "commons.sim.streams", "commons.sim.flow",
     "commons.sim.memory", "commons.sim.mechanisms", "commons.sim.rules",
+    *(f"commons.sim.mechanisms.{m}" for m in (
+        "boundaries", "communication", "conflict", "governance", "monitoring", "motivation",
+        "punishment", "sanctions")),
+    *(f"commons.sim.rules.{m}" for m in (
+        "base", "imitation", "reciprocity", "reinforcement", "response")),
     "commons.experiments.scenarios", "commons.experiments.studies", "commons.experiments.ics",
     "commons.experiments.ics_boundary", "commons.experiments.studyfile",
     "commons.experiments.sweeps", "commons.results", "commons.plotting",
