@@ -105,6 +105,18 @@ def place_labels(places: Any, ctx) -> np.ndarray:
 
     ``"communities"`` finds them with networkx's greedy modularity maximisation (Clauset,
     Newman & Moore 2004) on the trust network.
+
+    Parameters
+    ----------
+    places : array_like of length N, or "communities"
+        A label per organisation (any hashable values), or communities to be found.
+    ctx : Context
+        The run's context (N and the trust network).
+
+    Returns
+    -------
+    ndarray of int, shape (N,)
+        The place of each organisation, 0..P-1.
     """
     N = ctx.N
     if isinstance(places, str):

@@ -31,6 +31,21 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
     are inspected (a compliant one could not be detected), so no random number is spent on the
     others. What is "seen" of an organisation nobody inspected is its draw (``observed`` =
     granted): only inspected draws are misread.
+
+    Parameters
+    ----------
+    st : State
+        The state; reads ``detect_prob``, ``granted`` and ``quota``; writes ``inspected``,
+        ``observed`` and ``detected``.
+    ctx : Context
+        The run's context.
+    plugin : Plugin
+        The monitoring plug-in, whose stream the inspections draw from.
+    noise : ndarray, shape (R,)
+        Observation noise sigma >= 0 per replicate.
+    everyone : ndarray of bool, shape (R,), optional
+        Replicates where every organisation is inspected with its probability (costly
+        inspections), not only those over their quota.
     """
     u = ctx.uniforms(plugin)
     need = (noise[:, None] > 0) | (st.granted > st.quota)
