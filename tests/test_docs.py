@@ -132,7 +132,7 @@ def test_every_notebook_is_a_tutorial(site):
         assert page.exists(), nb.name
         source = json.loads(nb.read_text())["cells"][0]["source"]
         source = "".join(source) if isinstance(source, list) else source
-        title = source.strip().splitlines()[0].lstrip("# ").strip()
+        title = re.sub(r"[*`]", "", source.strip().splitlines()[0].lstrip("# ")).strip()
         assert title
         assert " ".join(title.split()) in _text(page), nb.name
 
