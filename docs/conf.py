@@ -63,6 +63,7 @@ if EXECUTE:
 nb_execution_mode = "force" if EXECUTE else "off"
 nb_execution_timeout = 3600
 nb_execution_raise_on_error = True
+nb_execution_in_temp = True              # whatever a notebook writes lands in a temporary folder
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]      # the notebooks number their own headings
