@@ -86,7 +86,13 @@ class EquilibriumResult:
                 f"regret={self.regret:.3g}, converged={self.converged})")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python record (arrays as lists) for JSON or tables."""
+        """Plain-Python record (arrays as lists) for JSON or tables.
+
+        Returns
+        -------
+        dict
+            Every attribute, the arrays as lists.
+        """
         return {"concept": self.concept, "draws": self.draws.tolist(), "total": self.total,
                 "payoffs": self.payoffs.tolist(), "regret": self.regret, "rent": self.rent,
                 "efficiency": self.efficiency, "method": self.method, "tol": self.tol,
@@ -262,6 +268,19 @@ def social_optimum(game: CPRGame, *, allocation: Literal["equal", "proportional"
     * ``"proportional"``: x_i = X* e_i / sum_j e_j.
 
     For the quadratic F(X) = a X - b X**2, X* = (a - w) / (2 b) (Walker, Gardner & Ostrom 1990).
+
+    Parameters
+    ----------
+    game : CPRGame
+        The stage game.
+    allocation : {"equal", "proportional"}
+        How the group draw is split: equal shares capped by endowments, or in proportion to
+        endowments.
+
+    Returns
+    -------
+    EquilibriumResult
+        ``concept="social_optimum"``; its ``regret`` is the temptation to overdraw.
     """
     _check_game(game)
     return _allocate(game, "social_optimum",
@@ -275,6 +294,19 @@ def open_access(game: CPRGame, *, allocation: Literal["equal", "proportional"] =
     There the rent F(X0) - w X0 is fully dissipated, Hardin's (1968) "ruin": for the quadratic
     X0 = (a - w) / b, twice the optimum. X0 is capped at the total endowment; the split is
     chosen as in :func:`social_optimum`.
+
+    Parameters
+    ----------
+    game : CPRGame
+        The stage game.
+    allocation : {"equal", "proportional"}
+        How the group draw is split: equal shares capped by endowments, or in proportion to
+        endowments.
+
+    Returns
+    -------
+    EquilibriumResult
+        ``concept="open_access"``, with rent 0 (efficiency 0) when X0 is feasible.
     """
     _check_game(game)
     return _allocate(game, "open_access",
@@ -305,9 +337,18 @@ def pigouvian_fee(game: CPRGame, *, allocation: Literal["equal", "proportional"]
     each organisation's best reply. Symmetric quadratic game (Ostrom, Gardner & Walker 1994):
     t = (a - w)(N - 1) / (2N) = b (N - 1) x*; 7.875 in the laboratory game.
 
+    Parameters
+    ----------
+    game : CPRGame
+        The stage game.
+    allocation : {"equal", "proportional"}
+        How the optimum is split: equal shares capped by endowments, or in proportion to
+        endowments.
+
     Returns
     -------
     ndarray, shape (n,)
+        The fee t_i >= 0 per unit drawn, in payoff units per resource unit.
     """
     _check_game(game)
     x = np.asarray(social_optimum(game, allocation=allocation).draws)

@@ -236,7 +236,25 @@ def fixation_probabilities(graph: nx.Graph, b: float, c: float = 1.0, w: float =
     rho_C: probability that one cooperator, placed uniformly at random among defectors, takes
     over; rho_D the same for one defector among cooperators. Selection is neutral at w = 0,
     where both equal 1/N. The 2**N states are enumerated, so the graph must have at most 16
-    nodes; it must be connected with no isolated node.
+    nodes; it must be connected with no isolated node. Death–birth updating and the donation
+    game as in Ohtsuki, Hauert, Lieberman & Nowak (2006): each node's payoff sums
+    b s_j - c s_i over its edges, fitness is 1 - w + w payoff.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected and connected, at most 16 nodes, no isolated node.
+    b : float
+        Benefit b >= 0 a cooperator gives each neighbour.
+    c : float
+        Cost c >= 0 a cooperator pays per neighbour.
+    w : float
+        Selection strength in [0, 1].
+
+    Returns
+    -------
+    rho_C, rho_D : float
+        The fixation probabilities of one cooperator and of one defector.
     """
     b = as_real("b", b, low=0.0)
     c = as_real("c", c, low=0.0)
@@ -319,6 +337,11 @@ def critical_benefit_cost(graph: nx.Graph, w: float | None = None, *, upper: flo
         Upper end of the search for the chain (finite w only), > 1.
     rtol : float
         Tolerance of the coalescence-time solve, in (0, 1e-3] (w = None only).
+
+    Returns
+    -------
+    float
+        The critical benefit-to-cost ratio (b/c)*, or ``inf`` when no b/c favours cooperation.
 
     Examples
     --------

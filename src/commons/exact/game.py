@@ -85,7 +85,14 @@ class CPRGame:
         return bool(np.all(self.endowment == self.endowment[0]))
 
     def params(self) -> dict[str, Any]:
-        """Parameters for provenance records (endowments summarised when n is large)."""
+        """Parameters for provenance records (endowments summarised when n is large).
+
+        Returns
+        -------
+        dict
+            ``n``, ``production`` (its own params), ``outside_return`` and ``endowment`` (a
+            list, or its count, min, max and sum when n > 64).
+        """
         e = self.endowment
         endowment: Any = e.tolist() if self.n <= 64 else {
             "n": self.n, "min": float(e.min()), "max": float(e.max()), "sum": float(e.sum())}
@@ -100,7 +107,24 @@ class CPRGame:
 
     # ------------------------------------------------------------------ payoffs
     def check_draws(self, draws: ArrayLike) -> np.ndarray:
-        """Return draws as a float array of shape (..., n), checked feasible: 0 <= x_i <= e_i."""
+        """Return draws as a float array of shape (..., n), checked feasible: 0 <= x_i <= e_i.
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draws x_i, in resource units (tokens in the laboratory game).
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            The draws as float64.
+
+        Raises
+        ------
+        ValueError
+            Draws of the wrong shape, non-finite, negative, or above the endowments (beyond a
+            relative rounding slack of 1e-12).
+        """
         x = np.asarray(draws, dtype=np.float64)
         if x.ndim == 0 or x.shape[-1] != self.n:
             raise ValueError(f"draws must have shape (..., {self.n}), got shape {x.shape}")
@@ -114,28 +138,97 @@ class CPRGame:
         return x
 
     def group_production(self, total: ArrayLike) -> np.ndarray:
-        """F(X) for group draws X."""
+        """F(X) for group draws X.
+
+        Parameters
+        ----------
+        total : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            The group's production F(X), same shape.
+        """
         return self.production.value(total)
 
     def rent(self, total: ArrayLike) -> np.ndarray:
-        """Group rent F(X) - w X: what the commons earns above the outside option."""
+        """Group rent F(X) - w X: what the commons earns above the outside option.
+
+        The rent is maximal where F'(X) = w (the social optimum) and zero where the average
+        product equals w (open access, Gordon 1954).
+
+        Parameters
+        ----------
+        total : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            F(X) - w X, same shape, in payoff units.
+        """
         X = np.asarray(total, dtype=np.float64)
         return self.production.value(X) - self.outside_return * X
 
     def excess_payoffs(self, draws: ArrayLike, *, check: bool = True) -> np.ndarray:
-        """u_i - w e_i = x_i (AP(X) - w), shape (..., n)."""
+        """Payoffs above the endowment's outside value: u_i - w e_i = x_i (AP(X) - w).
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draw profiles.
+        check : bool
+            Check the draws' shape and feasibility (:meth:`check_draws`).
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            x_i (F(X)/X - w), 0 for organisations that draw nothing.
+        """
         x = self.check_draws(draws) if check else np.asarray(draws, dtype=np.float64)
         X = x.sum(axis=-1, keepdims=True)
         ap = self.production.average(np.where(X > 0, X, 1.0))
         return np.where(x > 0, x * (ap - self.outside_return), 0.0)
 
     def payoffs(self, draws: ArrayLike, *, check: bool = True) -> np.ndarray:
-        r"""Payoffs u_i = w (e_i - x_i) + (x_i / X) F(X) for draws of shape (..., n)."""
+        r"""Payoffs u_i = w (e_i - x_i) + (x_i / X) F(X) for draws of shape (..., n).
+
+        Walker, Gardner & Ostrom (1990): the outside option pays w per unit not drawn; the
+        commons' output is shared in proportion to draws.
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draw profiles, in resource units; many profiles evaluate in one call.
+        check : bool
+            Check the draws' shape and feasibility (:meth:`check_draws`).
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            Each organisation's payoff in each profile.
+        """
         return self.outside_return * self.endowment + self.excess_payoffs(draws, check=check)
 
     # ------------------------------------------------------------------ deviations
     def marginal_payoff(self, own: ArrayLike, others: ArrayLike) -> np.ndarray:
-        r"""du_i/dx_i = (Y/X) AP(X) + (x_i/X) F'(X) - w at own draw x_i and others' total Y."""
+        r"""du_i/dx_i = (Y/X) AP(X) + (x_i/X) F'(X) - w at own draw x_i and others' total Y.
+
+        At X = 0 the limit F'(0) - w is returned.
+
+        Parameters
+        ----------
+        own : array_like
+            Own draws x_i >= 0.
+        others : array_like
+            The others' total draw Y_i >= 0, broadcastable with ``own``.
+
+        Returns
+        -------
+        ndarray
+            The marginal payoff, in payoff units per resource unit.
+        """
         x = np.asarray(own, dtype=np.float64)
         Y = np.asarray(others, dtype=np.float64)
         X = x + Y
@@ -153,6 +246,16 @@ class CPRGame:
         for each organisation: in closed form x_i = clip((a - w - b Y_i) / (2 b), 0, e_i) for
         :class:`Quadratic`, otherwise by a vectorised bracketed root (Chandrupatla, via
         ``scipy.optimize.elementwise.find_root``) of the decreasing marginal payoff.
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draw profiles; organisation i's reply depends on the others' total Y_i only.
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            The best replies ``BR_i(x_-i)`` in [0, e_i], for every organisation and profile.
         """
         x = self.check_draws(draws)
         Y = np.maximum(x.sum(axis=-1, keepdims=True) - x, 0.0)
@@ -184,9 +287,19 @@ class CPRGame:
         return res.x[inv]
 
     def deviation_gains(self, draws: ArrayLike) -> np.ndarray:
-        """Gain each organisation gets from its best unilateral deviation, shape (..., n).
+        r"""Gain each organisation gets from its best unilateral deviation, shape (..., n).
 
-        gain_i = u_i(BR_i(x_-i), x_-i) - u_i(x) >= 0 up to rounding.
+        :math:`g_i = u_i(BR_i(x_{-i}), x_{-i}) - u_i(x) \ge 0` up to rounding.
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draw profiles.
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            Each organisation's gain from its best unilateral deviation, in payoff units.
         """
         x = self.check_draws(draws)
         br = self.best_response(x)
@@ -196,7 +309,18 @@ class CPRGame:
     def regret(self, draws: ArrayLike) -> np.ndarray | float:
         """The largest gain any organisation gets from a unilateral deviation (>= 0).
 
-        A profile is an epsilon-Nash equilibrium iff its regret is at most epsilon.
+        A profile is an epsilon-Nash equilibrium iff its regret is at most epsilon (Radner
+        1980); every equilibrium the exact layer returns reports it.
+
+        Parameters
+        ----------
+        draws : array_like, shape (..., n)
+            Draw profiles.
+
+        Returns
+        -------
+        float or ndarray, shape (...)
+            max_i of :meth:`deviation_gains`, clipped at 0; a float for one profile.
         """
         r = np.maximum(self.deviation_gains(draws).max(axis=-1), 0.0)
         return float(r) if r.ndim == 0 else r

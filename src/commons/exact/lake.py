@@ -62,6 +62,11 @@ def critical_loss(recycling: float) -> float:
     ----------
     recycling : float
         Recycling (Hill) exponent q > 1.
+
+    Returns
+    -------
+    float
+        The critical loss rate b_c(q), per unit time.
     """
     q = as_real("recycling", recycling, low=1.0, low_open=True)
     return math.exp((q - 1.0) / q * math.log(q - 1.0)) / q

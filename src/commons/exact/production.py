@@ -35,29 +35,100 @@ class Production(ABC):
 
     @abstractmethod
     def value(self, X: ArrayLike) -> np.ndarray:
-        """F(X)."""
+        """F(X), the group's production.
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            F(X), same shape, in payoff units.
+        """
 
     @abstractmethod
     def derivative(self, X: ArrayLike) -> np.ndarray:
-        """F'(X), the marginal product."""
+        """F'(X), the marginal product.
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            F'(X), same shape, in payoff units per resource unit.
+        """
 
     @abstractmethod
     def second_derivative(self, X: ArrayLike) -> np.ndarray:
-        """F''(X)."""
+        """F''(X), the curvature of production (<= 0 for the concave F the solvers need).
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            F''(X), same shape.
+        """
 
     def average(self, X: ArrayLike) -> np.ndarray:
-        """Average product AP(X) = F(X) / X, with AP(0) = F'(0) (its limit)."""
+        """Average product AP(X) = F(X) / X, with AP(0) = F'(0) (its limit).
+
+        Each organisation's return per unit drawn; open access drives it down to the outside
+        return w (Gordon 1954).
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            AP(X), same shape, in payoff units per resource unit.
+        """
         X = np.asarray(X, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             ap = self.value(X) / X
         return np.where(X > 0, ap, self.derivative(np.zeros_like(X)))
 
     def average_and_derivative(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """(AP(X), F'(X)) together, for X > 0 (families override it to share work)."""
+        """(AP(X), F'(X)) together, for X > 0 (families override it to share work).
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X > 0, any shape.
+
+        Returns
+        -------
+        average : ndarray
+            AP(X) = F(X) / X.
+        derivative : ndarray
+            F'(X).
+        """
         return self.average(X), self.derivative(X)
 
     def average_derivative(self, X: ArrayLike) -> np.ndarray:
-        """AP'(X) = (F'(X) X - F(X)) / X**2 = (F'(X) - AP(X)) / X, for X > 0."""
+        """AP'(X) = (F'(X) X - F(X)) / X**2 = (F'(X) - AP(X)) / X, for X > 0.
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X > 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            AP'(X), same shape (<= 0 for concave F with F(0) = 0).
+        """
         X = np.asarray(X, dtype=np.float64)
         return (self.derivative(X) - self.average(X)) / X
 
@@ -66,6 +137,16 @@ class Production(ABC):
 
         This is the social optimum of the unconstrained game (Gordon 1954; Walker, Gardner &
         Ostrom 1990, X* = (a - w) / (2b) for the quadratic).
+
+        Parameters
+        ----------
+        w : float
+            Outside return per unit, w >= 0.
+
+        Returns
+        -------
+        float
+            X*, in resource units.
         """
         return _decreasing_level(lambda x: float(self.derivative(x)) - w,
                                  float(self.derivative(0.0)) - w)
@@ -74,12 +155,28 @@ class Production(ABC):
         """The draw X0 >= 0 where AP(X0) = w: open access, rent fully dissipated (Gordon 1954).
 
         0 if AP(0) <= w; ``inf`` if the average product never falls to w.
+
+        Parameters
+        ----------
+        w : float
+            Outside return per unit, w >= 0.
+
+        Returns
+        -------
+        float
+            X0, in resource units ((a - w) / b for the quadratic).
         """
         return _decreasing_level(lambda x: float(self.average(x)) - w,
                                  float(self.average(0.0)) - w)
 
     def params(self) -> dict[str, Any]:
-        """The parameters, for provenance records."""
+        """The parameters, for provenance records.
+
+        Returns
+        -------
+        dict
+            ``kind`` (the family's name) and the family's parameters.
+        """
         return {"kind": type(self).__name__}
 
     def __repr__(self) -> str:

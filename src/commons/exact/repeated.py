@@ -73,6 +73,7 @@ def critical_discount_factor(game: CPRGame, *,
     Parameters
     ----------
     game : CPRGame
+        The stage game.
     allocation : {"equal", "proportional"}
         How the optimal group draw is split (see :func:`commons.social_optimum`).
 
@@ -123,7 +124,24 @@ def grim_trigger_sustains(game: CPRGame, discount_factor: float, **kwargs) -> bo
     """Whether grim trigger with Nash reversion sustains the optimum at ``discount_factor``.
 
     ``discount_factor`` must lie in (0, 1); keyword arguments go to
-    :func:`critical_discount_factor`.
+    :func:`critical_discount_factor`. The folk-theorem condition (Friedman 1971): grim trigger
+    sustains the optimum iff delta >= max_i (pi_d,i - pi_o,i) / (pi_d,i - pi_N,i), with
+    pi_o,i, pi_d,i and pi_N,i organisation i's stage payoffs at the optimum, at its best
+    deviation and at the Nash equilibrium.
+
+    Parameters
+    ----------
+    game : CPRGame
+        The stage game.
+    discount_factor : float
+        Discount factor delta in (0, 1).
+    **kwargs
+        ``allocation`` of the optimum, as in :func:`critical_discount_factor`.
+
+    Returns
+    -------
+    bool
+        Whether delta is at least the critical discount factor.
     """
     delta = as_real("discount_factor", discount_factor, low=0.0, high=1.0,
                     low_open=True, high_open=True)

@@ -4,8 +4,8 @@ deterrence boundary derived for it is in :mod:`commons.experiments.ics_boundary`
 The plug-ins follow the plug-in author's guide (:mod:`commons.sim.plugin`): each declares its
 role, phases, reads and writes, and has a compiled form beside its numpy form (the technology
 inherits those of :class:`~commons.PrivateConcave`). They are specific to this scenario, so they
-stay out of :func:`commons.plugins` (``registered = False``); ``tests/test_ics.py`` runs
-:func:`commons.testing.check_plugin` on each.
+stay out of :func:`commons.plugins` (``registered = False``); each passes
+:func:`commons.testing.check_plugin`.
 """
 
 from __future__ import annotations
@@ -149,6 +149,16 @@ class BudgetShares(Plugin):
                 "imposed": self.imposed}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: q_i = v w_i S_t / sum_j w_j; an imposed rule also marks the round
+        as externally controlled.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.quota = ctx.params[self]["w"] * st.stock[:, None]
         if self.imposed:
             st.external[:] = True
@@ -212,6 +222,16 @@ class ContactTrust(Plugin):
                                    (ctx.R, ctx.network.n_edges)).copy()
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: trust fades toward the floor, w <- w + decay (floor - w), and falls by
+        ``betrayal`` on an edge i -> j whose j claimed over its quota.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``trust``, ``granted``, ``quota``; writes ``trust``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         w = st.trust + P["decay"][:, None] * (P["floor"][:, None] - st.trust)
@@ -250,6 +270,20 @@ def ics_graph(places: int, network: str = "places", seed: int = 0) -> nx.Graph:
     (sixth) linked across places; "hub": each place a clique, and the first acute trust linked
     to every organisation; "random": a connected G(n, m) graph with as many ties as "places"
     (the first connected draw of seeds ``seed``, ``seed + 1``, ...).
+
+    Parameters
+    ----------
+    places : int
+        Number of places >= 1, 8 organisations each.
+    network : {"places", "hub", "random"}
+        The structure of the ties.
+    seed : int
+        Seed of the random graph, >= 0.
+
+    Returns
+    -------
+    networkx.Graph
+        The network on nodes 0..8 places - 1.
     """
     places = check_integer("places", places, low=1)
     if network not in ICS_NETWORKS:
@@ -283,8 +317,9 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
                            network: str = "places", seed: int = 0) -> Model:
     r"""An Integrated Care System: organisations of places nested in a system, one care budget.
 
-    Stylised: the seed texts give no numbers, and every value below is illustrative, chosen so
-    that each mechanism has work to do. One round is one financial year.
+    Stylised: the argument modelled (Ham & Hall, on governing Integrated Care Systems by
+    Ostrom's 1990 design principles) gives no numbers, and every value below is illustrative,
+    chosen so that each mechanism has work to do. One round is one financial year.
 
     Each of ``places`` place-based partnerships has an acute trust, a community and mental
     health trust, three primary care networks, a council (social care) and two voluntary
@@ -330,18 +365,18 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     the marginal gain of a unit over the quota is then the same for every organisation,
     MG_t = beta (n_t / (0.95 B_t / B_0))**(1 - beta) - c.
 
-    ``governance="self"`` (the seed texts' stewardship): the partners agree the shares; pairs
-    of organisations linked in the trust network meet with probability 0.8 c O_e a year (O_e
-    the overlap of the tie: places meet often, distant partners rarely), a meeting raising
-    their trust (:class:`ContactTrust`); every year each pledges to keep to its quota and
-    feels bound by the pledge at 6 c times its trust in its partners; peers watch each other
-    (detection 0.2 + 0.6 x the share of its neighbours complying, observation noise 0.05),
-    and fine graduated s x (0, 0.5, 1) per unit over the quota by offence (forgiven after two
-    clean years), with cheap appeals (0.02) and mutual support (0.2 of a surplus); civic duty
-    (0.5 theta) stands. ``governance="central"``: the centre imposes the same shares, audits
-    each organisation with probability 0.3 a year (0.05 per audit, paid by the centre) and
-    fines 2 s per unit over the quota; the imposed target, the audits and the fines crowd out
-    civic duty (theta falls 20 % a year under them); communication plays no part.
+    ``governance="self"`` (the stewardship Ham & Hall argue for): the partners agree the shares;
+    pairs of organisations linked in the trust network meet with probability 0.8 c O_e a year
+    (O_e the overlap of the tie: places meet often, distant partners rarely), a meeting raising
+    their trust (:class:`ContactTrust`); every year each pledges to keep to its quota and feels
+    bound by the pledge at 6 c times its trust in its partners; peers watch each other
+    (detection 0.2 + 0.6 x the share of its neighbours complying, observation noise 0.05), and
+    fine graduated s x (0, 0.5, 1) per unit over the quota by offence (forgiven after two clean
+    years), with cheap appeals (0.02) and mutual support (0.2 of a surplus); civic duty (0.5
+    theta) stands. ``governance="central"``: the centre imposes the same shares, audits each
+    organisation with probability 0.3 a year (0.05 per audit, paid by the centre) and fines 2 s
+    per unit over the quota; the imposed target, the audits and the fines crowd out civic duty
+    (theta falls 20 % a year under them); communication plays no part.
 
     The network carries trust: meetings happen along its ties, more often in dense places, so
     "random" (low overlap) builds less trust than "places", and "hub" leaves the hub's many
@@ -354,6 +389,34 @@ def integrated_care_system(*, places: int = 3, sanction: Any = 1.0, communicatio
     ``sanction``, ``communication``, ``demand_growth``, ``budget_growth`` and
     ``demand_volatility`` may be arrays over replicates (a sweep in one batch).
 
+    Parameters
+    ----------
+    places : int
+        Number of place-based partnerships (>= 1), 8 organisations each.
+    sanction : float or (R,) array
+        Sanction strength s >= 0, in value per budget unit claimed over the quota.
+    communication : float or (R,) array
+        Communication c in [0, 1]: meetings and covenants (self-governance only).
+    governance : {"self", "central"}
+        Self-governance by the partners, or central control.
+    demand_growth : float or (R,) array
+        Median growth g_D >= 0 of need, per year.
+    budget_growth : float or (R,) array
+        Growth g_B > -1 of the budget, per year.
+    demand_volatility : float or (R,) array
+        Standard deviation sigma_D >= 0 of each replicate's growth of need, per year.
+    network : {"places", "hub", "random"}
+        The trust network (:func:`ics_graph`).
+    seed : int
+        Seed of the network's construction (random networks only).
+
+    Returns
+    -------
+    Model
+        The care system, ``8 * places`` organisations on the chosen network.
+
+    Notes
+    -----
     A replicate ends in tragedy when over its last tenth it earns less than 0.8 of the best
     value the (realised) need and budget allowed: organisations claim so far beyond their
     quotas that rationing and wasted claims cost a fifth of what the budget could buy. At the

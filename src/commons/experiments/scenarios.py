@@ -24,7 +24,24 @@ def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) ->
     """The CPR-v1 network: a connected Watts–Strogatz graph, mean degree k, rewiring 0.1.
 
     Built with ``networkx.connected_watts_strogatz_graph``; nodes 0..n-1 (for n <= k a
-    complete graph).
+    complete graph). Watts & Strogatz (1998): a ring lattice whose edges are rewired with
+    probability ``rewiring``, clustered yet with short paths.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes >= 1.
+    k : int
+        Each node's neighbours in the ring lattice before rewiring (the mean degree).
+    rewiring : float
+        Probability in [0, 1] that an edge is rewired.
+    seed : int
+        Seed of the rewiring.
+
+    Returns
+    -------
+    networkx.Graph
+        A connected graph on nodes 0..n-1.
     """
     n = check_integer("n", n, low=1)
     if n <= k:
@@ -34,7 +51,7 @@ def cpr_v1_graph(n: int, *, k: int = 4, rewiring: float = 0.1, seed: int = 0) ->
 
 def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int = 0,
                      fine: Any = 2.0, growth: Any = 0.25) -> Model:
-    r"""CPR-v1, the speed workload (``BENCHMARK_MODEL``), from ordinary public parts.
+    r"""CPR-v1, the benchmark model of the engine's speed measurements, from public parts.
 
     N organisations on a connected Watts–Strogatz graph (k = 4, rewiring 0.1); a logistic stock
     with K = 10 N, g = 0.25; quota q = 0.05 S / N; peer monitoring p_i = 0.1 + 0.4 m_i; a fine of
@@ -48,6 +65,25 @@ def benchmark_cpr_v1(n: int = 100, *, graph: nx.Graph | None = None, seed: int =
 
     ``fine`` (per unit over the quota) and ``growth`` (g) may be arrays over replicates, for
     sweeps in one batch.
+
+    Parameters
+    ----------
+    n : int
+        Number of organisations N >= 1.
+    graph : networkx.Graph, optional
+        The trust network on N nodes (default :func:`cpr_v1_graph`).
+    seed : int
+        Seed of the default graph.
+    fine : float or (R,) array
+        Fine per resource unit over the quota, when detected (money per unit).
+    growth : float or (R,) array
+        Intrinsic growth rate g of the logistic stock, per round.
+
+    Returns
+    -------
+    Model
+        The CPR-v1 model (Watts & Strogatz 1998 for the graph; Szabó & Fáth 2007 for Fermi
+        imitation).
     """
     n = check_integer("n", n, low=1)
     g = cpr_v1_graph(n, seed=seed) if graph is None else graph
@@ -104,6 +140,24 @@ def ostrom_commons(*, places: int = 3, per_place: int = 8, outsiders: int = 3,
        off: one system-wide vote.
 
     Parameters are stylised, chosen so that each principle has work to do.
+
+    Parameters
+    ----------
+    places : int
+        Number of communities (places), >= 1.
+    per_place : int
+        Organisations per place, outsiders included.
+    outsiders : int
+        Number of outsiders (one per place, the last of each), <= places.
+    disable : sequence of int
+        The principles (1..8, numbered as in Ostrom 1990, Table 3.1) to switch off.
+    seed : int
+        Seed of the planted-partition network.
+
+    Returns
+    -------
+    Model
+        The commons, with the principles in ``disable`` removed.
     """
     from ..sim.mechanisms import (
         Appeal,
@@ -169,6 +223,26 @@ def lab_game(*, endowment: float = 25.0, rule=None, mechanisms=(), sanctions=(),
     tokens each (Ostrom, Gardner & Walker 1994, ch. 5). Stage Nash 8 tokens each (64 in all),
     optimum 36, open access 72; rent at Nash 39.5 % of the maximum. Default rule: noisy myopic
     best response with inertia; any rule and mechanisms can be passed.
+
+    Parameters
+    ----------
+    endowment : float
+        Tokens per player (10 or 25 in the experiments).
+    rule : Plugin, optional
+        The players' decision rule (default ``BestResponse(0.3, noise=1.0)``).
+    mechanisms, sanctions : sequence of Plugin
+        Mechanisms and sanctions, as for :class:`commons.Model`.
+    monitoring, quota : Plugin, optional
+        Monitoring and the quota rule.
+    network : networkx.Graph, optional
+        Who sees whom (default: no edges).
+    initial_draws : float, array or Uniform, optional
+        Tokens invested in round 0.
+
+    Returns
+    -------
+    Model
+        The repeated laboratory game.
     """
     from ..exact.game import CPRGame
     from ..exact.production import Quadratic
@@ -189,10 +263,37 @@ def fishery(n_firms: int = 5, *, r: Any = 0.5, K: Any = 100.0, q: Any = 0.01,
     r"""A Gordon–Schaefer fishery with ``n_firms`` firms (Gordon 1954; Schaefer 1957; Clark 1990).
 
     Logistic stock (r, K); each firm's draw is its fishing effort E_i, catching q E_i S, earning
-    p q E_i S - c E_i. Defaults: the worked example of REFERENCES (r = 0.5, K = 100, q = 0.01,
-    p = 1, c = 0.3): MSY 12.5 at S = 50, MEY at S = 65, open access at S = c / (p q) = 30.
+    p q E_i S - c E_i. Defaults: a textbook example (r = 0.5, K = 100, q = 0.01, p = 1,
+    c = 0.3; Clark 1990, ch. 2): MSY rK/4 = 12.5 at S = K/2 = 50, MEY at
+    S = (K/2)(1 + c/(pqK)) = 65, open access at S = c / (p q) = 30.
     Default rule: open-access entry (Smith 1968), which drives the stock to 30; compare
     :class:`commons.GordonSchaefer` for the closed forms.
+
+    Parameters
+    ----------
+    n_firms : int
+        Number of firms N >= 1.
+    r : float or (R,) array
+        Intrinsic growth rate of the logistic stock, per round.
+    K : float or (R,) array
+        Carrying capacity, in stock units.
+    q : float or (R,) array
+        Catchability: catch per unit of effort and of stock.
+    price : float or (R,) array
+        Price p per unit caught.
+    cost : float or (R,) array
+        Cost c per unit of effort.
+    rule : Plugin, optional
+        The firms' decision rule (default :class:`commons.SmithEntry` with rate 0.5).
+    max_effort : float
+        Cap on each firm's effort.
+    initial_effort : float or array
+        Each firm's effort in round 0.
+
+    Returns
+    -------
+    Model
+        The fishery; each organisation's draw is its fishing effort.
     """
     from ..sim.resources import LogisticStock
     from ..sim.rules import SmithEntry
@@ -215,6 +316,34 @@ def lake_game(n: int = 4, *, loss: float = 0.42, recycling: float = 2.0,
     which flips the lake (0.4 a year in all, against about 0.026 that it can absorb in steady
     state below p_crit: ``LakeStock.sustainable_yield``). The continuous-time
     game's steady states are in :func:`commons.lake.lake_steady_states`.
+
+    Parameters
+    ----------
+    n : int
+        Number of communities >= 1.
+    loss : float
+        Loss rate b of the lake, per year.
+    recycling : float
+        Recycling exponent q > 1.
+    benefit : float or (R,)
+        Benefit alpha per unit released.
+    damage : float or (R,)
+        Damage d per unit of P**2, per community and year.
+    max_release : float
+        Cap on each community's release per year.
+    inflow_sd : float
+        Standard deviation of the natural inflow per year.
+    rule : Plugin, optional
+        The communities' decision rule (default: myopic best response).
+    mechanisms : sequence of Plugin
+        Mechanisms, as for :class:`commons.Model`.
+    quota : Plugin, optional
+        The quota rule.
+
+    Returns
+    -------
+    Model
+        The lake game, starting from a clean lake (P = 0) and no releases.
     """
     from ..sim.resources import LakeStock
     from ..sim.rules import BestResponse

@@ -32,6 +32,21 @@ class AblationRow:
     :func:`principle_ablation`); ``effect`` the mean paired worsening (the full model's
     efficiency minus this arm's, this arm's tragedy rate or wrongful sanctions minus the full
     model's) with its 95 % interval ``effect_low``, ``effect_high``. None for the full model.
+
+    Attributes
+    ----------
+    principle : int or None
+        The principle removed (1..8), None for the full model.
+    name : str
+        The configuration, as printed.
+    efficiency, tragedy, wrongful : ndarray, shape (R,)
+        Outcomes per replicate.
+    expected : str or None
+        The outcome removing the principle is expected to worsen.
+    p_value : float or None
+        One-sided paired test that it did.
+    effect, effect_low, effect_high : float or None
+        The mean paired worsening and its 95 % interval.
     """
 
     principle: int | None
@@ -46,7 +61,18 @@ class AblationRow:
     effect_high: float | None = None
 
     def outcome(self, key: str) -> float:
-        """Mean of an outcome over replicates."""
+        """Mean of an outcome over replicates.
+
+        Parameters
+        ----------
+        key : {"efficiency", "tragedy", "wrongful"}
+            The outcome.
+
+        Returns
+        -------
+        float
+            Its mean over the R replicates.
+        """
         return float(np.mean(getattr(self, key)))
 
 
@@ -72,6 +98,22 @@ def principle_ablation(*, rounds: int = 150, replicates: int = 100, rng: Any = 7
 
     The effect is the mean paired worsening with a 95 % t interval (for the tragedy rate, of
     the differences of the 0/1 verdicts).
+
+    Parameters
+    ----------
+    rounds : int
+        Rounds per run, >= 1.
+    replicates : int
+        Replicates per arm, >= 2 (the same seeds in every arm).
+    rng : None, int, SeedSequence or Generator
+        The seed shared by the arms.
+    **scenario
+        Settings of :func:`commons.scenarios.ostrom_commons` (``places``, ``per_place``, ...).
+
+    Returns
+    -------
+    list of AblationRow
+        Nine rows: all principles, then each of the eight removed.
     """
     from scipy import stats
 
@@ -106,7 +148,19 @@ def principle_ablation(*, rounds: int = 150, replicates: int = 100, rng: Any = 7
 
 
 def format_ablation(rows: list[AblationRow]) -> str:
-    """The ablation as a text table, with each arm's paired worsening and its p-value."""
+    """The ablation as a text table, with each arm's paired worsening and its p-value.
+
+    Parameters
+    ----------
+    rows : list of AblationRow
+        From :func:`principle_ablation`.
+
+    Returns
+    -------
+    str
+        One line per row: mean efficiency, tragedy rate, wrongful sanctions, the outcome
+        expected to worsen, the worsening with its 95 % interval, and the p-value.
+    """
     head = (f"{'configuration':<52}{'efficiency':>11}{'tragedy':>9}{'wrongful':>10}"
             f"{'  expected to worsen':<22}{'worse by (95 % CI)':>26}{'p':>9}")
     lines = [head, "-" * len(head)]
@@ -135,6 +189,13 @@ def default_study() -> dict[str, Any]:
     4 % a year (each replicate's rate drawn with standard deviation 0.5 points) against a
     budget growing 1 %. The derived deterrence boundary (:func:`ics_deterrence_boundary`)
     crosses the grid: about 1.5 without communication, below 0 at c = 0.5.
+
+    Returns
+    -------
+    dict
+        ``model``, ``name``, ``design`` (a :class:`~commons.experiments.sweeps.Design`),
+        ``replicates``, ``rounds``, ``rng`` and ``fixed`` settings, as ``run_sweep`` takes
+        them.
     """
     from .sweep import Design
     return {"model": "ics", "name": "ICS: sanction strength x communication",
@@ -148,7 +209,24 @@ def ics_deterrence_boundary(communication: Any = (0.0, 0.05, 0.1, 0.15, 0.25, 0.
                             rounds: int = 100, demand_quantile: float = 0.5,
                             **scenario: Any):
     """The sanction at which the ICS's rules deter overdrawing; see
-    :func:`commons.experiments.ics_boundary.deterrence_boundary` for the derivation."""
+    :func:`commons.experiments.ics_boundary.deterrence_boundary` for the derivation.
+
+    Parameters
+    ----------
+    communication : sequence of float
+        Communication levels c in [0, 1].
+    rounds : int
+        Run length T in years (where the verdict window starts).
+    demand_quantile : float
+        The quantile of the replicates' need growth the boundary is derived for.
+    **scenario
+        Settings of :func:`commons.scenarios.integrated_care_system`.
+
+    Returns
+    -------
+    DeterrenceBoundary
+        The derived sanctions for each communication level.
+    """
     from .ics_boundary import deterrence_boundary
     return deterrence_boundary(communication, rounds=rounds, demand_quantile=demand_quantile,
                                **scenario)
@@ -163,6 +241,15 @@ def simulated_boundary(summary, x: str = "sanction", y: str = "communication", *
     cell at or above ``level`` from the left; ``position`` is the same point in grid steps
     (cell k at k). A row whose every cell is at or above ``level`` gives -inf (the boundary
     lies below the grid), one with none +inf (above it).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A sweep's summary with columns ``x``, ``y`` and ``p_avoid``.
+    x, y : str
+        The parameters along and across which the boundary is sought.
+    level : float
+        The probability in (0, 1) the boundary marks.
 
     Returns
     -------
@@ -207,6 +294,23 @@ def compare_boundaries(summary, boundary, x: str = "sanction", y: str = "communi
     between the two derived curves (0 inside it). A simulated boundary beyond the grid is
     only known to lie past the first (or last) cell, and gets the smallest distance that
     allows. ``within_one_step``: gap <= 1.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A sweep's summary with columns ``x``, ``y`` and ``p_avoid``.
+    boundary : DeterrenceBoundary
+        The derived boundary (:func:`ics_deterrence_boundary`).
+    x, y : str
+        The parameters along and across which the boundary is sought.
+    level : float
+        The probability in (0, 1) the simulated boundary marks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per communication level: the simulated and derived sanctions, ``gap`` and
+        ``within_one_step``.
     """
     pd = _pandas()
     from ..plotting import grid_position
@@ -235,7 +339,20 @@ def compare_boundaries(summary, boundary, x: str = "sanction", y: str = "communi
 
 def boundary_note(table, governance: str = "self") -> str:
     """A caption saying how the simulated boundary compares with the derived band, and why
-    where they part (``table`` from :func:`compare_boundaries`)."""
+    where they part (``table`` from :func:`compare_boundaries`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`compare_boundaries`.
+    governance : {"self", "central"}
+        The governance simulated, which explains where the verdict falls.
+
+    Returns
+    -------
+    str
+        Two sentences: the comparison, then the reason.
+    """
     if table.empty:
         return "no row of the map has both a simulated and a derived boundary"
     name = table.columns[0]
@@ -303,6 +420,7 @@ def governance_under_pressure(*, pressures: Any = (0, 1, 2, 3, 4, 5, 6, 7, 8),
     network : str
         One of :data:`commons.experiments.ics.ICS_NETWORKS`.
     metric : {"p_avoid", "efficiency"}
+        The outcome compared.
     rng : int or SeedSequence
         Entropy of the study.
     **scenario

@@ -42,7 +42,26 @@ class StudyFileError(ValueError):
 
 
 def load_study(path: str | Path) -> dict[str, Any]:
-    """Read and check a study file; returns keyword arguments for :func:`run_sweep`."""
+    """Read and check a study file; returns keyword arguments for :func:`run_sweep`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML study file (see the module docstring for its tables and keys).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :func:`commons.experiments.sweeps.run_sweep`: the scenario, the
+        :class:`~commons.experiments.sweeps.Design`, rounds, replicates, seed, store (relative
+        to the file) and the optional keys.
+
+    Raises
+    ------
+    StudyFileError
+        A file that cannot be read, is not TOML, or names an unknown key, scenario or
+        parameter (the message names the file and the key).
+    """
     from .scenarios import REGISTRY
     from .sweeps.run import ENGINES, _check_params, numeric_defaults
 

@@ -20,7 +20,17 @@ __all__ = ["Uniform", "as_rounds", "org_mask", "per_org", "per_replicate", "roun
 
 @dataclass(frozen=True)
 class Uniform:
-    """A per-organisation value drawn uniformly from [low, high) for each replicate."""
+    """A per-organisation value drawn uniformly from [low, high) for each replicate.
+
+    Given for a per-organisation parameter (e.g. ``PrivateConcave(productivity=Uniform(0.5,
+    1.5), ...)``), it is sampled once per run from the plug-in's set-up stream, so each
+    replicate has its own draw and the same seed gives the same values.
+
+    Attributes
+    ----------
+    low, high : float
+        The interval, high >= low.
+    """
 
     low: float
     high: float
@@ -32,12 +42,49 @@ class Uniform:
             raise ValueError(f"Uniform.high must be >= Uniform.low, got [{lo}, {hi}]")
 
     def sample(self, u: np.ndarray) -> np.ndarray:
-        """Map uniforms in (0, 1) to [low, high)."""
+        """Map uniforms in (0, 1) to [low, high): low + (high - low) u.
+
+        Parameters
+        ----------
+        u : ndarray
+            Uniforms in (0, 1), any shape.
+
+        Returns
+        -------
+        ndarray
+            The values, same shape.
+        """
         return self.low + (self.high - self.low) * u
 
 
 def per_replicate(name: str, value: Any, R: int, **bounds) -> np.ndarray:
-    """``value`` as a float array of shape (R,): a scalar is repeated, an (R,) array checked."""
+    """``value`` as a float array of shape (R,): a scalar is repeated, an (R,) array checked.
+
+    Plug-ins call it in ``bind`` so that any scalar parameter may be swept over replicates in
+    one batch.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for error messages.
+    value : float or array_like of shape (R,)
+        The value.
+    R : int
+        Number of replicates.
+    **bounds
+        ``low``, ``high``, ``low_open``, ``high_open``: the range accepted (closed unless
+        open is asked for).
+
+    Returns
+    -------
+    ndarray, shape (R,)
+        The value per replicate.
+
+    Raises
+    ------
+    ValueError
+        A wrong shape, or a value outside the range (naming ``name``).
+    """
     if np.ndim(value) == 0:
         return np.full(R, as_real(name, value, **bounds))
     arr = np.asarray(value, dtype=np.float64)
@@ -53,6 +100,30 @@ def per_org(name: str, value: Any, R: int, N: int, *, uniforms: np.ndarray | Non
 
     Accepts a scalar, an (N,) array (same for every replicate), an (R, N) array, or a
     :class:`Uniform`, sampled with ``uniforms`` of shape (R, N).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for error messages.
+    value : float, array_like of shape (N,) or (R, N), or Uniform
+        The value.
+    R, N : int
+        Replicates and organisations.
+    uniforms : ndarray, shape (R, N), optional
+        Set-up uniforms in (0, 1) to sample a :class:`Uniform` with.
+    **bounds
+        ``low``, ``high``, ``low_open``, ``high_open``: the range accepted (closed unless
+        open is asked for).
+
+    Returns
+    -------
+    ndarray, shape (R, N)
+        The value per replicate and organisation.
+
+    Raises
+    ------
+    ValueError
+        A wrong shape, or a value outside the range (naming ``name``).
     """
     if isinstance(value, Uniform):
         if uniforms is None:  # pragma: no cover - engine always supplies set-up uniforms

@@ -77,8 +77,26 @@ class _Params(Mapping):
 class Context:
     """What plug-ins see besides the state: sizes, parameters, network and random streams.
 
+    The engine builds one per run and passes it as ``ctx`` to every plug-in's ``bind``,
+    ``setup`` and phase methods.
+
+    Parameters
+    ----------
+    model : Model
+        The model run.
+    R : int
+        Number of replicates.
+    rounds : int
+        Number of rounds T.
+    streams : Streams
+        The replicates' random streams.
+    network : TrustNetwork
+        The model's trust network.
+
     Attributes
     ----------
+    model : Model
+        The model run (its slots, ``n``, ``max_draw``, ...).
     R, N : int
         Replicates and organisations.
     rounds : int
@@ -86,15 +104,20 @@ class Context:
     t : int
         The current round (-1 during set-up).
     network : TrustNetwork
-        The trust network (CSR arrays).
+        The trust network (CSR arrays: ``indptr``, ``indices``, ``src``, edge reductions).
     resource, technology : Plugin
-        The model's resource and technology.
+        The model's resource and technology (e.g. ``ctx.technology.best_response``).
     params : mapping
         ``params[plugin]``: the plug-in's bound parameters (bound on first use).
     names : dict
         Each plug-in's stable stream name.
+    stream_ids : dict
+        Each plug-in's 32-bit stream word (:func:`commons.sim.model.stream_id`).
+    streams : Streams
+        The counter-based random streams of the R replicates.
     max_draw, prosociality : (R, N) arrays
-        The cap on each draw and each organisation's initial motivation.
+        The cap on each draw (resource units per round) and each organisation's initial
+        motivation in [0, 1].
     """
 
     def __init__(self, model: Model, R: int, rounds: int, streams: Streams,
@@ -115,11 +138,41 @@ class Context:
         self.prosociality = np.zeros((R, model.n))
 
     def setup_uniforms(self, plugin: Plugin) -> np.ndarray:
-        """Set-up uniforms (R, N, 4) of this plug-in's stream."""
+        """Set-up uniforms (R, N, 4) of this plug-in's stream.
+
+        Parameters
+        ----------
+        plugin : Plugin
+            The plug-in drawing (a plug-in of this model).
+
+        Returns
+        -------
+        ndarray, shape (R, N, 4)
+            Uniforms in (0, 1) addressed by round 0 of the counter (set-up), the same whatever
+            the other plug-ins of the model.
+        """
         return self.streams.uniforms(-1, self.stream_ids[plugin], self.N)
 
     def uniforms(self, plugin: Plugin, n: int | None = None, block: int = 0) -> np.ndarray:
-        """This round's uniforms (R, n, 4) of the plug-in's stream (n defaults to N)."""
+        """This round's uniforms (R, n, 4) of the plug-in's stream (n defaults to N).
+
+        Philox4x32-10 (Salmon et al. 2011) at counter (organisation, t + 1, stream, block)
+        under each replicate's key: four independent uniforms per organisation and round.
+
+        Parameters
+        ----------
+        plugin : Plugin
+            The plug-in drawing (a plug-in of this model).
+        n : int, optional
+            Number of rows (default N, one per organisation; E for one per edge).
+        block : int
+            Another block of four per row, for plug-ins that need more than four numbers.
+
+        Returns
+        -------
+        ndarray, shape (R, n, 4)
+            Uniforms in the open interval (0, 1).
+        """
         return self.streams.uniforms(self.t, self.stream_ids[plugin],
                                      self.N if n is None else n, block)
 

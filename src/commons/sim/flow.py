@@ -52,7 +52,19 @@ class FlowError(ValueError):
 
 @dataclass(frozen=True)
 class Act:
-    """One plug-in acting in one phase, with what it reads and writes there."""
+    """One plug-in acting in one phase, with what it reads and writes there.
+
+    Attributes
+    ----------
+    phase : str
+        One of :data:`commons.PHASES`.
+    plugin : Plugin
+        The plug-in acting.
+    slot : str
+        The model slot it fills.
+    reads, writes : tuple of str
+        The State fields (and channels) it reads and writes in this phase.
+    """
 
     phase: str
     plugin: Plugin
@@ -61,11 +73,29 @@ class Act:
     writes: tuple[str, ...]
 
     def who(self) -> str:
+        """The plug-in and its slot, as error messages name them.
+
+        Returns
+        -------
+        str
+            E.g. ``"QuotaFine (sanctions)"``.
+        """
         return f"{type(self.plugin).__name__} ({self.slot})"
 
 
 def acts(components: Sequence[tuple[str, Plugin]]) -> list[Act]:
-    """The round's acts in order: by phase, then by the order of ``components``."""
+    """The round's acts in order: by phase, then by the order of ``components``.
+
+    Parameters
+    ----------
+    components : sequence of (str, Plugin)
+        (slot, plug-in) pairs in acting order (:meth:`commons.Model.slotted`).
+
+    Returns
+    -------
+    list of Act
+        One act per plug-in and phase it declares.
+    """
     out = []
     for phase in PHASES:
         for slot, p in components:
@@ -98,7 +128,24 @@ def _check_declarations(slot: str, p: Plugin) -> None:
 def check_flow(components: Sequence[tuple[str, Plugin]]) -> list[Act]:
     """Check the declared flow of ``components`` ((slot, plug-in) in acting order).
 
-    Returns the round's acts. Raises :class:`FlowError` on the first problem.
+    Every field read has a writer earlier in the round or an initial value; a field that is
+    not accumulating has at most one writer in a phase; ``after`` constraints hold; phases
+    and fields are spelt right.
+
+    Parameters
+    ----------
+    components : sequence of (str, Plugin)
+        (slot, plug-in) pairs in acting order (:meth:`commons.Model.slotted`).
+
+    Returns
+    -------
+    list of Act
+        The round's acts (:func:`acts`).
+
+    Raises
+    ------
+    FlowError
+        On the first problem, naming the plug-in, the field and what to do.
     """
     for slot, p in components:
         _check_declarations(slot, p)

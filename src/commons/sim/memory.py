@@ -14,7 +14,13 @@ class InsufficientMemory(MemoryError):
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available now (MemAvailable on Linux; None where unknown)."""
+    """Bytes of memory available now (MemAvailable on Linux; None where unknown).
+
+    Returns
+    -------
+    int or None
+        Available bytes, from ``/proc/meminfo`` or ``os.sysconf``.
+    """
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -34,6 +40,18 @@ def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
     Series: 13 float64 per replicate and round (unless ``record="final"``); full records: 3
     float64 per agent-round; the state and its temporaries: about 60 float64 per organisation
     and 8 per edge, per replicate.
+
+    Parameters
+    ----------
+    R, N, E, T : int
+        Replicates, organisations, directed edges and rounds.
+    record : {"summary", "full", "final"}
+        What the run keeps.
+
+    Returns
+    -------
+    int
+        The estimate, in bytes.
     """
     series = 0 if record == "final" else _SERIES * R * T * 8
     full = 3 * R * T * N * 8 if record == "full" else 0
@@ -42,7 +60,23 @@ def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
 
 
 def check_memory(model, R: int, T: int, record: str) -> None:
-    """Refuse a run that needs more than the available memory, naming what drives it."""
+    """Refuse a run that needs more than the available memory, naming what drives it.
+
+    Parameters
+    ----------
+    model : Model
+        The model to run.
+    R, T : int
+        Replicates and rounds.
+    record : {"summary", "full", "final"}
+        What the run keeps.
+
+    Raises
+    ------
+    InsufficientMemory
+        When :func:`run_bytes` exceeds :func:`available_memory`, with the estimate and what to
+        change.
+    """
     need = run_bytes(R, model.n, model.network.n_edges, T, record)
     have = available_memory()
     if have is None or need <= have:

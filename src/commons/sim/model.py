@@ -34,7 +34,22 @@ SLOTS: dict[str, tuple[str, bool]] = {
 
 
 def stream_id(name: str) -> int:
-    """The 32-bit Philox stream word of a plug-in's stream name (0 is the model's own)."""
+    """The 32-bit Philox stream word of a plug-in's stream name (0 is the model's own).
+
+    The first four bytes of SHA-256(name), little-endian: a function of the name alone, so a
+    plug-in's random numbers do not depend on the other plug-ins of the model (the
+    counter-based streams of Salmon et al. 2011, keyed like JAX's ``fold_in``).
+
+    Parameters
+    ----------
+    name : str
+        The plug-in's stable stream name, e.g. ``"sanction:PeerPunishment"``.
+
+    Returns
+    -------
+    int
+        The stream word, in [0, 2**32).
+    """
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
@@ -166,7 +181,13 @@ class Model:
 
     # ------------------------------------------------------------------ structure
     def slotted(self) -> list[tuple[str, Plugin]]:
-        """(slot, plug-in) pairs in the order they act within a phase."""
+        """(slot, plug-in) pairs in the order they act within a phase.
+
+        Returns
+        -------
+        list of (str, Plugin)
+            Slots quota, technology, resource, monitoring, sanctions, mechanisms, trust, rule.
+        """
         out: list[tuple[str, Plugin]] = []
         for slot, (_, many) in SLOTS.items():
             value = getattr(self, slot)
@@ -177,11 +198,23 @@ class Model:
         return out
 
     def components(self) -> list[Plugin]:
-        """Top-level plug-ins, in the order they act within a phase."""
+        """Top-level plug-ins, in the order they act within a phase.
+
+        Returns
+        -------
+        list of Plugin
+            The plug-ins of :meth:`slotted`.
+        """
         return [p for _, p in self.slotted()]
 
     def all_plugins(self) -> list[Plugin]:
-        """Every plug-in, sub-rules of a Mixed rule included (each gets its own stream)."""
+        """Every plug-in, sub-rules of a Mixed rule included (each gets its own stream).
+
+        Returns
+        -------
+        list of Plugin
+            Each top-level plug-in followed by its children.
+        """
         out: list[Plugin] = []
         for p in self.components():
             out.append(p)
@@ -192,6 +225,23 @@ class Model:
         """A new model with some slots or settings changed, e.g. ``replace(sanctions=[])``.
 
         Plug-ins are shared with this model (they hold no run state).
+
+        Parameters
+        ----------
+        **changes
+            New values of any of the constructor's keyword arguments (slots, ``network``,
+            ``max_draw``, ``initial_draws``, ``prosociality``, ``tragedy_threshold``,
+            ``name``).
+
+        Returns
+        -------
+        Model
+            The new model, checked as at construction.
+
+        Raises
+        ------
+        TypeError
+            An unknown setting.
         """
         keys = ("technology", "resource", "rule", "quota", "monitoring", "sanctions", "trust",
                 "mechanisms", "max_draw", "initial_draws", "prosociality",
@@ -205,7 +255,15 @@ class Model:
         return Model(self.n, **kw)
 
     def describe(self) -> dict[str, Any]:
-        """The model's composition and parameters, for provenance."""
+        """The model's composition and parameters, for provenance.
+
+        Returns
+        -------
+        dict
+            ``name``, ``n``, ``edges``, ``components`` (each slot's plug-in described),
+            ``streams`` (stream name -> class), and summaries of ``max_draw``,
+            ``initial_draws``, ``prosociality`` and ``tragedy_threshold``.
+        """
         return {"name": self.name, "n": self.n, "edges": self.network.n_edges,
                 "components": {role: (p.describe() if p is not None else None)
                                for role, p in self._roles().items()},
@@ -233,7 +291,30 @@ class Model:
     def run(self, rounds: int, replicates: int = 1, *, rng: Any = None,
             record: Literal["summary", "full", "final"] = "summary", engine: str = "auto",
             point: Any = 0, replicate_ids: Any = None) -> RunResult:
-        """Run the model; see :func:`commons.simulate`."""
+        """Run the model for ``rounds`` rounds in ``replicates`` replicates at once.
+
+        Parameters
+        ----------
+        rounds : int
+            Number of rounds T >= 1.
+        replicates : int
+            Number of replicates R >= 1.
+        rng : None, int, SeedSequence or Generator
+            The seed (see :func:`commons.simulate`).
+        record : {"summary", "full", "final"}
+            What to keep: per-round series, also per-organisation arrays, or the end only.
+        engine : {"auto", "numba", "numpy"}
+            Compiled forms where available, compiled forms required, or numpy throughout.
+        point : int or (R,) array of int
+            Sweep-point index, part of every replicate's seed.
+        replicate_ids : array of int, optional
+            Which replicate indices to run.
+
+        Returns
+        -------
+        RunResult
+            Series, metrics, final state and provenance (:func:`commons.simulate`).
+        """
         from .engine import simulate
         return simulate(self, rounds=rounds, replicates=replicates, rng=rng, record=record,
                         engine=engine, point=point, replicate_ids=replicate_ids)

@@ -24,7 +24,23 @@ __all__ = ["TrustNetwork"]
 
 @dataclass(frozen=True, eq=False)
 class TrustNetwork:
-    """A directed trust network in CSR form over organisations 0..N-1."""
+    """A directed trust network in CSR form over organisations 0..N-1.
+
+    Build one with :meth:`from_graph`; ``Model`` does. Edge e = i -> j has source
+    ``src[e] = i`` and target ``indices[e] = j``; edge-valued State fields such as ``trust``
+    have shape (R, E) in this order.
+
+    Attributes
+    ----------
+    indptr : ndarray of int, shape (N + 1,)
+        Row pointers: the edges out of i are ``indptr[i]:indptr[i + 1]``.
+    indices : ndarray of int, shape (E,)
+        The target of each edge, sorted within each row.
+    weight : ndarray of float, shape (E,)
+        The graph's edge weight (1 if unweighted), > 0.
+    nodes : tuple
+        The graph's node labels, in the order of organisations 0..N-1.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -36,7 +52,28 @@ class TrustNetwork:
                    ) -> TrustNetwork:
         """Build from a networkx graph with exactly ``n`` nodes (``None``: no edges).
 
-        Self-loops are dropped. Edge weights must be finite and > 0.
+        Self-loops are dropped. Edge weights must be finite and > 0. Nodes are ordered by
+        sorted label when labels sort, else in the graph's order.
+
+        Parameters
+        ----------
+        graph : networkx.Graph or None
+            The trust network; an undirected edge gives an edge in each direction.
+        n : int
+            The number of organisations, which must equal the graph's number of nodes.
+        weight : str or None
+            The edge attribute read as weight (None: every edge weighs 1).
+
+        Returns
+        -------
+        TrustNetwork
+
+        Raises
+        ------
+        TypeError
+            ``graph`` is not a networkx graph.
+        ValueError
+            The node count differs from ``n``, or a weight is not finite and > 0.
         """
         if graph is None:
             return cls(np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0),
@@ -106,8 +143,8 @@ class TrustNetwork:
     def overlap(self) -> np.ndarray:
         r"""Neighbourhood overlap of each edge i -> j (Onnela et al. 2007), shape (E,).
 
-        O_ij = |N(i) & N(j)| / (|N(i) | N(j)| - 2) for out-neighbourhoods, 0 when the
-        union holds only i and j: how embedded a tie is in a dense local cluster, the
+        :math:`O_{ij} = |N(i) \cap N(j)| / (|N(i) \cup N(j)| - 2)` for out-neighbourhoods,
+        0 when the union holds only i and j: how embedded a tie is in a dense local cluster, the
         structural proximity of two organisations.
         """
         if self.n_edges == 0:
@@ -124,7 +161,12 @@ class TrustNetwork:
     def triads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge triples (k -> j, k -> i, i -> j): the paths by which k hears about j from i.
 
-        Returns three int arrays of equal length (possibly empty).
+        Returns
+        -------
+        kj, ki, ij : ndarray of int
+            Three edge-index arrays of equal length (possibly empty): for each triad, the edge
+            k -> j that gossip updates, and the edges k -> i and i -> j along which it travels
+            (Sommerfeld et al. 2007 on gossip as indirect reciprocity).
         """
         if self.n_edges == 0:
             z = np.zeros(0, np.int64)
@@ -146,7 +188,13 @@ class TrustNetwork:
         return pos[found], e1[found], e2[found]
 
     def adjacency(self) -> sp.csr_array:
-        """The 0/1 adjacency as a scipy CSR array (row i: whom i watches)."""
+        """The 0/1 adjacency as a scipy CSR array (row i: whom i watches).
+
+        Returns
+        -------
+        scipy.sparse.csr_array, shape (N, N)
+            A[i, j] = 1 for every edge i -> j.
+        """
         return sp.csr_array((np.ones(self.n_edges), self.indices, self.indptr),
                             shape=(self.n, self.n))
 
@@ -155,7 +203,22 @@ class TrustNetwork:
         """Mean over each organisation's neighbours of ``values`` (R, N) -> (R, N).
 
         With ``edge_weights`` (R, E) the mean is weighted; organisations without neighbours
-        (or with zero total weight) get ``empty``.
+        (or with zero total weight) get ``empty``:
+        m_i = sum_(i->j) w_ij v_j / sum_(i->j) w_ij.
+
+        Parameters
+        ----------
+        values : ndarray, shape (R, N)
+            One value per replicate and organisation.
+        empty : float
+            The mean given to organisations without neighbours.
+        edge_weights : ndarray, shape (R, E), optional
+            Weights w_ij >= 0 of the edges (default: 1).
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            Each organisation's (weighted) mean over its out-neighbours.
         """
         if self.n_edges == 0:
             return np.full(values.shape, empty, dtype=np.float64)
@@ -182,7 +245,20 @@ class TrustNetwork:
 
     def out_mean(self, per_edge: np.ndarray, *, empty: float = 0.0) -> np.ndarray:
         """Mean of per-edge values (R, E) over each organisation's out-edges -> (R, N)
-        (``empty`` for an organisation without edges)."""
+        (``empty`` for an organisation without edges).
+
+        Parameters
+        ----------
+        per_edge : ndarray, shape (R, E)
+            One value per replicate and directed edge, in the network's CSR order.
+        empty : float
+            The mean given to organisations without edges.
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            sum over the edges out of i, divided by i's out-degree.
+        """
         deg = self.degree
         return np.where(deg > 0, self.edge_sums(per_edge) / np.maximum(deg, 1), empty)
 
@@ -192,16 +268,48 @@ class TrustNetwork:
         Each sum is taken in edge order, one replicate at a time (a sparse incidence product),
         so a replicate's sums do not depend on the other replicates of the batch; rows without
         edges give 0.
+
+        Parameters
+        ----------
+        per_edge : ndarray, shape (R, E)
+            One value per replicate and directed edge, in the network's CSR order.
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            The sum over the edges out of each organisation.
         """
         return np.ascontiguousarray((self._out_incidence @ per_edge.T).T)
 
     def in_edge_sums(self, per_edge: np.ndarray) -> np.ndarray:
         """Sum of per-edge values (R, E) over each organisation's in-edges (j -> i) -> (R, N),
-        in edge order (see :meth:`edge_sums`)."""
+        in edge order (see :meth:`edge_sums`).
+
+        Parameters
+        ----------
+        per_edge : ndarray, shape (R, E)
+            One value per replicate and directed edge, in the network's CSR order.
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            The sum over the edges into each organisation (what its watchers hold of it).
+        """
         return np.ascontiguousarray((self._in_incidence @ per_edge.T).T)
 
     def shortest_paths(self, cutoff: int | None = None) -> np.ndarray:
-        """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable)."""
+        """All-pairs hop distances (N, N) via scipy.sparse.csgraph (inf where unreachable).
+
+        Parameters
+        ----------
+        cutoff : int, optional
+            Distances beyond it are set to inf.
+
+        Returns
+        -------
+        ndarray, shape (N, N)
+            Number of edges on a shortest directed path from i to j (Dijkstra, unweighted).
+        """
         from scipy.sparse.csgraph import shortest_path
         d = shortest_path(self.adjacency(), method="D", unweighted=True)
         if cutoff is not None:

@@ -176,6 +176,31 @@ class Plugin:
     Every plug-in's constructor also accepts ``stream=``, a name for its random stream (default:
     its role and class name). Give one when a model holds two plug-ins of the same class and
     role, so that each keeps its numbers whatever the other does.
+
+    Parameters
+    ----------
+    stream : str, optional
+        The name of the plug-in's random stream (keyword only, accepted by every subclass).
+
+    Attributes
+    ----------
+    role : str
+        The slot it fills (:data:`ROLES`).
+    phases : tuple of str
+        The phases it acts in (:data:`PHASES`), with one method each.
+    reads, writes : dict
+        Per phase, the State fields read and written (``"charges"``, ``"transfers"``).
+    after : dict
+        Per phase, fields whose every other writer in that phase must act first.
+    memory : dict
+        Private arrays kept between rounds: ``{key: (shape, dtype, *axes)}``.
+    cparams : tuple of str
+        The bound parameters its compiled forms receive, in order.
+    stochastic, budget_balanced, external : bool
+        Its classifier: draws random numbers; the money it moves stays in the group; a control
+        from outside the group.
+    payer : str
+        Who bears its cost ("none", "violator", "members", "monitor", "regulator", ...).
     """
 
     role: ClassVar[str] = ""
@@ -209,22 +234,67 @@ class Plugin:
 
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(reads, writes) of ``phase``: the class declarations, unless a plug-in whose
-        access depends on its options overrides this."""
+        access depends on its options overrides this.
+
+        Parameters
+        ----------
+        phase : str
+            One of :data:`PHASES`.
+
+        Returns
+        -------
+        reads, writes : tuple of str
+            The State fields (and channels) read and written in ``phase``.
+        """
         return tuple(self.reads.get(phase, ())), tuple(self.writes.get(phase, ()))
 
     def view(self, phase: str) -> tuple[str, ...]:
         """The State fields the compiled form of ``phase`` may touch: its declared reads and
         writes (a plug-in whose one form serves several options, each declaring less, returns
-        their union). Compiled code sees only these fields."""
+        their union). Compiled code sees only these fields.
+
+        Parameters
+        ----------
+        phase : str
+            One of :data:`PHASES`.
+
+        Returns
+        -------
+        tuple of str
+            The declared reads, then the declared writes.
+        """
         reads, writes = self.access(phase)
         return (*reads, *writes)
 
     def ordering(self, phase: str) -> tuple[str, ...]:
-        """Fields whose every other writer in ``phase`` must act before this plug-in."""
+        """Fields whose every other writer in ``phase`` must act before this plug-in.
+
+        Parameters
+        ----------
+        phase : str
+            One of :data:`PHASES`.
+
+        Returns
+        -------
+        tuple of str
+            The fields named in ``after[phase]``.
+        """
         return tuple(self.after.get(phase, ()))
 
     def memory_shapes(self, R: int, N: int, E: int) -> dict[str, tuple[tuple[int, ...], type]]:
-        """Shapes and dtypes of the declared memory for R replicates, N organisations, E edges."""
+        """Shapes and dtypes of the declared memory for R replicates, N organisations, E edges.
+
+        Parameters
+        ----------
+        R, N, E : int
+            Replicates, organisations and directed edges.
+
+        Returns
+        -------
+        dict
+            ``{key: (shape, dtype)}``: shape (R,), (R, N) or (R, E) for "replicate", "org" or
+            "edge", followed by the values of any attributes named after the shape.
+        """
         base = {"replicate": (R,), "org": (R, N), "edge": (R, E)}
         out = {}
         for key, (shape, dtype, *extra) in self.memory.items():
@@ -234,7 +304,13 @@ class Plugin:
 
     def requires(self) -> tuple[str, ...]:
         """What the plug-in needs of the model, checked at construction: "edges" (a network
-        with edges), "best_response", "evaluate", "nash", "optimum" (from the technology)."""
+        with edges), "best_response", "evaluate", "nash", "optimum" (from the technology).
+
+        Returns
+        -------
+        tuple of str
+            The requirements; empty by default.
+        """
         return ()
 
     def compiled_form(self, phase: str) -> Callable[..., None] | None:
@@ -244,6 +320,16 @@ class Plugin:
         phase method; a subclass that overrides the method runs its numpy form until it
         registers a compiled form of its own. Plug-ins whose form supports only some options
         override this to return None for the others.
+
+        Parameters
+        ----------
+        phase : str
+            One of :data:`PHASES`.
+
+        Returns
+        -------
+        callable or None
+            The function registered with :func:`compiled`, or None.
         """
         method = getattr(type(self), phase, None)
         for klass in type(self).__mro__:
@@ -254,24 +340,72 @@ class Plugin:
         return None
 
     def children(self) -> list[Plugin]:
-        """Plug-ins this one runs itself (a Mixed rule's sub-rules); the engine binds them."""
+        """Plug-ins this one runs itself (a Mixed rule's sub-rules); the engine binds them.
+
+        Returns
+        -------
+        list of Plugin
+            The sub-plug-ins, each with its own stream; empty by default.
+        """
         return []
 
     # ------------------------------------------------------------------ life cycle
     def bind(self, ctx: Context) -> dict[str, Any]:
-        """Validate parameters for ``ctx.R`` replicates and ``ctx.N`` organisations."""
+        """Validate parameters for ``ctx.R`` replicates and ``ctx.N`` organisations.
+
+        Called once per run, on first use of ``ctx.params[self]``. Broadcast every scalar to
+        (R,) with :func:`commons.per_replicate` and every per-organisation value to (R, N)
+        with :func:`commons.per_org`, so that any parameter may vary over replicates.
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (sizes, network, other plug-ins' parameters).
+
+        Returns
+        -------
+        dict
+            The bound parameters, kept as ``ctx.params[self]``; empty by default.
+        """
         return {}
 
     def setup(self, state: State, ctx: Context) -> None:
-        """Initialise this plug-in's part of the state before round 0."""
+        """Initialise this plug-in's part of the state before round 0.
+
+        Parameters
+        ----------
+        state : State
+            The state, every field at its initial value and memory allocated as zeros.
+        ctx : Context
+            The run's context; ``ctx.setup_uniforms(self)`` gives set-up random numbers.
+        """
 
     def mem(self, state: State, ctx: Context) -> dict[str, Any]:
-        """This plug-in's memory in ``state`` (declared by ``memory``)."""
+        """This plug-in's memory in ``state`` (declared by ``memory``).
+
+        Parameters
+        ----------
+        state : State
+            The run's state.
+        ctx : Context
+            The run's context, which knows the plug-in's stable name.
+
+        Returns
+        -------
+        dict
+            ``{key: array}`` with the shapes of :meth:`memory_shapes`.
+        """
         return state.memory[ctx.names[self]]
 
     # ------------------------------------------------------------------ provenance
     def params(self) -> dict[str, Any]:
-        """Parameters for provenance records."""
+        """Parameters for provenance records.
+
+        Returns
+        -------
+        dict
+            The public attributes, arrays as lists, plug-ins described, others as their repr.
+        """
         out: dict[str, Any] = {}
         for k, v in vars(self).items():
             if k.startswith("_"):
@@ -285,13 +419,25 @@ class Plugin:
         return out
 
     def metadata(self) -> dict[str, Any]:
-        """Declared role, phases and classifier."""
+        """Declared role, phases and classifier.
+
+        Returns
+        -------
+        dict
+            ``role``, ``phases``, ``stochastic``, ``budget_balanced``, ``payer``, ``external``.
+        """
         return {"role": self.role, "phases": list(self.phases), "stochastic": self.stochastic,
                 "budget_balanced": self.budget_balanced, "payer": self.payer,
                 "external": self.external}
 
     def describe(self) -> dict[str, Any]:
-        """Name, parameters and metadata, for provenance."""
+        """Name, parameters and metadata, for provenance.
+
+        Returns
+        -------
+        dict
+            ``name`` (the class), ``params``, the :meth:`metadata` and ``stream`` if given.
+        """
         out = {"name": type(self).__name__, "params": self.params(), **self.metadata()}
         if self.stream is not None:
             out["stream"] = self.stream
@@ -319,6 +465,18 @@ def compiled(plugin_cls: type[Plugin], *phases: str) -> Callable[[Callable], Cal
     stream) for :func:`~commons.sim._jit.u4`, the network (:class:`~commons.sim.layout.CNet`)
     and the technology's compiled values TP. The engine composes the forms of a model into
     one kernel; a model with any plug-in lacking a form runs act by act, compiled where it can.
+
+    Parameters
+    ----------
+    plugin_cls : type
+        The plug-in class.
+    *phases : str
+        The phases the function is the compiled form of.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function and returns it unchanged.
     """
     def deco(fn: Callable) -> Callable:
         forms = dict(plugin_cls.__dict__.get("_compiled_forms", {}))
@@ -356,6 +514,22 @@ def plugins(**filters: Any) -> list[type[Plugin]]:
     classifier: ``stochastic``, ``budget_balanced``, ``payer``, ``external``. A classifier that
     depends on the plug-in's parameters (e.g. a fine is budget-balanced when it goes to the
     members) is "varies" and matches only ``"varies"``.
+
+    Parameters
+    ----------
+    **filters
+        ``role``, ``phase``, ``stochastic``, ``budget_balanced``, ``payer`` or ``external``,
+        each matched for equality.
+
+    Returns
+    -------
+    list of type
+        The matching plug-in classes, sorted by name.
+
+    Raises
+    ------
+    TypeError
+        An unknown filter.
 
     Examples
     --------

@@ -37,7 +37,13 @@ def total(claims: np.ndarray) -> np.ndarray:
 
 
 class Resource(Plugin):
-    """Base class: proportional rationing in the appropriate phase."""
+    """Base class of the pools: proportional rationing in the appropriate phase.
+
+    A resource holds the State's ``stock`` (R,): it grants the claims in the appropriate phase
+    and regrows (or refills, or pollutes) in the regenerate phase, recording a collapse.
+    Subclasses give :meth:`initial_stock`, ``regenerate``, :meth:`sustainable_yield` (which the
+    efficiency metric's best sustainable rent uses) and :meth:`reference_stock`.
+    """
 
     role: ClassVar[str] = "resource"
     registered: ClassVar[bool] = False  # a base class, not in commons.plugins()
@@ -50,7 +56,18 @@ class Resource(Plugin):
     kind: ClassVar[str] = "stock"
 
     def initial_stock(self, ctx: Context) -> np.ndarray:
-        """Stock at the start of round 0, shape (R,)."""
+        """Stock at the start of round 0, shape (R,).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (bound parameters in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            The initial stock, in resource units.
+        """
         raise NotImplementedError
 
     def setup(self, state, ctx) -> None:
@@ -61,6 +78,14 @@ class Resource(Plugin):
 
         The stock left is S - D, or exactly 0 when the claims exceed it (computing
         S - (S / D) D would leave a rounding residue that keeps a drained stock alive).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``demand`` and ``stock``; writes ``granted``, ``stock`` and
+            ``ration``.
+        ctx : Context
+            The run's context.
         """
         D = total(st.demand)
         drained = D > st.stock
@@ -71,11 +96,33 @@ class Resource(Plugin):
         st.ration = ratio
 
     def sustainable_yield(self, ctx: Context) -> np.ndarray:
-        """The largest draw per round that can be kept up forever, shape (R,) (or (R, T))."""
+        """The largest draw per round that can be kept up forever, shape (R,) (or (R, T)).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (bound parameters in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R,) or (R, T)
+            The sustainable yield, in resource units per round (per round t when it changes).
+        """
         raise NotImplementedError
 
     def reference_stock(self, ctx: Context) -> np.ndarray:
-        """The stock the final stock is compared with (MSY stock for a renewable), shape (R,)."""
+        """The stock the final stock is compared with (MSY stock for a renewable), shape (R,).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (bound parameters in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            The reference stock, in resource units (``final_stock_ratio`` divides by it).
+        """
         raise NotImplementedError
 
     def _shock(self, st, ctx, P) -> None:
@@ -143,15 +190,49 @@ class LogisticStock(Resource):
         return P["K"] * P["initial"]
 
     def carrying_capacity(self, ctx: Context) -> np.ndarray:
-        """K per replicate, shape (R,)."""
+        """K per replicate, shape (R,).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (bound parameters in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            The carrying capacity K, in resource units.
+        """
         return ctx.params[self]["K"].copy()
 
     def regrowth(self, S: np.ndarray, ctx) -> np.ndarray:
-        """Surplus growth G(S) = g S (1 - S/K) of a stock S (R,), shape (R,)."""
+        """Surplus growth G(S) = g S (1 - S/K) of a stock S (R,), shape (R,) (Schaefer 1957).
+
+        Parameters
+        ----------
+        S : ndarray, shape (R,)
+            Stock, in resource units.
+        ctx : Context
+            The run's context (K and g bound per replicate).
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            The surplus growth per round.
+        """
         P = ctx.params[self]
         return P["g"] * S * (1.0 - S / P["K"])
 
     def regenerate(self, st: State, ctx: Context) -> None:
+        """The regenerate phase: S <- min(K, S + g S (1 - S/K)), then a shock with probability
+        ``shock_prob``; a stock at or below ``collapse_below`` K collapses to 0 (absorbing).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``; writes ``stock``, ``collapsed``, ``collapse_round``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         K, g = P["K"], P["g"]
         S = st.stock
@@ -206,6 +287,16 @@ class CareBudget(Resource):
         return ctx.params[self]["B"].copy()
 
     def regenerate(self, st: State, ctx: Context) -> None:
+        """The regenerate phase: the pool is refilled to B (1 + growth)**(t + 1) plus ``carry_over``
+        times what was left unspent.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``; writes ``stock``, ``collapsed``, ``collapse_round``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.stock = P["B"] * ew.ipow(1.0 + P["growth"], st.t + 1) + P["carry"] * st.stock
 
@@ -228,9 +319,27 @@ class NoStock(Resource):
         return np.zeros(ctx.R)
 
     def appropriate(self, st: State, ctx: Context) -> None:
+        """The appropriate phase: every claim is granted in full.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``demand``, ``stock``; writes ``granted``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.granted = st.demand.copy()
 
     def regenerate(self, st: State, ctx: Context) -> None:
+        """The regenerate phase: nothing (there is no pool).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         return None
 
     def sustainable_yield(self, ctx: Context) -> np.ndarray:
@@ -257,6 +366,17 @@ class LakeStock(Resource):
     A lake whose loss exceeds :func:`commons.exact.lake.critical_loss` (1/2 for q = 2) has no
     such level (it is reversible) and is refused with a ValueError naming ``loss`` and
     ``recycling``.
+
+    Parameters
+    ----------
+    loss : float
+        Loss rate b in (0, 1] per round (sedimentation, outflow).
+    recycling : float
+        Recycling (Hill) exponent q > 1.
+    initial : float
+        Initial phosphorus level P_0 >= 0.
+    inflow_mean, inflow_sd : float
+        Mean m >= 0 and standard deviation s >= 0 of the natural inflow eps_t per round.
     """
 
     kind: ClassVar[str] = "pollution"
@@ -298,10 +418,32 @@ class LakeStock(Resource):
                 "critical": self.critical}
 
     def appropriate(self, st: State, ctx: Context) -> None:
+        """The appropriate phase: every release is granted (a public bad is never rationed) and
+        their total kept for regeneration.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``demand``, ``stock``; writes ``granted``, ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.granted = st.demand.copy()
         self.mem(st, ctx)["released"] = np.cumsum(st.granted, axis=1)[:, -1]  # in org order
 
     def regenerate(self, st: State, ctx: Context) -> None:
+        """The regenerate phase: P <- (1 - b) P + P**q / (1 + P**q) + A + eps (Carpenter, Ludwig &
+        Brock 1999), with lognormal inflow eps; the lake collapses the first time P exceeds
+        p_crit.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``; writes ``stock``, ``collapsed``, ``collapse_round``,
+            ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = st.stock
         m, s = self.inflow_mean, self.inflow_sd
         if s > 0 and m > 0:
@@ -324,6 +466,18 @@ class LakeStock(Resource):
 
         In steady state b P - P**q / (1 + P**q) - m = A (mean inflow m); returns (A, P) with A
         floored at 0.
+
+        Parameters
+        ----------
+        points : int
+            Number of levels P on [0, p_crit].
+
+        Returns
+        -------
+        loading : ndarray, shape (points,)
+            Total release A per round that holds each level.
+        level : ndarray, shape (points,)
+            The phosphorus levels P.
         """
         q, b = self.recycling, self.loss
         x = np.linspace(0.0, self.critical, points)
@@ -331,7 +485,18 @@ class LakeStock(Resource):
         return load, x
 
     def sustainable_yield(self, ctx: Context) -> np.ndarray:
-        """Largest constant total release that keeps the lake below p_crit in steady state."""
+        """Largest constant total release that keeps the lake below p_crit in steady state.
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context (bound parameters in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            max over P < p_crit of b P - P**q / (1 + P**q) - m, per round.
+        """
         return np.full(ctx.R, float(self.steady_loading()[0].max()))
 
     def reference_stock(self, ctx: Context) -> np.ndarray:

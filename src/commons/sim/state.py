@@ -39,7 +39,28 @@ RECIPIENTS = ("regulator", "burned", "members")
 
 
 def charge_index(kind: str, recipient: str) -> int:
-    """Row of ``State.charges`` holding charges of ``kind`` paid to ``recipient``."""
+    """Row of ``State.charges`` holding charges of ``kind`` paid to ``recipient``.
+
+    Rows are ordered kind-major: index = KINDS.index(kind) * 3 + RECIPIENTS.index(recipient).
+    Compiled forms write ``S.charges[r, charge_index(kind, recipient), i]`` directly.
+
+    Parameters
+    ----------
+    kind : {"fine", "cost"}
+        A fine (for an offence) or a cost (a fee, an effort).
+    recipient : {"regulator", "burned", "members"}
+        Who receives the money.
+
+    Returns
+    -------
+    int
+        The row, in 0..5.
+
+    Raises
+    ------
+    ValueError
+        An unknown kind or recipient.
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if recipient not in RECIPIENTS:
@@ -226,7 +247,19 @@ class State:
     # ------------------------------------------------------------------ construction
     @classmethod
     def empty(cls, R: int, N: int, E: int) -> State:
-        """A state for R replicates, N organisations and E edges, every field at its start."""
+        """A state for R replicates, N organisations and E edges, every field at its start.
+
+        Parameters
+        ----------
+        R, N, E : int
+            Replicates, organisations and directed edges of the trust network.
+
+        Returns
+        -------
+        State
+            Every field allocated with its declared shape and set to its initial value
+            (zeros, except ration 1, quota and pledge inf, compliant True, collapse_round -1).
+        """
         shapes = {"replicate": (R,), "org": (R, N), "edge": (R, E),
                   "charges": (R, len(KINDS) * len(RECIPIENTS), N)}
         st = cls()
@@ -256,13 +289,29 @@ class State:
 
     @staticmethod
     def describe_fields() -> str:
-        """The table of fields: name, shape, type, units and meaning."""
+        """The table of fields: name, shape, type, units and meaning.
+
+        Returns
+        -------
+        str
+            One line per field of :data:`FIELDS`.
+        """
         rows = [f"{s.name:20} {s.shape:10} {s.dtype.__name__:6} {s.units:26} {s.doc}"
                 for s in FIELDS.values()]
         return "\n".join(rows)
 
     def begin_round(self, t: int) -> None:
-        """Reset the per-round fields before round t and serve exclusions."""
+        """Reset the per-round fields before round t and serve exclusions.
+
+        Copies the stock into ``stock_start``, fills every field that declares a ``reset``
+        value with it, and bars from drawing this round the organisations with exclusion
+        rounds left (counting one down).
+
+        Parameters
+        ----------
+        t : int
+            The round about to be played (0-based).
+        """
         self.t = t
         self.stock_start = self.stock.copy()
         for spec in _RESET:
@@ -271,7 +320,13 @@ class State:
         self.exclusion_left = np.maximum(self.exclusion_left - 1, 0)
 
     def copy(self) -> State:
-        """A deep copy (every array and the plug-in memory copied)."""
+        """A deep copy (every array and the plug-in memory copied).
+
+        Returns
+        -------
+        State
+            A state sharing no array with this one.
+        """
         out = State(t=self.t, memory=_copy_memory(self.memory))
         for name in FIELDS:
             setattr(out, name, getattr(self, name).copy())
@@ -285,18 +340,54 @@ class State:
                 for k in KINDS for r in RECIPIENTS}
 
     def charge(self, kind: str, amount: np.ndarray, recipient: str) -> None:
-        """Charge organisations ``amount`` (R, N) >= 0 as a ``kind`` paid to ``recipient``."""
+        """Charge organisations ``amount`` (R, N) >= 0 as a ``kind`` paid to ``recipient``.
+
+        Charges accumulate over the round and are settled after the sanction phase:
+        pi_i = g_i - fines_i - costs_i + transfers_i, what goes to the members being shared
+        equally among the N organisations. A plug-in that charges declares ``"charges"`` among
+        its writes.
+
+        Parameters
+        ----------
+        kind : {"fine", "cost"}
+            A fine (for an offence) or a cost (a fee, an effort).
+        amount : ndarray, shape (R, N)
+            Money charged to each organisation, >= 0.
+        recipient : {"regulator", "burned", "members"}
+            The regulator (outside the group), nobody (burned) or the members (shared equally).
+        """
         self.charges[:, charge_index(kind, recipient)] += amount
 
     def charged(self, kind: str | None = None) -> np.ndarray:
-        """Total charged to each organisation so far this round, (R, N) (one kind or both)."""
+        """Total charged to each organisation so far this round, (R, N) (one kind or both).
+
+        Parameters
+        ----------
+        kind : {"fine", "cost"}, optional
+            One kind of charge, or both (None).
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            Money charged, summed over recipients.
+        """
         if kind is None:
             return self.charges.sum(axis=1)
         k = KINDS.index(kind) * len(RECIPIENTS)
         return self.charges[:, k:k + len(RECIPIENTS)].sum(axis=1)
 
     def refund(self, kind: str, mask: np.ndarray) -> None:
-        """Cancel this round's charges of ``kind`` to the organisations in ``mask`` (R, N)."""
+        """Cancel this round's charges of ``kind`` to the organisations in ``mask`` (R, N).
+
+        Used by appeals that overturn a sanction (Ostrom 1990, principle 6).
+
+        Parameters
+        ----------
+        kind : {"fine", "cost"}
+            The kind of charge cancelled, whatever its recipient.
+        mask : ndarray of bool, shape (R, N)
+            The organisations whose charges are cancelled.
+        """
         for r in RECIPIENTS:
             row = self.charges[:, charge_index(kind, r)]
             row[mask] = 0.0
@@ -304,7 +395,13 @@ class State:
     def transfer(self, amount: np.ndarray) -> None:
         """Move money between members: ``amount`` (R, N) received (negative: given).
 
-        Each replicate's amounts must sum to zero.
+        Each replicate's amounts must sum to zero, so that transfers are budget-balanced. A
+        plug-in that transfers declares ``"transfers"`` among its writes.
+
+        Parameters
+        ----------
+        amount : ndarray, shape (R, N)
+            Money received by each organisation (negative: given), rows summing to 0.
         """
         self.transfers += amount
 
@@ -318,7 +415,18 @@ class State:
         self.payoffs = self.gross - self.fines - self.costs + self.transfers
 
     def income(self, recipient: str) -> np.ndarray:
-        """Money received this round by ``recipient`` ("regulator" or "burned"), (R,)."""
+        """Money received this round by ``recipient`` ("regulator" or "burned"), (R,).
+
+        Parameters
+        ----------
+        recipient : {"regulator", "burned"}
+            Who received it.
+
+        Returns
+        -------
+        ndarray, shape (R,)
+            Fines and costs paid to ``recipient``, summed over organisations.
+        """
         return (self.charges[:, charge_index("fine", recipient)]
                 + self.charges[:, charge_index("cost", recipient)]).sum(axis=1)
 

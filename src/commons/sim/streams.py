@@ -37,7 +37,22 @@ def philox4x32(c0, c1, c2, c3, k0, k1, rounds: int = 10):
 
     Returns the four output words. Follows Random123's ``philox4x32_R``: each round maps
     (c0, c1, c2, c3) to (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0)), and the
-    key is bumped by the Weyl constants (W0, W1) before every round but the first.
+    key is bumped by the Weyl constants (W0, W1) before every round but the first (Salmon,
+    Moraes, Dror & Shaw 2011).
+
+    Parameters
+    ----------
+    c0, c1, c2, c3 : array_like of uint64
+        The counter's four 32-bit words, broadcastable.
+    k0, k1 : array_like of uint64
+        The key's two 32-bit words, broadcastable.
+    rounds : int
+        Number of rounds (10 for Philox4x32-10).
+
+    Returns
+    -------
+    tuple of four ndarray of uint64
+        The output words, each < 2**32.
     """
     c0, c1, c2, c3, k0, k1 = (np.asarray(v, dtype=np.uint64) for v in (c0, c1, c2, c3, k0, k1))
     for i in range(rounds):
@@ -52,7 +67,18 @@ def philox4x32(c0, c1, c2, c3, k0, k1, rounds: int = 10):
 
 
 def to_uniform(word):
-    """Map a 32-bit word to a uniform in the open interval (0, 1): (x + 1/2) / 2**32."""
+    """Map a 32-bit word to a uniform in the open interval (0, 1): (x + 1/2) / 2**32.
+
+    Parameters
+    ----------
+    word : array_like
+        32-bit words, any shape.
+
+    Returns
+    -------
+    ndarray of float64
+        Uniforms in (0, 1), same shape (never exactly 0 or 1).
+    """
     return (np.asarray(word, dtype=np.float64) + 0.5) * _INV32
 
 
@@ -64,6 +90,25 @@ def resolve_seed(rng) -> tuple[int, tuple[int, ...]]:
     * SeedSequence: its entropy and spawn key;
     * Generator: 128 bits drawn from it (so a Generator gives a reproducible run if it was
       seeded, and consumes its state like any other draw).
+
+    Parameters
+    ----------
+    rng : None, int, SeedSequence or Generator
+        The seed; an int must be >= 0, a SeedSequence must have integer entropy.
+
+    Returns
+    -------
+    entropy : int
+        The seed entropy (recorded in a result's provenance).
+    prefix : tuple of int
+        The spawn-key prefix (a SeedSequence's own spawn key, else empty).
+
+    Raises
+    ------
+    TypeError
+        Another type, or a SeedSequence with sequence entropy.
+    ValueError
+        A negative int.
     """
     if rng is None:
         ss = np.random.SeedSequence()
@@ -90,6 +135,22 @@ def replicate_keys(entropy: int, replicates, point: int = 0,
     """Philox keys, shape (R, 2) uint64, for the given replicate indices of one sweep point.
 
     Key of replicate r = SeedSequence(entropy, spawn_key=prefix + (point, r)).generate_state(2).
+
+    Parameters
+    ----------
+    entropy : int
+        The seed entropy.
+    replicates : array_like of int
+        Replicate indices r.
+    point : int or array_like of int
+        Sweep-point index p, one for all or one per replicate.
+    prefix : tuple of int
+        Spawn-key prefix.
+
+    Returns
+    -------
+    ndarray, shape (R, 2), uint64
+        One Philox key per replicate.
     """
     reps = np.atleast_1d(np.asarray(replicates, dtype=np.int64))
     points = np.broadcast_to(np.asarray(point, dtype=np.int64), reps.shape)
@@ -121,6 +182,22 @@ class Streams:
         """Four uint64 arrays of shape (R, n) holding 32-bit words for round ``t``.
 
         ``t = -1`` addresses the set-up draws.
+
+        Parameters
+        ----------
+        t : int
+            The round (-1: set-up).
+        stream : int
+            The 32-bit stream word (:func:`commons.sim.model.stream_id`).
+        n : int
+            Number of rows (organisations or edges).
+        block : int
+            The block, for more than four words per row.
+
+        Returns
+        -------
+        tuple of four ndarray, shape (R, n)
+            Philox output words at counter (row, t + 1, stream, block).
         """
         org = np.arange(n, dtype=np.uint64)[None, :]
         k0 = self.keys[:, 0:1]
@@ -132,6 +209,22 @@ class Streams:
 
         Computed by the compiled generator (:mod:`commons.sim._philox`, parallel over
         replicates) when numba is installed, else by the numpy reference; the bits are the same.
+
+        Parameters
+        ----------
+        t : int
+            The round (-1: set-up).
+        stream : int
+            The 32-bit stream word.
+        n : int
+            Number of rows (organisations or edges).
+        block : int
+            The block, for more than four numbers per row.
+
+        Returns
+        -------
+        ndarray, shape (R, n, 4)
+            Uniforms in (0, 1).
         """
         fast = _compiled_uniforms()
         if fast is not None and n > 0:
@@ -139,11 +232,33 @@ class Streams:
         return self.reference_uniforms(t, stream, n, block)
 
     def reference_uniforms(self, t: int, stream: int, n: int, block: int = 0) -> np.ndarray:
-        """The numpy reference of :meth:`uniforms` (same bits, about 20 times slower)."""
+        """The numpy reference of :meth:`uniforms` (same bits, about 20 times slower).
+
+        Parameters
+        ----------
+        t, stream, n, block : int
+            As for :meth:`uniforms`.
+
+        Returns
+        -------
+        ndarray, shape (R, n, 4)
+            Uniforms in (0, 1).
+        """
         return to_uniform(np.stack(self.words(t, stream, n, block), axis=-1))
 
     def subset(self, rows) -> Streams:
-        """The streams of a subset of replicates (same numbers as in the full set)."""
+        """The streams of a subset of replicates (same numbers as in the full set).
+
+        Parameters
+        ----------
+        rows : array_like of int or bool
+            The replicates kept.
+
+        Returns
+        -------
+        Streams
+            Their keys only.
+        """
         return Streams(self.keys[rows])
 
 

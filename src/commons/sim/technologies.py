@@ -27,7 +27,12 @@ __all__ = ["Fishery", "LakeDamage", "PrivateConcave", "StageGame", "Technology"]
 
 
 class Technology(Plugin):
-    """Base class of payoff technologies: claims in ``appropriate``, payoffs in ``pay``."""
+    """Base class of payoff technologies: claims in ``appropriate``, payoffs in ``pay``.
+
+    A technology says what a draw means: the claim it makes on the pool (:meth:`demand`) and
+    the gross payoff it earns once granted (``pay``). Best-response rules and the efficiency
+    metric ask it for best replies, Nash and optimum draws (:mod:`commons.sim.targets`).
+    """
 
     role: ClassVar[str] = "technology"
     registered: ClassVar[bool] = False  # a base class, not in commons.plugins()
@@ -38,15 +43,44 @@ class Technology(Plugin):
                                                     "pay": ("gross",)}
 
     def demand(self, st: State, ctx: Context) -> np.ndarray:
-        """Claims on the pool implied by the intended draws (default: the draws themselves)."""
+        """Claims on the pool implied by the intended draws (default: the draws themselves).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``; writes ``nothing``.
+        ctx : Context
+            The run's context (bound values in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            The claims, in resource units.
+        """
         return st.draws
 
     def appropriate(self, st: State, ctx: Context) -> None:
-        """Set ``st.demand`` from the intended draws."""
+        """The appropriate phase: set ``st.demand`` from the intended draws (:meth:`demand`).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``; writes ``demand``.
+        ctx : Context
+            The run's context (bound values in ``ctx.params[self]``).
+        """
         st.demand = self.demand(st, ctx)
 
     def pay(self, st: State, ctx: Context) -> None:
-        """Set ``st.gross`` from granted draws."""
+        """The pay phase: set ``st.gross`` from the granted draws.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``; writes ``gross``.
+        ctx : Context
+            The run's context (bound values in ``ctx.params[self]``).
+        """
         raise NotImplementedError
 
     #: The class of the technology's bound values as compiled code takes them (a module-level
@@ -55,7 +89,18 @@ class Technology(Plugin):
     values_class: ClassVar[type | None] = None
 
     def values(self, ctx: Context) -> Any:
-        """The bound parameters, as a read-only named tuple (the public view)."""
+        """The bound parameters, as a read-only named tuple (the public view).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        NamedTuple
+            ``ctx.params[self]``.
+        """
         return ctx.params[self]
 
     def compiled_form(self, phase: str) -> Any:
@@ -66,11 +111,35 @@ class Technology(Plugin):
         return super().compiled_form(phase)
 
     def compiled_values(self, ctx: Context) -> Any:
-        """The values compiled forms receive as TP (an empty tuple if none)."""
+        """The values compiled forms receive as TP (an empty tuple if none).
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        tuple
+            An instance of ``values_class``, or ``()``.
+        """
         return self.values(ctx) if self.values_class is not None else ()
 
     def baseline(self, ctx: Context) -> np.ndarray:
-        """Payoff an organisation gets without the commons (outside option), shape (R, N)."""
+        """Payoff an organisation gets without the commons (outside option), shape (R, N).
+
+        The rent recorded each round is the payoff above this baseline.
+
+        Parameters
+        ----------
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            The baseline payoff per round (0 by default; w e_i for a stage game).
+        """
         return np.zeros((ctx.R, ctx.N))
 
 
@@ -130,6 +199,15 @@ class PrivateConcave(Technology):
             gamma=per_replicate("need_growth", self.need_growth, R, low=0.0))
 
     def pay(self, st: State, ctx: Context) -> None:
+        """The pay phase: gross_i = a_i n_t**(1 - beta) h_i**beta - c x_i.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``draws``; writes ``gross``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         beta = P.beta[:, None]
         scale = ew.power(P.need(st.t), 1.0 - P.beta)[:, None]
@@ -159,7 +237,12 @@ class StageGame(Technology):
     r"""The CPR stage game of :class:`commons.CPRGame`, repeated: F(X) shared by draws.
 
     gross_i = w (e_i - h_i) + (h_i / H) F(H), H the group's granted draw. Draws are capped by
-    the game's endowments.
+    the game's endowments (Walker, Gardner & Ostrom 1990).
+
+    Parameters
+    ----------
+    game : CPRGame
+        The stage game; its n must equal the model's.
     """
 
     def __init__(self, game: CPRGame) -> None:
@@ -198,7 +281,15 @@ class StageGame(Technology):
 
     def pay(self, st: State, ctx: Context) -> None:
         r"""u_i = w e_i + x_i (AP(X) - w) for x_i > 0 (else w e_i), x = min(granted, e), with the
-        group draw X added in organisation order."""
+        group draw X added in organisation order.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``; writes ``gross``.
+        ctx : Context
+            The run's context (bound values in ``ctx.params[self]``).
+        """
         g = self.game
         e = ctx.params[self].e
         x = np.minimum(st.granted, e)
@@ -222,6 +313,15 @@ class Fishery(Technology):
     Draws are efforts E_i; claims on the stock are the catches q E_i S; gross_i = p h_i - c E_i.
     With a logistic stock the open-access stock is c / (p q) and the best sustainable rent is
     the Gordon–Schaefer MEY rent.
+
+    Parameters
+    ----------
+    price : float or (R,)
+        Price p > 0 per unit caught.
+    catchability : float or (R,)
+        q > 0: catch per unit of effort and of stock.
+    cost : float or (R,)
+        c >= 0 per unit of effort.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("draws", "stock"),
@@ -241,10 +341,33 @@ class Fishery(Technology):
             c=per_replicate("cost", self.cost, R, low=0.0))
 
     def demand(self, st: State, ctx: Context) -> np.ndarray:
+        """Catches q E_i S claimed on the stock by efforts E_i (Schaefer 1957).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws`` (efforts) and ``stock``.
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            The catches claimed, in stock units.
+        """
         P = ctx.params[self]
         return P.q[:, None] * st.draws * st.stock[:, None]
 
     def pay(self, st: State, ctx: Context) -> None:
+        """The pay phase: gross_i = p h_i - c E_i (Gordon 1954).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``draws``; writes ``gross``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.gross = P.p[:, None] * st.granted - P.c[:, None] * st.draws
 
@@ -262,6 +385,13 @@ class LakeDamage(Technology):
     gross_i = alpha h_i - d P**2, with P the lake's phosphorus at the start of the round (a
     discrete, linear-benefit version of the lake game of Mäler, Xepapadeas & de Zeeuw 2003).
     The myopic best reply is the largest release allowed: the pollution tragedy.
+
+    Parameters
+    ----------
+    benefit : float or (R,)
+        alpha >= 0, benefit per unit of phosphorus released.
+    damage : float or (R,)
+        d >= 0, damage per unit of P**2 each organisation suffers per round.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"appropriate": ("draws",),
@@ -278,6 +408,15 @@ class LakeDamage(Technology):
                           d=per_replicate("damage", self.damage, R, low=0.0))
 
     def pay(self, st: State, ctx: Context) -> None:
+        """The pay phase: gross_i = alpha h_i - d P**2, P the phosphorus at the start of the round.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``stock``; writes ``gross``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.gross = P.alpha[:, None] * st.granted - P.d[:, None] * (st.stock**2)[:, None]
 

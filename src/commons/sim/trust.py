@@ -54,6 +54,15 @@ class ComplianceTrust(Plugin):
                                    (ctx.R, ctx.network.n_edges)).copy()
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: on every edge i -> j, w <- (1 - lam) w + lam [h_j <= max(q_j, h_i)].
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``quota``, ``trust``; writes ``trust``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         net = ctx.network
         if net.n_edges == 0:
             return

@@ -43,7 +43,15 @@ _DERIVED = {"wrongful": ("detected", "compliant"), "ledger": ("charges",),
 
 
 class ContractError(AssertionError):
-    """A plug-in that does not do what it declares; ``violations`` lists every finding."""
+    """A plug-in that does not do what it declares; ``violations`` lists every finding.
+
+    Parameters
+    ----------
+    plugin : Plugin
+        The plug-in checked.
+    violations : list of str
+        Every breach found, each naming the phase and the field or guarantee.
+    """
 
     def __init__(self, plugin: Plugin, violations: list[str]) -> None:
         self.violations = violations
@@ -53,7 +61,17 @@ class ContractError(AssertionError):
 
 @dataclass
 class ContractReport:
-    """What :func:`check_plugin` saw: the calls made and the fields read and written."""
+    """What :func:`check_plugin` saw: the calls made and the fields read and written.
+
+    Attributes
+    ----------
+    plugin : str
+        The plug-in's class name.
+    calls : dict of str to int
+        Calls of each phase method.
+    read, written : dict of str to set of str
+        Per phase, the State fields read and written.
+    """
 
     plugin: str
     calls: dict[str, int] = field(default_factory=dict)
@@ -102,6 +120,18 @@ def host_model(plugin: Plugin, n: int = 12) -> Any:
     following compliance; noisy best response; plus meetings or a covenant when the plug-in
     reads ``met`` or ``pledge``. The plug-in replaces the default of its slot (or joins the
     list of sanctions or mechanisms).
+
+    Parameters
+    ----------
+    plugin : Plugin
+        The plug-in to host.
+    n : int
+        Number of organisations (a stage game's own n for a :class:`commons.StageGame`).
+
+    Returns
+    -------
+    Model
+        The host model.
     """
     import commons as c
 

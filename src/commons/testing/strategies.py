@@ -29,7 +29,14 @@ def _pos(lo: float, hi: float) -> st.SearchStrategy[float]:
 
 
 def productions() -> st.SearchStrategy[Production]:
-    """Concave productions from the built-in families with moderate parameters."""
+    """Concave productions from the built-in families with moderate parameters.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Quadratic (a in [1, 100], b in [0.01, 10]), Power (A in [0.1, 10], alpha in
+        [0.1, 0.9]) or Exponential (A in [0.5, 50], k in [0.01, 5]) productions.
+    """
     return st.one_of(
         st.builds(Quadratic, a=_pos(1.0, 100.0), b=_pos(0.01, 10.0)),
         st.builds(Power, A=_pos(0.1, 10.0), alpha=_pos(0.1, 0.9)),
@@ -43,6 +50,18 @@ def endowments(draw, n: int, scale: float = 1.0) -> np.ndarray:
 
     One of: all equal (a symmetric game); independent draws from scale * [0.05, 3] (generated
     from a drawn seed, so large n stays cheap); or a few small ones that bind among large ones.
+
+    Parameters
+    ----------
+    n : int
+        Length of the vectors.
+    scale : float
+        Their typical size.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Arrays of shape (n,) with entries > 0.
     """
     kind = draw(st.sampled_from(["equal", "spread", "few-small"]))
     if kind == "equal":
@@ -64,6 +83,18 @@ def games(draw, min_n: int = 1, max_n: int = 200,
     The outside return is 0 or a fraction in [0.01, 0.95] of the marginal product at zero (or a
     positive value for productions with infinite F'(0)); endowments are scaled to the
     symmetric Nash draw of an uncapped game, approximately X0 / (n + 1).
+
+    Parameters
+    ----------
+    min_n, max_n : int
+        Bounds of the number of organisations.
+    production : SearchStrategy, optional
+        Where productions come from (default :func:`productions`).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        :class:`commons.CPRGame` instances.
     """
     F = draw(production if production is not None else productions())
     n = draw(st.integers(min_n, max_n))

@@ -21,6 +21,13 @@ class Boundary(Plugin):
     Each round (communicate phase) every outsider is turned away with probability
     ``enforcement`` (1: a closed boundary, 0: open access): a refused organisation draws
     nothing this round.
+
+    Parameters
+    ----------
+    members : array_like of bool, shape (N,), or of int
+        Who may draw: a mask, or the members' indices; the others are outsiders.
+    enforcement : float or (R,)
+        Probability in [0, 1] that an outsider is turned away each round.
     """
 
     role: ClassVar[str] = "mechanism"
@@ -39,6 +46,16 @@ class Boundary(Plugin):
                 "p": per_replicate("enforcement", self.enforcement, ctx.R, low=0.0, high=1.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: each outsider is excluded this round with probability
+        ``enforcement``.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``excluded``; writes ``excluded``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         u = ctx.uniforms(self)[..., 0]
         refused = ~P["members"][None, :] & (u < P["p"][:, None])

@@ -1,8 +1,9 @@
 """Communication and trust: meetings, covenants, gossip and mutual support.
 
-The seed texts' claims that self-organising works through frequent face-to-face contact, trust
-built in repeated interaction, promises made to each other, peer pressure on those who break
-them, and partners supporting each other: each a plug-in that can be switched on, off and tuned.
+The claims that self-organising works through frequent face-to-face contact, trust built in
+repeated interaction, promises made to each other, peer pressure on those who break them, and
+partners supporting each other (Ostrom 1990; Ostrom, Walker & Gardner 1992; Ham & Hall on
+Integrated Care Systems): each a plug-in that can be switched on, off and tuned.
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ class Meetings(Plugin):
     A meeting raises trust both ways toward 1, w <- w + boost (1 - w), and lets the pair
     exchange pledges and observations (the State's ``met``, (R, E) bool, read by
     :class:`Covenant` with ``audience="met"``).
+
+    Parameters
+    ----------
+    base : float or (R,)
+        Probability of a meeting on a tie with no overlap (or at infinite distance), in [0, 1].
+    slope : float or (R,)
+        Increase of the probability with overlap (or with 1 / distance), >= 0.
+    by : {"overlap", "distance"}
+        What makes a pair close.
+    boost : float or (R,)
+        Share of the gap to full trust a meeting closes, in [0, 1].
     """
 
     role: ClassVar[str] = "mechanism"
@@ -75,6 +87,16 @@ class Meetings(Plugin):
         return {"p": p, "boost": per_replicate("boost", self.boost, R, low=0.0, high=1.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: each connected pair meets with probability p_e and a meeting
+        raises trust both ways, w <- w + boost (1 - w).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``trust``; writes ``trust``, ``met``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         if ctx.network.n_edges == 0:
             return
@@ -99,6 +121,25 @@ class Covenant(Plugin):
     conscience, not money (promise-keeping, Ellingsen & Johannesson 2004). Those who heard a
     pledge (``audience``: "neighbours", or "met" for partners met this round) see whether it was
     kept: trust on the edge i -> j moves toward [h_j <= pledge_j] at rate ``rate``.
+
+    Parameters
+    ----------
+    rounds : None or collection of int
+        Rounds in which the members talk and pledge (None: every round).
+    target : float, array or None
+        The agreed draw per organisation (None: the quota in force, else the group optimum).
+    strength : float or (R,)
+        Cost of conscience per unit over the pledge at full commitment, money per unit >= 0.
+    decay : float or (R,)
+        Decay of commitment per round between talks, in [0, 1].
+    reciprocity : bool
+        Scale the commitment by the pledger's trust in its partners.
+    binding : bool
+        Make the agreement the quota wherever none is in force.
+    audience : {"neighbours", "met"}
+        Who hears a pledge and watches whether it is kept.
+    rate : float or (R,)
+        Rate in [0, 1] at which trust moves toward a kept (1) or broken (0) pledge.
     """
 
     role: ClassVar[str] = "mechanism"
@@ -155,14 +196,48 @@ class Covenant(Plugin):
                 "reciprocity": bool(self.reciprocity), "met_only": self.audience == "met"}
 
     def talks(self, t: int) -> bool:
-        """Whether round t is a talking round."""
+        """Whether round t is a talking round.
+
+        Parameters
+        ----------
+        t : int
+            The round (0-based).
+
+        Returns
+        -------
+        bool
+            True when ``rounds`` is None or holds t.
+        """
         return self.rounds is None or t in self.rounds
 
     def pledged(self, t: int) -> bool:
-        """Whether a pledge has been made by round t (a talking round at or before it)."""
+        """Whether a pledge has been made by round t (a talking round at or before it).
+
+        Parameters
+        ----------
+        t : int
+            The round (0-based).
+
+        Returns
+        -------
+        bool
+            True from the first talking round on.
+        """
         return self.rounds is None or (bool(self.rounds) and self.rounds[0] <= t)
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: on a talking round every organisation pledges min(quota, target)
+        and its commitment is renewed to 1, else it decays, c <- (1 - decay) c; each unit over
+        the pledge costs strength c (times trust, with reciprocity) in what best replies weigh; a
+        binding agreement becomes the quota where none is in force.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         commit = mem["commitment"]
@@ -184,6 +259,16 @@ class Covenant(Plugin):
         st.penalty_rate += P["strength"][:, None] * weight
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: those who heard a pledge move their trust in the pledger toward whether
+        it was kept, w <- w + rate ([h_j <= pledge_j] - w).
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         net = ctx.network
         if not self.pledged(st.t) or net.n_edges == 0:
             return
@@ -202,6 +287,17 @@ class Gossip(Plugin):
     who saw or heard lowers its trust in the violator, w <- (1 - drop) w, which also makes the
     violator less likely to be imitated; the violator bears ``cost`` per organisation that knows
     (peer pressure, burned). Clustered networks, rich in triangles, spread word faster.
+
+    Parameters
+    ----------
+    see : float or (R,)
+        Probability in [0, 1] that a watcher sees a neighbour's violation.
+    tell : float or (R,)
+        Probability in [0, 1], times the listener's trust in the teller, that word passes on.
+    drop : float or (R,)
+        Fall of trust in a violator one knows of, w <- (1 - drop) w, in [0, 1].
+    cost : float or (R,)
+        Reputational cost to the violator per organisation that knows, money >= 0 (burned).
     """
 
     role: ClassVar[str] = "mechanism"
@@ -240,6 +336,16 @@ class Gossip(Plugin):
                 "cost": per_replicate("cost", self.cost, R, low=0.0)}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: violations seen or heard along trust edges lower trust in the
+        violator, w <- (1 - drop) w, and cost it ``cost`` per organisation that knows.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
@@ -268,6 +374,13 @@ class MutualSupport(Plugin):
     Each organisation gives ``share`` of its surplus to its neighbours in deficit, split in
     proportion to trust times deficit: an aligned-incentive arrangement that shares a partner's
     bad round. Money only moves between members, so it is budget-balanced.
+
+    Parameters
+    ----------
+    share : float or (R,)
+        Share of its surplus each organisation gives to partners in deficit, in [0, 1].
+    reference : {"baseline", "mean"}
+        What surplus and deficit are measured against: the outside option or the group mean.
     """
 
     role: ClassVar[str] = "mechanism"
@@ -294,6 +407,17 @@ class MutualSupport(Plugin):
                 "mean": self.reference == "mean"}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: each organisation gives ``share`` of its surplus to neighbours in
+        deficit, split in proportion to trust times deficit (a transfer summing to zero).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``gross``, ``charges``, ``transfers``, ``trust``; writes
+            ``transfers``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         if net.n_edges == 0:

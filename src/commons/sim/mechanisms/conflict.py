@@ -29,6 +29,15 @@ class Appeal(Plugin):
     an exclusion imposed this round. Guilty organisations do not appeal (they would lose). The
     appellant pays ``cost`` (to ``recipient``). Cheap appeals leave fewer wrongful sanctions
     standing; expensive ones leave the small ones. Place it after the sanctions it reviews.
+
+    Parameters
+    ----------
+    cost : float or (R,)
+        What an appeal costs the appellant, money >= 0.
+    accuracy : float or (R,)
+        Probability in [0, 1] that an appeal against a wrongful sanction succeeds.
+    recipient : {"burned", "regulator", "members"}
+        Who receives the appeal costs.
     """
 
     role: ClassVar[str] = "sanction"
@@ -59,6 +68,19 @@ class Appeal(Plugin):
                 "row": charge_index("cost", self.recipient)}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase, after the other sanctions: wrongly sanctioned organisations whose
+        charges exceed ``cost`` appeal, and with probability ``accuracy`` their fines, offence
+        and new exclusion are struck.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``charges``, ``sanctioned``, ``compliant``, ``recorded``,
+            ``excluded_now``, ``offences``, ``exclusion_left``; writes ``charges``,
+            ``offences``, ``exclusion_left``, ``sanctioned``, ``appealed``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         charged = st.charged("fine")
         cost = P["cost"][:, None]

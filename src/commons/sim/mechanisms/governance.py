@@ -24,6 +24,11 @@ class StockShareQuota(Plugin):
 
     At the start of each round q = share S / N: each organisation may draw a fixed share of the
     current stock divided equally. CPR-v1 uses share = 0.05.
+
+    Parameters
+    ----------
+    share : float or (R,)
+        The share of the stock the group may draw per round, >= 0.
     """
 
     role: ClassVar[str] = "quota"
@@ -39,12 +44,27 @@ class StockShareQuota(Plugin):
         return {"share": per_replicate("share", self.share, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: q = share S / N for every organisation.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``stock``; writes ``quota``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         q = ctx.params[self]["share"] * st.stock / ctx.N
         st.quota = np.broadcast_to(q[:, None], (ctx.R, ctx.N)).copy()
 
 
 class FixedQuota(Plugin):
-    """A fixed quota per organisation, set from outside (a central target: external)."""
+    """A fixed quota per organisation, set from outside (a central target: external).
+
+    Parameters
+    ----------
+    quota : float, (N,) or (R, N) array
+        Each organisation's quota, resource units per round >= 0.
+    """
 
     role: ClassVar[str] = "quota"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
@@ -59,6 +79,15 @@ class FixedQuota(Plugin):
         return {"q": per_replicate("quota", self.quota, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: the quota is set to the fixed value (an external control).
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``quota``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.quota = np.broadcast_to(ctx.params[self]["q"][:, None], (ctx.R, ctx.N)).copy()
         st.external[:] = True
 
@@ -76,6 +105,18 @@ def place_labels(places: Any, ctx) -> np.ndarray:
 
     ``"communities"`` finds them with networkx's greedy modularity maximisation (Clauset,
     Newman & Moore 2004) on the trust network.
+
+    Parameters
+    ----------
+    places : array_like of length N, or "communities"
+        A label per organisation (any hashable values), or communities to be found.
+    ctx : Context
+        The run's context (N and the trust network).
+
+    Returns
+    -------
+    ndarray of int, shape (N,)
+        The place of each organisation, 0..P-1.
     """
     N = ctx.N
     if isinstance(places, str):
@@ -115,6 +156,23 @@ class QuotaVote(Plugin):
     Nesting (principle 8): with ``places`` (labels of length N, or "communities") each place
     votes its own quota among its members and the system votes across all members; each
     organisation's quota is autonomy q_place + (1 - autonomy) q_system, ``autonomy`` in [0, 1].
+
+    Parameters
+    ----------
+    rule : {"median", "majority", "mean", "unanimity"}
+        The voting rule.
+    greed : float, (N,) or (R, N) array, or Uniform
+        Each member's proposal as a multiple of its share of the optimum, >= 0.
+    every : int
+        Rounds between votes, >= 1.
+    congruent : bool
+        Let the voted quota track the stock or budget between votes.
+    places : array_like of length N, "communities" or None
+        Place labels for nested votes (None: one system-wide vote).
+    autonomy : float or (R,)
+        Weight in [0, 1] of the place's quota against the system's.
+    voters : array_like of bool, shape (N,), or of int, optional
+        Who votes: a mask or indices (default: every organisation); the excluded never vote.
     """
 
     role: ClassVar[str] = "quota"
@@ -185,6 +243,17 @@ class QuotaVote(Plugin):
         return np.where(n > 0, out, np.nan)
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: on voting rounds the members' proposals are aggregated by the
+        voting rule (per place, then blended with the system's); between votes a congruent quota
+        tracks the stock or budget.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``excluded``, ``stock``, ``memory``; writes ``quota``, ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         if st.t % self.every == 0:
@@ -221,6 +290,15 @@ class Regulator(Plugin):
     external control, which crowding-out reads). ``rounds`` limits its action to a collection
     of rounds (None: always), so a control can be imposed and lifted. Place it after the
     mechanisms that set local rules.
+
+    Parameters
+    ----------
+    target : float, (N,) or (R, N) array
+        The central quota per organisation, resource units per round >= 0.
+    stance : {"supportive", "overriding"}
+        Whether local rules stand or are replaced by the target.
+    rounds : None or collection of int
+        The rounds in which the regulator acts (None: every round).
     """
 
     role: ClassVar[str] = "mechanism"
@@ -246,6 +324,16 @@ class Regulator(Plugin):
                 "rounds": rounds_array(self.rounds)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: a supportive regulator sets its target where no local quota is in
+        force; an overriding one replaces the quota with it (an external control).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``quota``; writes ``quota``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         if self.rounds is not None and st.t not in self.rounds:
             return
         q = ctx.params[self]["q"]

@@ -31,6 +31,21 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
     are inspected (a compliant one could not be detected), so no random number is spent on the
     others. What is "seen" of an organisation nobody inspected is its draw (``observed`` =
     granted): only inspected draws are misread.
+
+    Parameters
+    ----------
+    st : State
+        The state; reads ``detect_prob``, ``granted`` and ``quota``; writes ``inspected``,
+        ``observed`` and ``detected``.
+    ctx : Context
+        The run's context.
+    plugin : Plugin
+        The monitoring plug-in, whose stream the inspections draw from.
+    noise : ndarray, shape (R,)
+        Observation noise sigma >= 0 per replicate.
+    everyone : ndarray of bool, shape (R,), optional
+        Replicates where every organisation is inspected with its probability (costly
+        inspections), not only those over their quota.
     """
     u = ctx.uniforms(plugin)
     need = (noise[:, None] > 0) | (st.granted > st.quota)
@@ -54,6 +69,15 @@ class CentralAudit(Plugin):
     ``noise`` sigma > 0 the auditor sees h exp(sigma z) instead of the draw h. With exact
     observation and free inspections only organisations over their quota are inspected (the
     others could not be detected; see :func:`observe`).
+
+    Parameters
+    ----------
+    probability : float or (R,)
+        Probability p in [0, 1] that each organisation is inspected each round.
+    cost : float or (R,)
+        What one inspection costs the regulator, money >= 0.
+    noise : float or (R,)
+        Observation noise sigma >= 0 (lognormal, multiplicative).
     """
 
     role: ClassVar[str] = "monitoring"
@@ -79,6 +103,17 @@ class CentralAudit(Plugin):
                 "noise": per_replicate("noise", self.noise, R, low=0.0)}
 
     def monitor(self, st: State, ctx: Context) -> None:
+        """The monitor phase: each organisation is inspected with probability p, seen with lognormal
+        noise, and detected if seen over its quota; the regulator spends ``cost`` per inspection.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``, ``quota``; writes ``detect_prob``, ``inspected``,
+            ``observed``, ``detected``, ``regulator_spending``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.detect_prob = np.broadcast_to(P["p"][:, None], (ctx.R, ctx.N)).copy()
         observe(st, ctx, self, P["noise"], everyone=P["cost"] > 0)
@@ -96,6 +131,19 @@ class PeerMonitoring(Plugin):
     1 - (1 - 1/2)**k_i for k_i watchers. 0 without neighbours. base + slope must not exceed 1.
     Each watcher pays ``cost`` per neighbour watched per round (burned: it is effort), so peer
     monitoring is not free; with ``noise`` sigma > 0 peers see h exp(sigma z).
+
+    Parameters
+    ----------
+    base : float or (R,)
+        Detection probability at m_i = 0, in [0, 1].
+    slope : float or (R,)
+        Increase of the detection probability with m_i, base + slope <= 1.
+    by : {"compliance", "trust", "count"}
+        What m_i measures (see above).
+    cost : float or (R,)
+        Effort each watcher pays per neighbour watched per round, money >= 0 (burned).
+    noise : float or (R,)
+        Observation noise sigma >= 0 (lognormal, multiplicative).
     """
 
     role: ClassVar[str] = "monitoring"
@@ -141,6 +189,16 @@ class PeerMonitoring(Plugin):
                 "by": ("compliance", "trust", "count").index(self.by)}
 
     def monitor(self, st: State, ctx: Context) -> None:
+        """The monitor phase: detection probability p_i = base + slope m_i; inspected organisations
+        seen over their quota are detected; watchers pay ``cost`` per neighbour watched.
+
+        Parameters
+        ----------
+        st : State
+            The state (the fields read and written depend on the options: :meth:`access`).
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         if self.by == "compliance":

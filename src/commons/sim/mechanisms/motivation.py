@@ -25,6 +25,13 @@ class CrowdingOut(Plugin):
     regulator: plug-ins declaring ``external``), each organisation's motivation theta_i (its
     weight on the group's mean payoff) falls, theta <- (1 - down) theta; in a round without,
     it recovers toward its initial level theta0, theta <- theta + up (theta0 - theta).
+
+    Parameters
+    ----------
+    down : float or (R,)
+        Fall of motivation in a round with external control, theta <- (1 - down) theta, in [0, 1].
+    up : float or (R,)
+        Recovery toward theta0 in a round without, in [0, 1].
     """
 
     role: ClassVar[str] = "mechanism"
@@ -43,6 +50,16 @@ class CrowdingOut(Plugin):
                 "theta0": ctx.prosociality.copy()}
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: theta <- (1 - down) theta after a round with external control, else
+        theta <- theta + up (theta0 - theta).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``external``, ``motivation``; writes ``motivation``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         ext = st.external[:, None]
         fallen = (1.0 - P["down"][:, None]) * st.motivation
@@ -56,8 +73,13 @@ class CivicDuty(Plugin):
     An organisation with motivation theta_i (the State's ``motivation``, from the model's
     ``prosociality``) weighs every unit it draws over its quota at ``strength`` theta_i, as a
     cost of conscience rather than money (the "intrinsic motivation of staff to work together
-    for the greater good" of the seed texts; Frey 1997). Best replies weigh it like an
-    expected fine; crowding-out erodes it by lowering theta.
+    for the greater good" that Ham & Hall ask Integrated Care Systems to draw on; Frey 1997).
+    Best replies weigh it like an expected fine; crowding-out erodes it by lowering theta.
+
+    Parameters
+    ----------
+    strength : float or (R,)
+        Cost of conscience per unit over the quota at full motivation, money per unit >= 0.
     """
 
     role: ClassVar[str] = "mechanism"
@@ -73,6 +95,16 @@ class CivicDuty(Plugin):
         return {"k": per_replicate("strength", self.strength, ctx.R, low=0.0)}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: adds strength theta_i to each organisation's expected charge per
+        unit over the quota (``penalty_rate``).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``motivation``; writes ``penalty_rate``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         st.penalty_rate += ctx.params[self]["k"][:, None] * st.motivation
 
 

@@ -22,6 +22,16 @@ def fehr_gachter_cost(points: np.ndarray) -> np.ndarray:
     r"""Cost of assigning p punishment points, Fehr & Gächter (2000): floor((p + 1)**2 / 4).
 
     c(p) = 0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30 for p = 0, ..., 10.
+
+    Parameters
+    ----------
+    points : array_like
+        Punishment points p >= 0 assigned to one target, any shape.
+
+    Returns
+    -------
+    ndarray
+        The cost c(p) to the punisher, in units of the unit cost, same shape.
     """
     p = np.asarray(points)
     return np.floor((p + 1) ** 2 / 4.0)
@@ -45,6 +55,23 @@ class PeerPunishment(Plugin):
 
     Costs and damage are burned. Peers see true draws; punishment is flat per violation, so it
     deters through payoffs (imitation, learning) rather than through a per-unit expected fine.
+
+    Parameters
+    ----------
+    points : int
+        Punishment points assigned per violation seen, >= 1.
+    propensity : float or (R,)
+        Probability in [0, 1] that a watcher punishes a violator it sees.
+    cost : {"linear", "fehr-gachter"}
+        The punishment technology.
+    unit_cost : float or (R,)
+        Cost to the punisher per point (linear) or per unit of c(p), money >= 0.
+    ratio : float or (R,)
+        Damage per unit of cost (linear technology), >= 0.
+    antisocial : float or (R,)
+        Probability in [0, 1] of punishing a compliant neighbour.
+    revenge : float or (R,)
+        Probability in [0, 1] of punishing a neighbour who punished last round.
     """
 
     role: ClassVar[str] = "sanction"
@@ -90,7 +117,24 @@ class PeerPunishment(Plugin):
                 "fehr_gachter": self.cost == "fehr-gachter"}
 
     def assign(self, st, ctx) -> np.ndarray:
-        """Points on each edge i -> j this round, shape (R, E)."""
+        """Points on each edge i -> j this round, shape (R, E).
+
+        i punishes j with probability ``propensity`` if j violated, ``antisocial`` if it did
+        not, and ``revenge`` if j punished i last round (independent uniforms of this
+        plug-in's stream, one per edge and reason).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``compliant`` and this plug-in's memory.
+        ctx : Context
+            The run's context.
+
+        Returns
+        -------
+        ndarray, shape (R, E)
+            ``points`` on the edges where i punishes j, else 0.
+        """
         P = ctx.params[self]
         net = ctx.network
         u = ctx.uniforms(self, n=net.n_edges)
@@ -104,6 +148,17 @@ class PeerPunishment(Plugin):
         return np.where(act, float(self.points), 0.0)
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: points are assigned on the edges (:meth:`assign`); punishers pay
+        their cost and targets lose the damage, both burned.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``compliant``, ``gross``, ``memory``; writes ``charges``,
+            ``sanctioned``, ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         net = ctx.network
         pts = self.assign(st, ctx)

@@ -56,6 +56,13 @@ class QuotaFine(_RegulatorCharging):
     budget-balanced: it only moves money inside the group). It also posts the expected fine per
     unit over the quota, phi p_i, which best-response rules weigh (deterrence, Ostrom, Gardner &
     Walker 1994: phi p >= the marginal gain from overdrawing at the quota).
+
+    Parameters
+    ----------
+    rate : float or (R,)
+        The fine phi per unit seen over the quota, money per resource unit >= 0.
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fines.
     """
 
     role: ClassVar[str] = "sanction"
@@ -75,6 +82,17 @@ class QuotaFine(_RegulatorCharging):
                 "row": charge_index("fine", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: fine_i = phi (o_i - q_i) for detected organisations, and the expected
+        rate phi p_i posted for best replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``; writes
+            ``charges``, ``sanctioned``, ``penalty_rate``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         phi = ctx.params[self]["phi"][:, None]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, phi * over, 0.0)
@@ -103,6 +121,13 @@ class UnitFee(_RegulatorCharging):
     fee_i = t h_i, paid to ``recipient``. With t the Pigouvian fee of the stage game
     (:func:`commons.pigouvian_fee`; (a - w)(N - 1) / (2N) for the symmetric quadratic game,
     Ostrom, Gardner & Walker 1994) the social optimum becomes the Nash equilibrium.
+
+    Parameters
+    ----------
+    rate : float or (R,)
+        The fee t per unit drawn, money per resource unit >= 0.
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fees.
     """
 
     role: ClassVar[str] = "sanction"
@@ -122,6 +147,16 @@ class UnitFee(_RegulatorCharging):
                 "row": charge_index("cost", self.recipient), "external": self.external}
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: fee_i = t h_i on every unit drawn, and t posted as a charge per unit
+        for best replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted``; writes ``charges``, ``unit_charge``, ``external``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         t = ctx.params[self]["t"][:, None]
         st.charge("cost", t * st.granted, self.recipient)
         st.unit_charge += t
@@ -148,6 +183,23 @@ class GraduatedSanction(_Charging):
     sanctions can be swept in one batch.
 
     Examples: ``schedule=(0, 1, 3)`` warns first, then fines 1 and 3 per unit.
+
+    Parameters
+    ----------
+    schedule : sequence of float
+        Fine per unit over the quota for the 1st, 2nd, ... offence on record (the last repeats).
+    exclude_after : int, optional
+        The offence on record that also excludes the offender (None: never).
+    exclusion_rounds : int
+        Rounds an exclusion lasts.
+    forgive_after : int, optional
+        Clean rounds after which one offence is struck from the record (None: never).
+    recipient : {"regulator", "burned", "members"}
+        Who receives the fines.
+    anticipate : {"top", "next"}
+        The rate best replies weigh: the top of the schedule, or the next fine.
+    scale : float or (R,)
+        Multiplier of the whole schedule, >= 0.
     """
 
     role: ClassVar[str] = "sanction"
@@ -187,11 +239,38 @@ class GraduatedSanction(_Charging):
                 "top": self.anticipate == "top"}
 
     def rate_for(self, offences: np.ndarray) -> np.ndarray:
-        """Rate per unit for the next offence given the offences already on record."""
+        """Rate per unit for the next offence given the offences already on record.
+
+        Parameters
+        ----------
+        offences : ndarray of int
+            Offences on record k >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            schedule[min(k, len(schedule) - 1)], money per unit over the quota (before
+            ``scale``).
+        """
         idx = np.minimum(offences, self.schedule.size - 1)
         return self.schedule[idx]
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: a detected organisation pays scale times the schedule's rate for its
+        record per unit seen over the quota, the offence is recorded (and may exclude it), the
+        record is forgiven after clean rounds, and the anticipated rate is posted for best
+        replies.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``,
+            ``offences``, ``exclusion_left``, ``memory``; writes ``charges``, ``sanctioned``,
+            ``offences``, ``recorded``, ``exclusion_left``, ``excluded_now``, ``penalty_rate``,
+            ``memory``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         mem = self.mem(st, ctx)
         clean = mem["clean"]  # clean rounds in a row
         scale = ctx.params[self]["scale"][:, None]
@@ -260,10 +339,30 @@ class PoolPunishment(Plugin):
                 "members": members}
 
     def communicate(self, st: State, ctx: Context) -> None:
+        """The communicate phase: contributors pay the fee into the punishment pool before drawing.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``charges``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         st.charge("cost", P["fee"][:, None] * P["members"][None, :], "burned")
 
     def sanction(self, st: State, ctx: Context) -> None:
+        """The sanction phase: the pool fines detected violators ``rate`` per unit over the quota
+        (and, with second-order punishment, those who did not contribute).
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``detected``, ``observed``, ``quota``, ``detect_prob``; writes
+            ``charges``, ``sanctioned``, ``penalty_rate``.
+        ctx : Context
+            The run's context (parameters in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         over = np.maximum(st.observed - st.quota, 0.0)
         fine = np.where(st.detected, P["rate"][:, None] * over, 0.0)
