@@ -3,7 +3,7 @@
 Build it with ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (the ``docs``
 extra). The notebooks of ``notebooks/`` are copied into ``tutorials/`` at build time and shown
 with the outputs they were saved with; ``COMMONS_DOCS_EXECUTE=1`` executes them at full size
-(``COMMONS_NOTEBOOK_FULL=1``) instead.
+(``COMMONS_NOTEBOOK_SIZE=full``) instead.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ intersphinx_mapping: dict[str, tuple[str, None]] = {}   # no network access need
 # ---------------------------------------------------------------- notebooks
 EXECUTE = os.environ.get("COMMONS_DOCS_EXECUTE", "0") not in ("", "0")
 if EXECUTE:
-    os.environ["COMMONS_NOTEBOOK_FULL"] = "1"   # the kernels inherit it: full-size runs
+    os.environ["COMMONS_NOTEBOOK_SIZE"] = "full"   # the kernels inherit it: full-size runs
     os.environ.setdefault("MPLBACKEND", "Agg")
 nb_execution_mode = "force" if EXECUTE else "off"
 nb_execution_timeout = 3600

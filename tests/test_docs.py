@@ -133,6 +133,7 @@ def test_every_notebook_is_a_tutorial(site):
         source = json.loads(nb.read_text())["cells"][0]["source"]
         source = "".join(source) if isinstance(source, list) else source
         title = re.sub(r"[*`]", "", source.strip().splitlines()[0].lstrip("# ")).strip()
+        title = re.sub(r"\$([^$]*)\$", r"\\(\1\\)", title)   # inline maths renders as \( \)
         assert title
         assert " ".join(title.split()) in _text(page), nb.name
 
@@ -144,12 +145,12 @@ def test_the_notebooks_execute_at_full_size_only_when_asked(flag, mode, tmp_path
         "_build", "generated", "jupyter_execute", "*.ipynb"))
     monkeypatch.setenv("COMMONS_DOCS_ROOT", str(ROOT))
     monkeypatch.setenv("COMMONS_DOCS_EXECUTE", flag)
-    monkeypatch.delenv("COMMONS_NOTEBOOK_FULL", raising=False)
+    monkeypatch.delenv("COMMONS_NOTEBOOK_SIZE", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setattr(sys, "path", list(sys.path))   # conf.py puts its extensions first
     conf = runpy.run_path(str(tmp_path / "docs" / "conf.py"))
     assert conf["nb_execution_mode"] == mode
-    assert (os.environ.get("COMMONS_NOTEBOOK_FULL") == "1") == (mode == "force")
+    assert (os.environ.get("COMMONS_NOTEBOOK_SIZE") == "full") == (mode == "force")
     # the notebooks are copied beside the tutorials' index, as they are in notebooks/
     for nb in (ROOT / "notebooks").glob("*.ipynb"):
         assert (tmp_path / "docs" / "tutorials" / nb.name).read_bytes() == nb.read_bytes()
