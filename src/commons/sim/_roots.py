@@ -14,7 +14,8 @@ interpolation through the three points when
     1 - sqrt(1 - xi) < phi < sqrt(xi),  xi = (x_1 - x_2) / (x_3 - x_2),
     phi = (f_1 - f_2) / (f_3 - f_2),
 
-and 1/2 (bisection) otherwise, kept at least tol / (2 |x_2 - x_1|) from the ends. It stops
+and 1/2 (bisection) otherwise, kept at least tol / (2 |x_2 - x_1|) from the ends (a step
+that rounds onto an end bisects instead). It stops
 when |f| at the better end is at most the smallest normal number, or when the bracket is
 narrower than tol = xrtol |x_best| + xatol.
 
@@ -100,6 +101,8 @@ def bracketed_root(f: Callable) -> Callable:
                 tl = 0.5 * tol / dx
                 t = min(max(t, tl), 1.0 - tl)
             x = x1 + t * (x2 - x1)
+            if not (min(x1, x2) < x < max(x1, x2)):  # rounded onto an end: bisect instead
+                x = x1 + 0.5 * (x2 - x1)
             fx = f(x, args)
             if fx != fx:
                 raise ValueError("bracketed_root: f gave NaN inside the bracket")
