@@ -4,7 +4,6 @@ exponential stage games."""
 import math
 
 import networkx as nx
-import numba as nb
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -13,7 +12,7 @@ from scipy.optimize import brentq
 
 import commons
 from commons.sim import _curves
-from commons.sim._jit import jitable
+from commons.sim._jit import HAVE_NUMBA, jitable
 from commons.sim._roots import XATOL, XRTOL, bracketed_root
 from commons.sim.replies import _curve_reply
 
@@ -43,9 +42,12 @@ saturating_root = bracketed_root(_saturating)
 holed_root = bracketed_root(_holed)
 
 
-@nb.njit
-def _compiled_cubic_root(lo, hi, p, c):
+def _cubic_root_loop(lo, hi, p, c):
     return cubic_root(lo, hi, (p, c), XATOL, XRTOL, 500)
+
+
+_compiled_cubic_root = (_cubic_root_loop if not HAVE_NUMBA
+                        else __import__("numba").njit(_cubic_root_loop))
 
 
 def _close(x, y):
