@@ -350,7 +350,8 @@ def _form(plugin: Any, phase: str, values: Any) -> Any:
 
 def compiled_forms(model: Any) -> list[Any]:
     """Per act of ``model``, its compiled form, or None where there is none or where it needs
-    a compiled best reply that the technology does not register; a plug-in with children gets
+    a compiled best reply or payoff (``"best_response"``, ``"evaluate"``) that the technology
+    does not register; a plug-in with children gets
     a :class:`Composite` when each child's act compiles."""
     values = getattr(model.technology, "values_class", None)
     out = []

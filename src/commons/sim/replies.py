@@ -6,6 +6,9 @@ quota in force and what drawing costs beyond the payoff (``unit_charge`` on ever
 expected ``penalty_rate`` on every unit over the quota: fines times detection, conscience).
 Each technology's reply is registered with :func:`best_response` and :func:`evaluate`
 (``functools.singledispatch`` on the technology's type); a user technology registers its own.
+
+Compiled code asks :data:`best_reply` and :data:`draw_payoff` instead, chosen by the class of
+the technology's compiled values; a rule whose technology registers neither runs its numpy form.
 """
 
 from __future__ import annotations
