@@ -163,7 +163,7 @@ rules = st.one_of(
               revision_rate=unit))
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(rules, st.sampled_from(["concave", "quadratic", "power", "exponential"]),
        st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_the_reciprocal_learning_and_logit_rules_compiled_give_the_numpy_bits(rule, tech, R,
