@@ -73,10 +73,15 @@ class LogitResponse(Rule):
     A revising organisation picks draw g_k = max_draw k / (G - 1) with probability
     exp(U_k / tau) / sum_l exp(U_l / tau), U_k its payoff from drawing g_k against the others'
     current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
+    Its memory ``weights`` keeps each revising organisation's last weights
+    exp((U_k - max_l U_l) / tau).
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
-                                                   "learn": REPLY_READS}
+                                                   "learn": (*REPLY_READS, "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"weights": ("org", float, "grid")}
     cparams: ClassVar[tuple[str, ...]] = ("tau", "mu", "levels", "xmax")
     stochastic: ClassVar[bool] = True
 
@@ -107,6 +112,7 @@ class LogitResponse(Rule):
         k = (cdf < u[..., 1:2] * cdf[..., -1:]).sum(axis=-1)
         choice = np.take_along_axis(z, np.minimum(k, self.grid - 1)[..., None], -1)[..., 0]
         revise = u[..., 0] < P["mu"][:, None]
+        self.mem(st, ctx)["weights"][revise] = w[revise]
         st.next_draws = np.where(revise, choice, st.draws)
 
 
@@ -157,10 +163,10 @@ def _logit(TP, r, i, t, S, z, tau):
 @compiled(LogitResponse, "learn")
 @jitable
 def _logit_response(r, t, S, P, M, rng, net, TP):
-    # U_k / tau, then its largest value, the sum of the weights exp(U_k / tau - top) and the
-    # first level whose running sum reaches u times that sum: three passes over the levels
-    # (no scratch arrays), each computing the same U_k
+    # U_k / tau and its largest value, the weights exp(U_k / tau - top) and their sum, then
+    # the first level whose running sum reaches u times that sum
     tau, mu, levels, xmax = P
+    (weights,) = M
     prepare_replies(TP, r, t, S)
     G = levels.shape[0]
     for i in range(S.draws.shape[1]):
@@ -170,15 +176,17 @@ def _logit_response(r, t, S, P, M, rng, net, TP):
             continue
         top = -np.inf
         for k in range(G):
-            top = max(top, _logit(TP, r, i, t, S, xmax[r, i] * levels[k], tau[r]))
+            weights[r, i, k] = _logit(TP, r, i, t, S, xmax[r, i] * levels[k], tau[r])
+            top = max(top, weights[r, i, k])
         total = 0.0
         for k in range(G):
-            total += math.exp(_logit(TP, r, i, t, S, xmax[r, i] * levels[k], tau[r]) - top)
+            weights[r, i, k] = math.exp(weights[r, i, k] - top)
+            total += weights[r, i, k]
         threshold = v1 * total
         cdf = 0.0
         choice = G - 1
         for k in range(G):
-            cdf += math.exp(_logit(TP, r, i, t, S, xmax[r, i] * levels[k], tau[r]) - top)
+            cdf += weights[r, i, k]
             if not cdf < threshold:
                 choice = k
                 break
