@@ -74,7 +74,7 @@ class LogitResponse(Rule):
     exp(U_k / tau) / sum_l exp(U_l / tau), U_k its payoff from drawing g_k against the others'
     current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
     Its memory ``weights`` keeps each revising organisation's last weights
-    exp((U_k - max_l U_l) / tau).
+    exp(U_k / tau - max_l U_l / tau).
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
