@@ -130,6 +130,96 @@ def test_every_mechanism_compiled_gives_the_numpy_bits(mech, sanc, quota, tech, 
         np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
 
 
+def technology(kind):
+    """A payoff technology for N organisations: private concave returns or the stage game
+    on a quadratic, power or exponential production."""
+    productions = {"quadratic": lambda: commons.Quadratic(23.0, 0.25),
+                   "power": lambda: commons.Power(20.0, 0.6),
+                   "exponential": lambda: commons.Exponential(60.0, 0.05)}
+    if kind == "concave":
+        return commons.PrivateConcave(commons.Uniform(0.5, 1.5), 0.5, 0.5, need_growth=0.02)
+    return commons.StageGame(commons.CPRGame(N, productions[kind](), 5.0, 3.0))
+
+
+def rule_model(rule, tech="concave"):
+    tech = technology(tech)
+    return commons.Model(N, network=GRAPH, technology=tech,
+                         resource=commons.LogisticStock(10.0 * N, 0.3),
+                         quota=commons.StockShareQuota(0.05),
+                         monitoring=commons.PeerMonitoring(0.2, 0.5, noise=0.1),
+                         sanctions=[commons.QuotaFine(2.0)],
+                         trust=commons.ComplianceTrust(0.1, 0.5), rule=rule,
+                         max_draw=None if isinstance(tech, commons.StageGame) else 2.0,
+                         prosociality=0.3)
+
+
+unit = st.floats(0.0, 1.0)
+rules = st.one_of(
+    st.builds(commons.ConditionalCooperation, threshold=unit, drift=unit),
+    st.builds(commons.Trigger, punish_rounds=st.one_of(st.none(), st.integers(1, 4)),
+              scope=st.sampled_from(["neighbours", "all"])),
+    st.builds(commons.RothErev, grid=st.integers(2, 8), recency=unit, experimentation=unit),
+    st.builds(commons.LogitResponse, temperature=st.floats(0.05, 5.0), grid=st.integers(2, 12),
+              revision_rate=unit))
+
+
+@settings(max_examples=25)
+@given(rules, st.sampled_from(["concave", "quadratic", "power", "exponential"]),
+       st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_the_reciprocal_learning_and_logit_rules_compiled_give_the_numpy_bits(rule, tech, R,
+                                                                              seed):
+    model = rule_model(rule, tech)
+    assert _kernel.why_not(model) == ""
+    a = model.run(20, R, rng=seed, record="full")
+    b = model.run(20, R, rng=seed, record="full", engine="numpy")
+    for k in b.full:
+        np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
+@settings(max_examples=20)
+@given(st.sampled_from(["power", "exponential"]), st.floats(0.0, 1.0), st.floats(0.0, 0.5),
+       st.integers(0, 2**32 - 1))
+def test_best_replies_on_power_and_exponential_games_compiled_give_the_numpy_bits(
+        tech, mu, noise, seed):
+    # the compiled bracketed root serves both paths: the same replies, bit for bit
+    for rule in (commons.BestResponse(mu, noise), commons.ReviseOrImitate(mu, noise, 5.0)):
+        model = rule_model(rule, tech)
+        assert _kernel.why_not(model) == ""
+        a = model.run(15, 2, rng=seed, record="full")
+        b = model.run(15, 2, rng=seed, record="full", engine="numpy")
+        for k in b.full:
+            np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
+@pytest.mark.fused
+@pytest.mark.parametrize("tech", ["power", "exponential"])
+def test_every_rule_runs_fused_on_a_non_quadratic_game(tech):
+    thirds = [list(range(k, N, 5)) for k in range(5)]
+    rule = commons.Mixed([(commons.ConditionalCooperation(threshold=0.6), thirds[0]),
+                          (commons.Trigger(punish_rounds=2), thirds[1]),
+                          (commons.RothErev(grid=6), thirds[2]),
+                          (commons.LogitResponse(0.5, grid=9), thirds[3]),
+                          (commons.BestResponse(0.5, 0.1), thirds[4])])
+    model = rule_model(rule, tech)
+    a = model.run(15, 3, rng=2, record="full")
+    b = model.run(15, 3, rng=2, record="full", engine="numpy")
+    assert a.provenance["engine"] == "numba"
+    for k in b.full:
+        np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
+class MyTechnology(commons.PrivateConcave):
+    """A technology with compiled values but no compiled payoff of alternative draws."""
+
+    values_class = type("MyValues", (tuple,), {})
+
+
+def test_a_logit_rule_falls_back_without_a_compiled_payoff():
+    model = rule_model(commons.LogitResponse(0.5, grid=5)).replace(
+        technology=MyTechnology(1.0, 0.5, 0.5))
+    assert "LogitResponse.learn" in _kernel.why_not(model)
+
+
 @pytest.mark.fused
 @pytest.mark.parametrize("name", ["ostrom", "lab-talk"])
 def test_the_plugin_models_run_fused_with_the_numpy_bits(name):

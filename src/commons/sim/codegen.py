@@ -280,7 +280,7 @@ def _fingerprint(source: str, forms: list[Any]) -> str:
     import importlib
     modules = {f.__module__ for f in _flat(forms) if importable(f)}
     modules |= {"commons.sim._steps", "commons.sim._jit", "commons.sim.layout",
-                "commons.sim.replies"}
+                "commons.sim.replies", "commons.sim._roots", "commons.sim._curves"}
     files = {importlib.import_module(m).__file__ for m in modules}
     for path in sorted(files):
         h.update(Path(path).read_bytes())
@@ -339,17 +339,19 @@ class Composite:
 
 
 def _form(plugin: Any, phase: str, values: Any) -> Any:
-    from .replies import best_reply
+    from .replies import best_reply, draw_payoff
     fn = plugin.compiled_form(phase)
-    if fn is not None and "best_response" in plugin.requires() \
-            and values not in best_reply.impls:
+    needs = plugin.requires()
+    if fn is not None and (("best_response" in needs and values not in best_reply.impls)
+                           or ("evaluate" in needs and values not in draw_payoff.impls)):
         return None
     return fn
 
 
 def compiled_forms(model: Any) -> list[Any]:
     """Per act of ``model``, its compiled form, or None where there is none or where it needs
-    a compiled best reply that the technology does not register; a plug-in with children gets
+    a compiled best reply or payoff (``"best_response"``, ``"evaluate"``) that the technology
+    does not register; a plug-in with children gets
     a :class:`Composite` when each child's act compiles."""
     values = getattr(model.technology, "values_class", None)
     out = []

@@ -6,6 +6,9 @@ quota in force and what drawing costs beyond the payoff (``unit_charge`` on ever
 expected ``penalty_rate`` on every unit over the quota: fines times detection, conscience).
 Each technology's reply is registered with :func:`best_response` and :func:`evaluate`
 (``functools.singledispatch`` on the technology's type); a user technology registers its own.
+
+Compiled code asks :data:`best_reply` and :data:`draw_payoff` instead, chosen by the class of
+the technology's compiled values; a rule whose technology registers neither runs its numpy form.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from functools import singledispatch
 import numpy as np
 
 from ..exact.production import Quadratic
+from . import _curves
 from . import _elementwise as ew
-from ._jit import TypeDispatch, cpow, ipow, jitable
+from ._jit import HAVE_NUMBA, TypeDispatch, cpow, ipow, jitable
+from ._roots import XATOL, XRTOL, bracketed_root
 from .technologies import (
     ConcaveValues,
+    CurveGameValues,
     Fishery,
     FisheryValues,
     LakeDamage,
@@ -27,10 +33,11 @@ from .technologies import (
     QuadraticGameValues,
     StageGame,
     Technology,
+    _curve,
 )
 
-__all__ = ["REPLY_READS", "best_reply", "best_response", "evaluate", "piecewise_best",
-           "prepare_replies"]
+__all__ = ["REPLY_READS", "best_reply", "best_response", "draw_payoff", "evaluate",
+           "piecewise_best", "prepare_replies"]
 
 #: State fields a best reply reads (rules that use one declare these).
 REPLY_READS = ("draws", "quota", "penalty_rate", "unit_charge", "motivation", "stock_start")
@@ -103,8 +110,10 @@ def _(technology: StageGame, st, ctx) -> np.ndarray:
 
     For F(X) = a X - b X**2 the derivative is linear in the draw z,
     (1 - theta)(a - w - b Y - 2 b z) + (theta / N)(a - w - 2 b Y - 2 b z) - f, and the reply is
-    its root clipped to [0, q] and [q, e] (the same closed form as the compiled path); other
-    productions take a bracketed root of the derivative (Chandrupatla).
+    its root clipped to [0, q] and [q, e] (the same closed form as the compiled path). For
+    the power and exponential productions the reply is the compiled path's own bracketed root
+    of the derivative (Chandrupatla 1997, :mod:`commons.sim._roots`); other productions take
+    SciPy's (``scipy.optimize.elementwise.find_root``).
     """
     g = technology.game
     F, w = g.production, g.outside_return
@@ -121,6 +130,10 @@ def _(technology: StageGame, st, ctx) -> np.ndarray:
         low = np.minimum(np.maximum((base - fee) / den, 0.0), q)
         high = np.minimum(np.maximum((base - (fee + st.penalty_rate)) / den, q), e)
         return np.where(low < q, low, high)
+
+    curve = _curve(F)
+    if curve is not None:  # the compiled path's replies, element by element
+        return _curve_replies(curve, w, e, st)
 
     def slope(z, Y, theta, f):
         """d/dz [(1 - theta) u_i + theta mean_j u_j] - f: decreasing in z."""
@@ -179,12 +192,18 @@ def _(technology: StageGame, st, ctx, z: np.ndarray) -> np.ndarray:
     e2 = ctx.params[technology].e
     e = e2[..., None]
     x = np.minimum(st.draws, e2)
-    Y = np.maximum(x.sum(axis=1, keepdims=True) - x, 0.0)[..., None]
+    # the group total in organisation order, as the compiled path adds it
+    Y = np.maximum(np.cumsum(x, axis=1)[:, -1:] - x, 0.0)[..., None]
     z = np.minimum(z, e)
     X = z + Y
     safe = np.where(X > 0, X, 1.0)
-    own = w * (e - z) + np.where(z > 0, z * F.average(safe), 0.0)
-    group = (w * (g.total_endowment - X) + np.where(X > 0, F.value(safe), 0.0)) / ctx.N
+    curve = _curve(F)
+    if curve is None:
+        ap, value = F.average(safe), F.value(safe)
+    else:  # the compiled path's scalar functions
+        ap, value = (_curves.on_arrays(name, *curve, safe) for name in ("average", "value"))
+    own = w * (e - z) + np.where(z > 0, z * ap, 0.0)
+    group = (w * (g.total_endowment - X) + np.where(X > 0, value, 0.0)) / ctx.N
     theta = st.motivation[..., None]
     return (1 - theta) * own + theta * group - _expected_charges(st, z)
 
@@ -278,3 +297,173 @@ def _best_reply_lake(TP, r, i, t, S):
     if gain > S.penalty_rate[r, i]:
         return np.inf
     return min(np.inf, S.quota[r, i]) if gain > 0 else 0.0
+
+
+@prepare_replies.register(CurveGameValues)
+@jitable
+def _curve_group_draw(TP, r, t, S):
+    X = 0.0
+    for k in range(S.draws.shape[1]):
+        X += min(S.draws[r, k], TP.e[r, k])
+    TP.total[r] = X
+
+
+@jitable
+def _curve_slope(z, args):
+    """d/dz [(1 - theta) u_i + theta mean_j u_j] - f at own draw z, others' total Y: for
+    X = z + Y > 0, (1 - theta) ((Y AP(X) + z F'(X)) / X - w) + (theta / N) (F'(X) - w) - f;
+    at X = 0 both marginal payoffs are F'(0) - w. Decreasing in z for a concave F."""
+    kind, A, s, w, Y, theta, f, N = args
+    X = z + Y
+    if X > 0.0:
+        ap = _curves.average(kind, A, s, X)
+        fp = _curves.derivative(kind, A, s, X)
+        own = (Y * ap + z * fp) / X - w
+        group = fp - w
+    else:
+        own = _curves.at_zero(kind, A, s) - w
+        if own == np.inf:
+            return np.inf
+        group = own
+    return (1.0 - theta) * own + theta / N * group - f
+
+
+_slope_root = bracketed_root(_curve_slope)
+
+
+@jitable
+def _curve_argmax(lo, hi, args):
+    """Maximiser on [lo, hi] of the concave objective whose derivative is _curve_slope: lo if
+    the slope at lo is <= 0, hi if the slope at hi is >= 0, else its root in between."""
+    at_hi = _curve_slope(hi, args)
+    if at_hi >= 0.0:
+        return hi
+    if at_hi < 0.0 and hi > lo and _curve_slope(lo, args) > 0.0:
+        return _slope_root(lo, hi, args, XATOL, XRTOL, 2000)
+    return lo
+
+
+@jitable
+def _curve_reply(kind, A, s, w, Y, theta, q, fee, penalty, e, N):
+    """The best reply on [0, q] paying the fee on every unit; if that reaches q, the best on
+    [q, e] paying the expected fine too on every unit."""
+    low = _curve_argmax(0.0, q, (kind, A, s, w, Y, theta, fee, N))
+    if low < q:
+        return low
+    return _curve_argmax(q, e, (kind, A, s, w, Y, theta, fee + penalty, N))
+
+
+@best_reply.register(CurveGameValues)
+@jitable
+def _best_reply_curve_game(TP, r, i, t, S):
+    e = TP.e[r, i]
+    x = min(S.draws[r, i], e)
+    Y = max(TP.total[r] - x, 0.0)  # set by prepare_replies this round
+    return _curve_reply(TP.kind, TP.A, TP.s, TP.w, Y, S.motivation[r, i],
+                        min(S.quota[r, i], e), S.unit_charge[r, i], S.penalty_rate[r, i], e,
+                        S.draws.shape[1])
+
+
+def _curve_replies_loop(kind, A, s, w, e, draws, quota, fee, penalty, theta, out):
+    R, N = draws.shape
+    for r in range(R):
+        X = 0.0
+        for k in range(N):
+            X += min(draws[r, k], e[r, k])
+        for i in range(N):
+            x = min(draws[r, i], e[r, i])
+            out[r, i] = _curve_reply(kind, A, s, w, max(X - x, 0.0), theta[r, i],
+                                     min(quota[r, i], e[r, i]), fee[r, i], penalty[r, i],
+                                     e[r, i], N)
+
+
+_LOOP: list = []
+
+
+def _curve_replies(curve, w, e, st) -> np.ndarray:
+    """Every organisation's best reply on a power or exponential stage game, with the compiled
+    path's functions (compiled here too when numba is installed)."""
+    if not _LOOP:
+        if HAVE_NUMBA:
+            import numba as nb
+            _LOOP.append(nb.njit(cache=True, nogil=True)(_curve_replies_loop))
+        else:  # pragma: no cover - numba is installed in the test environment
+            _LOOP.append(_curve_replies_loop)
+
+    def c(a):
+        return np.ascontiguousarray(np.broadcast_to(a, st.draws.shape), np.float64)
+
+    out = np.empty(st.draws.shape)
+    _LOOP[0](int(curve[0]), float(curve[1]), float(curve[2]), float(w), c(e), c(st.draws),
+             c(st.quota), c(st.unit_charge), c(st.penalty_rate), c(st.motivation), out)
+    return out
+
+
+# ---------------------------------------------------------------------- compiled payoffs
+#: The compiled payoff of organisation i drawing z against the others' current draws, minus
+#: the expected charges: ``draw_payoff(TP, r, i, t, S, z)``, chosen by the class of the
+#: technology's compiled values (what :func:`evaluate` gives on the numpy path; a rule calls
+#: ``prepare_replies`` first in the round).
+draw_payoff = TypeDispatch("draw_payoff", "Compiled payoff of drawing z, minus charges.")
+
+
+@jitable
+def _charges(S, r, i, z):
+    over = max(z - S.quota[r, i], 0.0)
+    return S.unit_charge[r, i] * z + S.penalty_rate[r, i] * over
+
+
+@draw_payoff.register(ConcaveValues)
+@jitable
+def _payoff_concave(TP, r, i, t, S, z):
+    beta = TP.beta[r]
+    scale = cpow(ipow(1.0 + TP.gamma[r], t), 1.0 - beta)
+    gross = TP.a[r, i] * scale * cpow(z, beta) - TP.c[r] * z
+    return gross - _charges(S, r, i, z)
+
+
+@jitable
+def _payoff_game(TP, r, i, S, z, ap, value, X):
+    e = TP.e[r, i]
+    own = TP.w * (e - z) + (z * ap if z > 0 else 0.0)
+    group = (TP.w * (TP.supply - X) + (value if X > 0 else 0.0)) / S.draws.shape[1]
+    theta = S.motivation[r, i]
+    return (1 - theta) * own + theta * group - _charges(S, r, i, z)
+
+
+@draw_payoff.register(QuadraticGameValues)
+@jitable
+def _payoff_quadratic_game(TP, r, i, t, S, z):
+    e = TP.e[r, i]
+    x = min(S.draws[r, i], e)
+    Y = max(TP.total[r] - x, 0.0)
+    z = min(z, e)
+    X = z + Y
+    safe = X if X > 0 else 1.0
+    return _payoff_game(TP, r, i, S, z, TP.a - TP.b * safe, safe * (TP.a - TP.b * safe), X)
+
+
+@draw_payoff.register(CurveGameValues)
+@jitable
+def _payoff_curve_game(TP, r, i, t, S, z):
+    e = TP.e[r, i]
+    x = min(S.draws[r, i], e)
+    Y = max(TP.total[r] - x, 0.0)
+    z = min(z, e)
+    X = z + Y
+    safe = X if X > 0 else 1.0
+    return _payoff_game(TP, r, i, S, z, _curves.average(TP.kind, TP.A, TP.s, safe),
+                        _curves.value(TP.kind, TP.A, TP.s, safe), X)
+
+
+@draw_payoff.register(FisheryValues)
+@jitable
+def _payoff_fishery(TP, r, i, t, S, z):
+    catch = TP.q[r] * z * S.stock_start[r]
+    return TP.p[r] * catch - TP.c[r] * z - _charges(S, r, i, z)
+
+
+@draw_payoff.register(LakeValues)
+@jitable
+def _payoff_lake(TP, r, i, t, S, z):
+    return TP.alpha[r] * z - _charges(S, r, i, z)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import numpy as np
 
 from ..exact.game import CPRGame
+from . import _curves
 from . import _elementwise as ew
-from ._jit import cpow, ipow, jitable
+from ._jit import TypeDispatch, cpow, ipow, jitable
 from ._params import per_org, per_replicate
 from .plugin import Plugin, compiled
 
@@ -223,7 +224,7 @@ class GameValues(NamedTuple):
 
 class QuadraticGameValues(NamedTuple):
     """A stage game with F(X) = a X - b X**2, as compiled code takes it: endowments e (R, N),
-    a, b, the outside return w and N."""
+    a, b, the outside return w, N and the total endowment."""
 
     e: np.ndarray
     a: float
@@ -231,6 +232,49 @@ class QuadraticGameValues(NamedTuple):
     w: float
     n: int
     total: np.ndarray  # (R,) scratch: the group's capped draw, set once a round for replies
+    supply: float = 0.0  # the sum of endowments
+
+
+class CurveGameValues(NamedTuple):
+    """A stage game with a power or exponential production, as compiled code takes it:
+    endowments e (R, N), the production's ``kind`` (:data:`commons.sim._curves.POWER` or
+    ``EXPONENTIAL``), scale A and shape s (alpha or k), the outside return w, N and the total
+    endowment."""
+
+    e: np.ndarray
+    kind: int
+    A: float
+    s: float
+    w: float
+    n: int
+    total: np.ndarray  # (R,) scratch: the group's capped draw, set once a round for replies
+    supply: float
+
+
+def _curve(production: Any) -> tuple[int, float, float] | None:
+    """(kind, A, shape) of a power or exponential production, else None."""
+    from ..exact.production import Exponential, Power
+    if type(production) is Power:
+        return _curves.POWER, float(production.A), float(production.alpha)
+    if type(production) is Exponential:
+        return _curves.EXPONENTIAL, float(production.A), float(production.k)
+    return None
+
+
+#: AP(X) of the stage game's production at X > 0, by the class of its compiled values.
+game_average = TypeDispatch("game_average", "Average product of the stage game's production.")
+
+
+@game_average.register(QuadraticGameValues)
+@jitable
+def _quadratic_average(TP, X):
+    return TP.a - TP.b * X
+
+
+@game_average.register(CurveGameValues)
+@jitable
+def _curve_average(TP, X):
+    return _curves.average(TP.kind, TP.A, TP.s, X)
 
 
 class StageGame(Technology):
@@ -255,17 +299,24 @@ class StageGame(Technology):
 
     @property
     def values_class(self) -> type | None:  # type: ignore[override]
-        """Compiled values exist for a quadratic production (the closed-form best reply)."""
+        """Compiled values exist for a quadratic production (the closed-form best reply) and
+        for the power and exponential productions (a compiled bracketed root)."""
         from ..exact.production import Quadratic
-        return QuadraticGameValues if isinstance(self.game.production, Quadratic) else None
+        if isinstance(self.game.production, Quadratic):
+            return QuadraticGameValues
+        return CurveGameValues if _curve(self.game.production) is not None else None
 
     def compiled_values(self, ctx: Context) -> Any:
-        if self.values_class is None:
+        kind = self.values_class
+        if kind is None:
             return ()
-        F = self.game.production
-        return QuadraticGameValues(np.ascontiguousarray(ctx.params[self].e, np.float64),
-                                   float(F.a), float(F.b), float(self.game.outside_return),
-                                   int(self.game.n), np.zeros(ctx.R))
+        F, g = self.game.production, self.game
+        e = np.ascontiguousarray(ctx.params[self].e, np.float64)
+        if kind is QuadraticGameValues:
+            return QuadraticGameValues(e, float(F.a), float(F.b), float(g.outside_return),
+                                       int(g.n), np.zeros(ctx.R), float(g.total_endowment))
+        return CurveGameValues(e, *_curve(F), float(g.outside_return), int(g.n),
+                               np.zeros(ctx.R), float(g.total_endowment))
 
     def compiled_form(self, phase: str) -> Any:
         return super().compiled_form(phase) if self.values_class is not None else None
@@ -294,7 +345,11 @@ class StageGame(Technology):
         e = ctx.params[self].e
         x = np.minimum(st.granted, e)
         X = np.cumsum(x, axis=1)[:, -1:]
-        ap = g.production.average(np.where(X > 0, X, 1.0))
+        curve = _curve(g.production)
+        if curve is None:
+            ap = g.production.average(np.where(X > 0, X, 1.0))
+        else:  # the compiled path's scalar function, element by element
+            ap = _curves.on_arrays("average", *curve, np.where(X > 0, X, 1.0))
         w = g.outside_return
         st.gross = w * e + np.where(x > 0, x * (ap - w), 0.0)
 
@@ -446,7 +501,7 @@ def _stage_game_pay(r, t, S, P, M, rng, net, TP):
     X = 0.0
     for i in range(N):
         X += min(S.granted[r, i], TP.e[r, i])
-    ap = TP.a - TP.b * (X if X > 0 else 1.0)
+    ap = game_average(TP, X if X > 0 else 1.0)
     for i in range(N):
         x = min(S.granted[r, i], TP.e[r, i])
         S.gross[r, i] = TP.w * TP.e[r, i] + (x * (ap - TP.w) if x > 0 else 0.0)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
+from .._jit import jitable
 from .._params import per_replicate
+from ..plugin import compiled
 from .base import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +41,7 @@ class ConditionalCooperation(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
         "decide": ("next_draws",), "learn": ("draws", "granted", "quota", "trust")}
+    cparams: ClassVar[tuple[str, ...]] = ("coop", "nash", "threshold", "drift", "tol")
 
     def __init__(self, cooperate: Any = None, threshold: Any = 0.5, drift: Any = 0.25,
                  tolerance: float = 1e-9) -> None:
@@ -55,7 +58,8 @@ class ConditionalCooperation(Rule):
         return {"coop": _targets(ctx, self.cooperate), "nash": nash_draws(ctx.technology, ctx),
                 "threshold": per_replicate("threshold", self.threshold, ctx.R, low=0.0,
                                            high=1.0),
-                "drift": per_replicate("drift", self.drift, ctx.R, low=0.0, high=1.0)}
+                "drift": per_replicate("drift", self.drift, ctx.R, low=0.0, high=1.0),
+                "tol": float(self.tolerance)}
 
     def agreed(self, st, ctx) -> np.ndarray:
         """The agreed draw: the quota when one is in force, else the cooperative target."""
@@ -89,6 +93,7 @@ class Trigger(Rule):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws", "memory")}
     memory: ClassVar[dict[str, tuple]] = {"left": ("org", int)}
+    cparams: ClassVar[tuple[str, ...]] = ("coop", "punish", "length", "everyone", "tol")
 
     def __init__(self, cooperate: Any = None, punish: Any = None,
                  punish_rounds: int | None = None, scope: str = "neighbours",
@@ -110,7 +115,9 @@ class Trigger(Rule):
         from ..targets import nash_draws
         punish = (nash_draws(ctx.technology, ctx) if self.punish is None else
                   np.broadcast_to(np.asarray(self.punish, float), (ctx.R, ctx.N)).copy())
-        return {"coop": _targets(ctx, self.cooperate), "punish": punish}
+        length = _FOREVER if self.punish_rounds is None else self.punish_rounds
+        return {"coop": _targets(ctx, self.cooperate), "punish": punish, "length": int(length),
+                "everyone": self.scope == "all", "tol": float(self.tolerance)}
 
     def decide(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
@@ -132,3 +139,79 @@ class Trigger(Rule):
         left = np.where(seen, length, np.maximum(left - 1, 0))
         mem["left"] = left
         st.next_draws = np.where(left > 0, P["punish"], P["coop"])
+
+
+# ---------------------------------------------------------------------- compiled forms
+@jitable
+def _complies(S, r, j, agreed, tol):
+    """Whether organisation j's granted draw stayed within ``agreed`` (to the tolerance)."""
+    return S.granted[r, j] <= agreed * (1 + tol) + tol
+
+
+@jitable
+def _agreed(S, r, j, coop):
+    q = S.quota[r, j]
+    return q if np.isfinite(q) else coop[r, j]
+
+
+@compiled(ConditionalCooperation, "learn")
+@jitable
+def _conditional_cooperation(r, t, S, P, M, rng, net, TP):
+    coop, nash, threshold, drift, tol = P
+    N = S.draws.shape[1]
+    ok_all = 0.0
+    for j in range(N):
+        if _complies(S, r, j, _agreed(S, r, j, coop), tol):
+            ok_all += 1.0
+    group = ok_all / N
+    for i in range(N):
+        # the trust-weighted share of complying neighbours, summed in edge order
+        share = 0.0
+        weight = 0.0
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            j = net.indices[e]
+            ok = 1.0 if _complies(S, r, j, _agreed(S, r, j, coop), tol) else 0.0
+            share += S.trust[r, e] * ok
+            weight += S.trust[r, e]
+        has = net.indptr[i + 1] > net.indptr[i] and weight > 0
+        share = share / weight if has else group
+        if share >= threshold[r]:
+            S.next_draws[r, i] = _agreed(S, r, i, coop)
+        else:
+            x = S.draws[r, i]
+            S.next_draws[r, i] = x + drift[r] * (nash[r, i] - x)
+
+
+@compiled(Trigger, "decide")
+@jitable
+def _trigger_decide(r, t, S, P, M, rng, net, TP):
+    coop, punish = P[0], P[1]
+    (left,) = M
+    for i in range(S.draws.shape[1]):
+        S.draws[r, i] = punish[r, i] if left[r, i] > 0 else coop[r, i]
+
+
+@compiled(Trigger, "learn")
+@jitable
+def _trigger_learn(r, t, S, P, M, rng, net, TP):
+    coop, punish, length, everyone, tol = P
+    (left,) = M
+    N = S.granted.shape[1]
+    # next_draws first holds who defected (1.0) while not punishing, then the draws
+    defectors = 0.0
+    for j in range(N):
+        defect = S.granted[r, j] > coop[r, j] * (1 + tol) + tol and not left[r, j] > 0
+        S.next_draws[r, j] = 1.0 if defect else 0.0
+        defectors += S.next_draws[r, j]
+    for i in range(N):
+        if everyone:
+            seen = defectors - S.next_draws[r, i] > 0
+        else:
+            seen = False
+            for e in range(net.indptr[i], net.indptr[i + 1]):
+                if S.next_draws[r, net.indices[e]] > 0:
+                    seen = True
+                    break
+        left[r, i] = length if seen else max(left[r, i] - 1, 0)
+    for i in range(N):
+        S.next_draws[r, i] = punish[r, i] if left[r, i] > 0 else coop[r, i]

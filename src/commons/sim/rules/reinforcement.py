@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
+from .._jit import jitable, u1
 from .._params import per_replicate
+from ..plugin import compiled
 from .base import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +37,7 @@ class RothErev(Rule):
                                                     "learn": ("next_draws", "memory")}
     memory: ClassVar[dict[str, tuple]] = {"q": ("org", float, "grid"), "k": ("org", int),
                                           "floor": ("org", float)}
+    cparams: ClassVar[tuple[str, ...]] = ("phi", "eps", "xmax")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, grid: int = 11, recency: Any = 0.1, experimentation: Any = 0.2,
@@ -47,8 +50,8 @@ class RothErev(Rule):
     def bind(self, ctx: Context) -> dict[str, Any]:
         return {"phi": per_replicate("recency", self.recency, ctx.R, low=0.0, high=1.0),
                 "eps": per_replicate("experimentation", self.experimentation, ctx.R, low=0.0,
-                                     high=1.0)}
-
+                                     high=1.0),
+                "xmax": ctx.max_draw}
 
     def setup(self, st: State, ctx: Context) -> None:
         mem = self.mem(st, ctx)
@@ -74,3 +77,42 @@ class RothErev(Rule):
         mem["q"] = (1 - P["phi"][:, None, None]) * mem["q"] + gain
         mem["q"] = np.maximum(mem["q"], 1e-300)
         st.next_draws = st.draws.copy()
+
+
+# ---------------------------------------------------------------------- compiled forms
+@compiled(RothErev, "decide")
+@jitable
+def _roth_erev_decide(r, t, S, P, M, rng, net, TP):
+    xmax = P[2]
+    q, k = M[0], M[1]
+    G = q.shape[2]
+    for i in range(S.draws.shape[1]):
+        u = u1(i, t, rng)
+        total = 0.0
+        for g in range(G):
+            total += q[r, i, g]
+        threshold = u * total
+        cdf = 0.0
+        pick = G - 1
+        for g in range(G):  # the first level whose running sum reaches u times the total
+            cdf += q[r, i, g]
+            if not cdf < threshold:
+                pick = g
+                break
+        k[r, i] = pick
+        S.draws[r, i] = xmax[r, i] * pick / (G - 1)
+
+
+@compiled(RothErev, "learn")
+@jitable
+def _roth_erev_learn(r, t, S, P, M, rng, net, TP):
+    phi, eps = P[0], P[1]
+    q, k, floor = M
+    G = q.shape[2]
+    for i in range(S.draws.shape[1]):
+        floor[r, i] = min(floor[r, i], S.payoffs[r, i])
+        gain = S.payoffs[r, i] - floor[r, i]
+        for g in range(G):
+            add = gain * (1 - eps[r]) if g == k[r, i] else gain * eps[r] / (G - 1)
+            q[r, i, g] = max((1 - phi[r]) * q[r, i, g] + add, 1e-300)
+        S.next_draws[r, i] = S.draws[r, i]

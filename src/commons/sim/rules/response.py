@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -11,7 +12,14 @@ from .. import _elementwise as ew
 from .._jit import jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
-from ..replies import REPLY_READS, best_reply, best_response, evaluate, prepare_replies
+from ..replies import (
+    REPLY_READS,
+    best_reply,
+    best_response,
+    draw_payoff,
+    evaluate,
+    prepare_replies,
+)
 from ..streams import box_muller
 from .base import Rule
 
@@ -65,10 +73,16 @@ class LogitResponse(Rule):
     A revising organisation picks draw g_k = max_draw k / (G - 1) with probability
     exp(U_k / tau) / sum_l exp(U_l / tau), U_k its payoff from drawing g_k against the others'
     current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
+    Its memory ``weights`` keeps each revising organisation's last weights
+    exp(U_k / tau - max_l U_l / tau).
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
-                                                   "learn": REPLY_READS}
+                                                   "learn": (*REPLY_READS, "memory")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    memory: ClassVar[dict[str, tuple]] = {"weights": ("org", float, "grid")}
+    cparams: ClassVar[tuple[str, ...]] = ("tau", "mu", "levels", "xmax")
     stochastic: ClassVar[bool] = True
 
     def __init__(self, temperature: Any = 1.0, grid: int = 21, revision_rate: Any = 1.0) -> None:
@@ -83,13 +97,13 @@ class LogitResponse(Rule):
         return {"tau": per_replicate("temperature", self.temperature, ctx.R, low=0.0,
                                      low_open=True),
                 "mu": per_replicate("revision_rate", self.revision_rate, ctx.R, low=0.0,
-                                    high=1.0)}
+                                    high=1.0),
+                "levels": np.linspace(0.0, 1.0, self.grid), "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
         P = ctx.params[self]
         u = ctx.uniforms(self)
-        levels = np.linspace(0.0, 1.0, self.grid)
-        z = ctx.max_draw[..., None] * levels  # (R, N, G)
+        z = ctx.max_draw[..., None] * P["levels"]  # (R, N, G)
         U = evaluate(ctx.technology, st, ctx, z)
         logits = U / P["tau"][:, None, None]
         logits -= logits.max(axis=-1, keepdims=True)
@@ -98,6 +112,7 @@ class LogitResponse(Rule):
         k = (cdf < u[..., 1:2] * cdf[..., -1:]).sum(axis=-1)
         choice = np.take_along_axis(z, np.minimum(k, self.grid - 1)[..., None], -1)[..., 0]
         revise = u[..., 0] < P["mu"][:, None]
+        self.mem(st, ctx)["weights"][revise] = w[revise]
         st.next_draws = np.where(revise, choice, st.draws)
 
 
@@ -138,6 +153,44 @@ def _best_response(r, t, S, P, M, rng, net, TP):
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
+
+
+@jitable
+def _logit(TP, r, i, t, S, z, tau):
+    return draw_payoff(TP, r, i, t, S, z) / tau
+
+
+@compiled(LogitResponse, "learn")
+@jitable
+def _logit_response(r, t, S, P, M, rng, net, TP):
+    # U_k / tau and its largest value, the weights exp(U_k / tau - top) and their sum, then
+    # the first level whose running sum reaches u times that sum
+    tau, mu, levels, xmax = P
+    (weights,) = M
+    prepare_replies(TP, r, t, S)
+    G = levels.shape[0]
+    for i in range(S.draws.shape[1]):
+        v0, v1, _, _ = u4(i, t, rng)
+        if not v0 < mu[r]:
+            S.next_draws[r, i] = S.draws[r, i]
+            continue
+        top = -np.inf
+        for k in range(G):
+            weights[r, i, k] = _logit(TP, r, i, t, S, xmax[r, i] * levels[k], tau[r])
+            top = max(top, weights[r, i, k])
+        total = 0.0
+        for k in range(G):
+            weights[r, i, k] = math.exp(weights[r, i, k] - top)
+            total += weights[r, i, k]
+        threshold = v1 * total
+        cdf = 0.0
+        choice = G - 1
+        for k in range(G):
+            cdf += weights[r, i, k]
+            if not cdf < threshold:
+                choice = k
+                break
+        S.next_draws[r, i] = xmax[r, i] * levels[choice]
 
 
 @compiled(SmithEntry, "learn")
