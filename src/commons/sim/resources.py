@@ -89,7 +89,7 @@ class Resource(Plugin):
         """
         D = total(st.demand)
         drained = D > st.stock
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.where(drained, st.stock / D, 1.0)
         st.granted = st.demand * ratio[:, None]
         st.stock = np.where(drained, 0.0, st.stock - D)
