@@ -46,7 +46,7 @@ MANIFEST = "manifest.jsonl"
 LOCK = ".lock"
 WRITER = "writer.json"
 #: Names a store may hold besides its own (a tragedy map written next to the results).
-_TOLERATED = {"tragedy-map.png"}
+_TOLERATED = {"tragedy-map.png", "tragedy-map.pdf", "tragedy-map.svg"}
 
 
 class StoreError(RuntimeError):
