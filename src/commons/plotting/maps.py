@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .style import MAP_CMAPS, check_vector, label, pyplot, require_names, save, style
+from .style import MAP_CMAPS, check_vector, pyplot, require_names, save, style
+from .style import label as axis_label
 
 __all__ = ["grid_position", "tragedy_map"]
 
@@ -55,10 +56,10 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
 
     ``summary`` is a per-point table (``SweepResult.summary()``) with columns ``x``, ``y``,
     ``n``, ``p_avoid_mean``, ``p_avoid_low`` and ``p_avoid_high`` (a Wilson interval), and
-    for the second panel ``efficiency_mean`` with ``efficiency_low`` / ``efficiency_high``. A grid design is
-    drawn as equal cells whatever the spacing of its values (the axes are categories labelled
-    with the real values), each cell giving its estimate, its interval and its number of runs
-    n; any other design as filled contours of the scattered points.
+    for the second panel ``efficiency_mean`` with ``efficiency_low`` / ``efficiency_high``.
+    A grid design is drawn as equal cells whatever the spacing of its values (the axes are
+    categories labelled with the real values), each cell giving its estimate, its interval
+    and its number of runs n; any other design as filled contours of the scattered points.
 
     Parameters
     ----------
@@ -137,9 +138,9 @@ def _tragedy_map(plt, summary, x, y, ax, path, predictions, boundaries, title, l
     xs, ys = np.unique(summary[x]), np.unique(summary[y])
     pairs = summary[[x, y]].drop_duplicates()
     grid = len(pairs) == len(summary) and xs.size * ys.size <= 4000
-    panels = [("p_avoid", label("p_avoid"), _P_CMAP)]
+    panels = [("p_avoid", axis_label("p_avoid"), _P_CMAP)]
     if second:
-        panels.append((efficiency, label(efficiency), _E_CMAP))
+        panels.append((efficiency, axis_label(efficiency), _E_CMAP))
     handles: dict[str, Any] = {}
     for axis, (metric, cbar_label, cmap_name) in zip(axes, panels, strict=False):
         cmap = plt.get_cmap(cmap_name)
@@ -165,8 +166,8 @@ def _tragedy_map(plt, summary, x, y, ax, path, predictions, boundaries, title, l
         fig.colorbar(mesh, ax=axis, label=cbar_label, extend=extend)
         _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries,
                   simulated, handles)
-        axis.set_xlabel(label(x, labels))
-        axis.set_ylabel(label(y, labels))
+        axis.set_xlabel(axis_label(x, labels))
+        axis.set_ylabel(axis_label(y, labels))
         axis.set_title("P(tragedy avoided): estimate, 95 % Wilson interval, runs n"
                        if metric == "p_avoid" else f"{efficiency}: mean ± 95 % t interval",
                        fontsize=9)
