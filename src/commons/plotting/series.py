@@ -128,7 +128,9 @@ def bands(result, series: str, *, level: float = 0.95, by: str | None = None, ax
         ax.set_ylabel(label(series))
         if len(groups) > 1:
             ax.set_title(f"mean and {level:.0%} t interval per round", fontsize=9)
-        ax.legend()
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the axes
+        else:
+            ax.legend()
         if path is not None:
             save(fig, path, vector=vector)
     return fig
