@@ -5,7 +5,9 @@ Layout::
     STORE/
       study.json          what the study is (model, design, seed entropy, fingerprint)
       manifest.jsonl      a journal: a header, then one line per stored chunk
-      chunks/chunk-000000.parquet ...
+      chunks/chunk-000000.parquet ...   one row per run: point, replicate, parameters,
+                                        metrics, failed, and the stored per-round series as
+                                        fixed-size lists (``series.<name>``)
       errors/chunk-000000.json ...       failures of that chunk's points, with their causes
       .lock               held (``filelock``) by the one run writing the store
 
