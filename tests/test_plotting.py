@@ -23,10 +23,10 @@ def summary(missing=()):
             if (i, j) in missing:
                 continue
             p = min(1.0, 0.2 * i + 0.3 * j)
-            rows.append({"sanction": x, "communication": y, "n": 20, "p_avoid": p,
-                         "p_avoid_lo": max(0.0, p - 0.2), "p_avoid_hi": min(1.0, p + 0.2),
-                         "efficiency": 0.5 + 0.1 * i, "efficiency_lo": 0.45 + 0.1 * i,
-                         "efficiency_hi": 0.55 + 0.1 * i})
+            rows.append({"sanction": x, "communication": y, "n": 20, "p_avoid_mean": p,
+                         "p_avoid_low": max(0.0, p - 0.2), "p_avoid_high": min(1.0, p + 0.2),
+                         "efficiency_mean": 0.5 + 0.1 * i, "efficiency_low": 0.45 + 0.1 * i,
+                         "efficiency_high": 0.55 + 0.1 * i})
     return pd.DataFrame(rows)
 
 
@@ -74,13 +74,14 @@ def test_one_axes_takes_one_panel_and_missing_cells_say_so(tmp_path):
     assert "no runs" in [t.get_text() for t in ax.texts]
     assert ax.get_legend().get_title().get_text() == "a note"
     assert (tmp_path / "m.svg").exists()
-    assert not (tmp_path / "m.pdf").exists()  # a vector path needs no copy
+    assert (tmp_path / "m.png").exists()  # a vector path gets its PNG
+    assert not (tmp_path / "m.pdf").exists()
 
 
 def test_scattered_designs_are_contoured():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"a": rng.random(40), "b": rng.random(40), "p_avoid": rng.random(40),
-                       "efficiency": rng.random(40)})
+    df = pd.DataFrame({"a": rng.random(40), "b": rng.random(40),
+                       "p_avoid_mean": rng.random(40), "efficiency_mean": rng.random(40)})
     df = pd.concat([df, df.iloc[:1]])  # a repeated point: not a grid
     fig = plotting.tragedy_map(df, "a", "b", boundaries=[("curve", [0.2, 0.4], [0.1, 0.9])])
     assert fig.axes[0].get_xlabel() == "a"
@@ -109,6 +110,8 @@ def test_values_map_to_cell_positions_monotonically(values, u, w):
     ({"boundaries": [("t", 1.0)]}, r"boundaries\[0\] must be \(label, xs, ys\)"),
     ({"vector": "eps", "path": "x.png"}, "vector must be 'pdf', 'svg' or None"),
     ({"summary": "empty"}, "summary has no rows"),
+    ({"efficiency": "wealth"}, "efficiency: no efficiency 'wealth'; there are 'efficiency', "
+                               "'p_avoid'"),
 ])
 def test_bad_map_input_names_the_argument(kwargs, match, tmp_path):
     kw = {"x": "sanction", "y": "communication", **kwargs}

@@ -74,7 +74,7 @@ def test_exports(run):
     df = run.to_pandas()
     assert list(df.index) == list(range(12))
     np.testing.assert_array_equal(df["efficiency"].to_numpy(), run.metrics["efficiency"])
-    mean, lo, hi = run.summary()["efficiency"]
+    mean, lo, hi = run.summary().loc["efficiency", ["mean", "low", "high"]]
     assert lo <= mean <= hi
     assert mean == pytest.approx(run.metrics["efficiency"].mean())
 
@@ -247,23 +247,80 @@ def test_summary_is_the_mean_and_its_t_interval(run):
     from scipy import stats as st
     for level in (0.95, 0.8):
         got = run.summary(level) if level != 0.95 else run.summary()
+        assert list(got.columns) == ["mean", "low", "high", "n"]
+        assert got.index.name == "metric"
+        assert list(got.index) == list(run.metrics)
         x = run.metrics["efficiency"]
         half = st.sem(x) * st.t.ppf(0.5 + level / 2, x.size - 1)
-        assert got["efficiency"] == pytest.approx((x.mean(), x.mean() - half, x.mean() + half))
+        assert tuple(got.loc["efficiency", ["mean", "low", "high"]]) == pytest.approx(
+            (x.mean(), x.mean() - half, x.mean() + half))
+        assert got.loc["efficiency", "n"] == x.size
     # two replicates are enough for an interval; a constant metric has none; no finite value
     # at all gives nan
     two = benchmark_cpr_v1(10).run(20, 2, rng=5)
     x = two.metrics["efficiency"]
     assert x[0] != x[1]
     half = st.sem(x) * st.t.ppf(0.975, 1)
-    assert two.summary()["efficiency"] == pytest.approx((x.mean(), x.mean() - half,
-                                                         x.mean() + half))
-    assert two.summary()["peace"] == (10.0, 10.0, 10.0)
-    never = run.summary()["time_to_collapse"]
-    if not run.metrics["collapsed"].any():
-        assert all(np.isnan(v) for v in never)
+    s2 = two.summary()
+    assert tuple(s2.loc["efficiency", ["mean", "low", "high"]]) == pytest.approx(
+        (x.mean(), x.mean() - half, x.mean() + half))
+    assert tuple(s2.loc["peace", ["mean", "low", "high", "n"]]) == (10.0, 10.0, 10.0, 2)
+    never = run.summary().loc["time_to_collapse"]
+    finite = np.isfinite(run.metrics["time_to_collapse"])
+    assert never["n"] == finite.sum()
+    if not finite.any():
+        assert all(np.isnan(never[c]) for c in ("mean", "low", "high"))
     assert f"efficiency={run.metrics['efficiency'].mean():.3g}," in repr(run)
     assert f"tragedy_rate={run.tragedy_rate:.3g}" in repr(run)
+
+
+@pytest.mark.parametrize("level", [0, 1, -0.5, 1.5, True, "0.9"])
+def test_summary_refuses_a_level_outside_zero_one(run, level):
+    with pytest.raises(ValueError, match="level must be a number in \\(0, 1\\)"):
+        run.summary(level)
+
+
+def test_efficiency_is_recorded_per_round(run):
+    # e_t = rent_t / best_t. CPR-v1's best sustainable rent is the same every round of a
+    # replicate (a fixed logistic stock, fixed productivities), so the run's efficiency,
+    # sum_t rent_t / sum_t best_t, is the plain mean of e_t, and the tail efficiency the mean
+    # of its last tenth
+    e = run.series["efficiency"]
+    assert e.shape == (run.replicates, run.rounds)
+    assert np.all(np.isfinite(e))
+    np.testing.assert_allclose(e.mean(axis=1), run.metrics["efficiency"], rtol=1e-9)
+    tail = int(np.ceil(run.rounds / 10))
+    np.testing.assert_allclose(e[:, -tail:].mean(axis=1), run.metrics["tail_efficiency"],
+                               rtol=1e-9)
+    # the same best rent in every round: rent_t / e_t is constant along a replicate
+    rent = run.series["rent"]
+    for r in range(run.replicates):
+        nz = np.abs(e[r]) > 1e-9
+        best = rent[r, nz] / e[r, nz]
+        np.testing.assert_allclose(best, best[0], rtol=1e-9)
+    np.testing.assert_array_equal(run.to_xarray()["efficiency"].values, e)
+    assert "efficiency" not in benchmark_cpr_v1(10).run(5, 2, rng=1, record="final").series
+
+
+@given(st.integers(1, 5), st.integers(1, 6), st.floats(0.5, 0.99))
+def test_mean_interval_matches_scipy(n_rows, n_cols, level):
+    from scipy import stats as sst
+
+    from commons.results import mean_interval
+    rng = np.random.default_rng(n_rows * 7 + n_cols)
+    x = rng.normal(size=(n_rows, n_cols))
+    x[0, 0] = np.inf
+    mean, lo, hi, n = mean_interval(x, level, axis=0)
+    for j in range(n_cols):
+        col = x[:, j][np.isfinite(x[:, j])]
+        assert n[j] == col.size
+        if col.size == 0:
+            assert np.isnan(mean[j])
+            assert np.isnan(lo[j])
+            continue
+        assert mean[j] == pytest.approx(col.mean())
+        half = 0.0 if col.size < 2 else sst.sem(col) * sst.t.ppf(0.5 + level / 2, col.size - 1)
+        assert (lo[j], hi[j]) == pytest.approx((col.mean() - half, col.mean() + half), abs=1e-12)
 
 
 def test_exports_carry_every_metric_and_the_final_stock(run):
@@ -271,7 +328,9 @@ def test_exports_carry_every_metric_and_the_final_stock(run):
     assert df.index.name == "replicate"
     ds = run.to_xarray()
     for k, v in run.metrics.items():
-        np.testing.assert_array_equal(ds[k].values, np.asarray(v), err_msg=k)
+        var = f"{k}_run" if k in run.series else k   # the run's efficiency beside the series
+        np.testing.assert_array_equal(ds[var].values, np.asarray(v), err_msg=k)
+        assert ds[var].dims == ("replicate",)
         np.testing.assert_array_equal(df[k].to_numpy(), np.asarray(v), err_msg=k)
     np.testing.assert_array_equal(ds["final_stock"].values, run.final["stock"])
     assert ds["final_stock"].dims == ("replicate",)

@@ -14,7 +14,7 @@ from commons.experiments.ics_boundary import DeterrenceBoundary
 
 
 def grid_summary(p_rows, xs=(0.0, 0.5, 1.0, 2.0), ys=(0.0, 0.25)):
-    rows = [{"sanction": x, "communication": y, "p_avoid": p}
+    rows = [{"sanction": x, "communication": y, "p_avoid_mean": p}
             for y, ps in zip(ys, p_rows, strict=True) for x, p in zip(xs, ps, strict=True)]
     return pd.DataFrame(rows)
 

@@ -162,13 +162,18 @@ def test_summary_intervals_and_the_tragedy_map(tmp_path, reference):
     res = run_sweep("cpr-v1", DESIGN, store=tmp_path / "m", progress=False, **SWEEP)
     summ = res.summary()
     g = reference[reference.point == 0]
+    assert list(summ.columns[:4]) == ["point", "fine", "growth", "n"]
+    assert list(summ.filter(like="efficiency_").columns[:4]) == [
+        "efficiency_mean", "efficiency_low", "efficiency_high", "efficiency_n"]
     row = summ[summ.point == 0].iloc[0]
-    assert row["efficiency"] == pytest.approx(g["efficiency"].mean())
+    assert row["efficiency_mean"] == pytest.approx(g["efficiency"].mean())
     half = stats.sem(g["efficiency"]) * stats.t.ppf(0.975, len(g) - 1)
-    assert row["efficiency_hi"] - row["efficiency"] == pytest.approx(half)
+    assert row["efficiency_high"] - row["efficiency_mean"] == pytest.approx(half)
+    assert row["efficiency_mean"] - row["efficiency_low"] == pytest.approx(half)
+    assert row["efficiency_n"] == len(g)
     k = int((g["tragedy"] < 0.5).sum())
     ci = stats.binomtest(k, len(g)).proportion_ci(0.95, method="wilson")
-    assert (row["p_avoid"], row["p_avoid_lo"], row["p_avoid_hi"]) == pytest.approx(
+    assert (row["p_avoid_mean"], row["p_avoid_low"], row["p_avoid_high"]) == pytest.approx(
         (k / len(g), ci.low, ci.high))
     png = tmp_path / "map.png"
     fig = res.tragedy_map("fine", "growth", path=png, predictions=[("theory", "x", 1.0)])

@@ -60,7 +60,8 @@ def _print_map_table(summ, x: str, y: str, replicates: int) -> None:
     """P(tragedy avoided) as a table: rows of y, columns of x."""
     xs = sorted(summ[x].unique())
     ys = sorted(summ[y].unique())
-    cell = {(r[x], r[y]): r["p_avoid"] for r in summ[[x, y, "p_avoid"]].to_dict("records")}
+    cell = {(r[x], r[y]): r["p_avoid_mean"]
+            for r in summ[[x, y, "p_avoid_mean"]].to_dict("records")}
     print(f"P(tragedy avoided), {len(summ)} points x {replicates} replicates"
           f" (rows: {y}, columns: {x})")
     corner = f"{y} / {x}"
@@ -83,13 +84,13 @@ def _report(result, store: str | None, *, all_rows: bool = False) -> int:
                 and summ[names[1]].nunique() <= 40:
             _print_map_table(summ, names[0], names[1], result.study["replicates"])
         else:
-            cols = [*names, "n", "p_avoid", "efficiency"]
+            cols = [*names, "n", "p_avoid_mean", "efficiency_mean"]
             shown = summ if all_rows or len(summ) <= _ROWS else summ.head(_ROWS)
             print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
             if len(shown) < len(summ):
                 print(f"... {len(summ) - len(shown)} more points (commons show --all, or "
                       "SweepResult.summary())")
-        avoided = summ[summ["p_avoid"] >= 0.95]
+        avoided = summ[summ["p_avoid_mean"] >= 0.95]
         print(f"\ntragedy avoided in at least 95 % of replicates at {len(avoided)} of "
               f"{len(summ)} points")
     if errs:

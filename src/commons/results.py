@@ -11,7 +11,8 @@ import numpy as np
 
 from ._optional import require
 
-__all__ = ["RunResult", "compute_metrics", "equality", "sustainability"]
+__all__ = ["RunResult", "compute_metrics", "derived_series", "equality", "mean_interval",
+           "sustainability"]
 
 
 def equality(returns: np.ndarray) -> np.ndarray:
@@ -41,6 +42,29 @@ def sustainability(pos_t: np.ndarray, pos_n: np.ndarray) -> np.ndarray:
     return np.where(counted > 0, t_i.sum(axis=1) / np.maximum(counted, 1), 0.0)
 
 
+def _best_rent(model, ctx, shape: tuple[int, int]) -> np.ndarray:
+    from .sim.targets import max_rent
+    best = np.asarray(max_rent(model.technology, ctx), dtype=np.float64)
+    return np.broadcast_to(best, shape)
+
+
+def _ratio(num, den):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, 0.0)
+
+
+def derived_series(model, ctx, rec) -> dict[str, np.ndarray]:
+    r"""Per-round series derived from the recorded ones, shape (R, T) each.
+
+    * ``efficiency``: the round's rent over the best sustainable rent of that round,
+      :math:`e_t = \pi_t / \pi^*_t` (0 where :math:`\pi^*_t \le 0`), the per-round
+      net yield of Ostrom, Walker & Gardner (1992). The run's ``efficiency`` metric is
+      :math:`\sum_t \pi_t / \sum_t \pi^*_t`, the rent-weighted mean of these.
+    """
+    rent = rec.series["rent"]
+    return {"efficiency": _ratio(rent, _best_rent(model, ctx, rent.shape))}
+
+
 def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     r"""Social-outcome metrics per replicate.
 
@@ -60,15 +84,9 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     """
     T = ctx.rounds
     rent = rec.series["rent"]
-    from .sim.targets import max_rent
-    best = np.asarray(max_rent(model.technology, ctx), dtype=np.float64)
-    best = np.broadcast_to(best, rent.shape)
+    best = _best_rent(model, ctx, rent.shape)
     tail = max(1, math.ceil(T / 10))
-
-    def ratio(num, den):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / den, 0.0)
-
+    ratio = _ratio
     eff = ratio(rent.sum(axis=1), best.sum(axis=1))
     tail_eff = ratio(rent[:, -tail:].sum(axis=1), best[:, -tail:].sum(axis=1))
     collapsed = st.collapsed.copy()
@@ -90,17 +108,48 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     }
 
 
-def _mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+def _check_level(level: Any) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) \
+            or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    return float(level)
+
+
+def mean_interval(x: np.ndarray, level: float = 0.95, axis: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Mean and t confidence interval along ``axis``, over the finite values.
+
+    :math:`\bar x \pm t_{n-1,(1+\text{level})/2}\, s / \sqrt n` (Student 1908), with
+    :math:`s` the sample standard deviation (ddof 1) and :math:`n` the number of finite
+    values. The interval shrinks to the mean when n < 2 or the values are all equal; mean and
+    bounds are NaN where n = 0.
+
+    Returns
+    -------
+    mean, low, high, n : arrays
+        Shaped like ``x`` without ``axis``.
+    """
     from scipy import stats
-    x = np.asarray(x, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(x.mean())
-    if x.size < 2 or np.all(x == x[0]):
-        return (m, m, m)
-    half = float(stats.sem(x) * stats.t.ppf(0.5 + level / 2, x.size - 1))
-    return (m, m - half, m + half)
+    level = _check_level(level)
+    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+    fin = np.isfinite(x)
+    n = fin.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(fin, x, 0.0).sum(axis=0) / n
+        dev = np.where(fin, x - mean, 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
+        lo_x = np.where(fin, x, np.inf).min(axis=0)
+        hi_x = np.where(fin, x, -np.inf).max(axis=0)
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = np.where((n < 2) | (lo_x == hi_x), 0.0, half)
+    mean = np.where(n > 0, mean, np.nan)
+    return mean, mean - half, mean + half, n
+
+
+def metric_variable(name: str, taken: Any) -> str:
+    """The Dataset variable of metric ``name``: its name, or ``<name>_run`` when a per-round
+    series already has that name."""
+    return f"{name}_run" if name in taken else name
 
 
 @dataclass(eq=False)
@@ -111,7 +160,9 @@ class RunResult:
     ----------
     series : dict of (R, T) arrays
         mean_draw, total_granted, stock (after regeneration), rent (payoff above the outside
-        option, summed over organisations), compliance, fines, costs, mean_trust.
+        option, summed over organisations), compliance, fines, costs, mean_trust,
+        regulator_income, regulator_spending, burned, wrongful, excluded, and efficiency
+        (each round's rent over that round's best sustainable rent, :func:`derived_series`).
     full : dict of (R, T, N) arrays or None
         draws, granted, payoffs (with ``record="full"``).
     metrics : dict of (R,) arrays
@@ -147,16 +198,30 @@ class RunResult:
         """Share of replicates that ended in tragedy."""
         return float(np.mean(self.metrics["tragedy"]))
 
-    def summary(self, level: float = 0.95) -> dict[str, tuple[float, float, float]]:
-        """(mean, lower, upper) with a t confidence interval over replicates, per metric."""
-        return {k: _mean_ci(np.asarray(v, dtype=np.float64), level)
-                for k, v in self.metrics.items()}
+    def summary(self, level: float = 0.95):
+        r"""The mean of each metric over replicates with its t confidence interval.
+
+        Returns a pandas DataFrame indexed by metric name (index name ``metric``) with the
+        columns ``mean``, ``low``, ``high`` and ``n`` (the finite values used; an infinite
+        ``time_to_collapse``, never collapsed, is left out). The interval is
+        :math:`\bar x \pm t_{n-1} s / \sqrt n` (see :func:`mean_interval`).
+
+        .. versionchanged:: 0.2
+           A DataFrame; it was a dict of (mean, low, high) tuples.
+        """
+        pd = require("pandas", "results", "RunResult.summary")
+        names = list(self.metrics)
+        x = np.stack([np.asarray(self.metrics[k], dtype=np.float64) for k in names], axis=1)
+        mean, lo, hi, n = mean_interval(x, level, axis=0)
+        return pd.DataFrame({"mean": mean, "low": lo, "high": hi, "n": n.astype(np.int64)},
+                            index=pd.Index(names, name="metric"))
 
     def __repr__(self) -> str:
-        s = self.summary()
+        eff = np.asarray(self.metrics["efficiency"], dtype=np.float64)
+        mean = float(eff[np.isfinite(eff)].mean()) if np.isfinite(eff).any() else math.nan
         return (f"RunResult(R={self.replicates}, T={self.rounds}, "
                 f"engine={self.provenance['engine']!r}, "
-                f"efficiency={s['efficiency'][0]:.3g}, tragedy_rate={self.tragedy_rate:.3g})")
+                f"efficiency={mean:.3g}, tragedy_rate={self.tragedy_rate:.3g})")
 
     def to_pandas(self):
         """Per-replicate metrics as a pandas DataFrame indexed by replicate."""
@@ -166,7 +231,12 @@ class RunResult:
         return df
 
     def to_xarray(self):
-        """An xarray Dataset with dims (replicate, round, org) and provenance in ``attrs``."""
+        """An xarray Dataset with dims (replicate, round, org) and provenance in ``attrs``.
+
+        Series are (replicate, round) variables, full records (replicate, round, org), metrics
+        (replicate,). A metric named like a series (``efficiency``: the run's, beside the
+        per-round series) is stored as ``<name>_run``.
+        """
         xr = require("xarray", "results", "RunResult.to_xarray")
         coords = {"replicate": self.replicate_ids, "round": np.arange(self.rounds)}
         data: dict[str, Any] = {}
@@ -177,7 +247,7 @@ class RunResult:
             for k, v in self.full.items():
                 data[k] = (("replicate", "round", "org"), v)
         for k, v in self.metrics.items():
-            data[k] = (("replicate",), np.asarray(v))
+            data[metric_variable(k, data)] = (("replicate",), np.asarray(v))
         data["final_stock"] = (("replicate",), self.final["stock"])
         attrs = {"provenance": json.dumps(self.provenance, default=str)}
         return xr.Dataset(data, coords=coords, attrs=attrs)

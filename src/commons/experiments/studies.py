@@ -236,6 +236,9 @@ def simulated_boundary(summary, x: str = "sanction", y: str = "communication", *
                        level: float = 0.5):
     r"""Where P(tragedy avoided) first reaches ``level`` along x, for each value of y.
 
+    ``summary`` is a per-point table with columns ``x``, ``y`` and ``p_avoid_mean``
+    (:meth:`SweepResult.summary`).
+
     On each row of a grid the crossing is interpolated linearly between the two cells it
     lies between, x_k + (level - p_k) (x_{k+1} - x_k) / (p_{k+1} - p_k), taking the first
     cell at or above ``level`` from the left; ``position`` is the same point in grid steps
@@ -259,7 +262,7 @@ def simulated_boundary(summary, x: str = "sanction", y: str = "communication", *
     """
     pd = _pandas()
     level = as_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
-    for col in (x, y, "p_avoid"):
+    for col in (x, y, "p_avoid_mean"):
         if col not in summary.columns:
             raise ValueError(f"summary has no column {col!r}; it has {list(summary.columns)}")
     xs = np.unique(summary[x].to_numpy(float))
@@ -267,7 +270,7 @@ def simulated_boundary(summary, x: str = "sanction", y: str = "communication", *
     for yv, rows in summary.groupby(y, sort=True):
         rows = rows.sort_values(x)
         px = rows[x].to_numpy(float)
-        p = rows["p_avoid"].to_numpy(float)
+        p = rows["p_avoid_mean"].to_numpy(float)
         k = int(np.argmax(p >= level)) if np.any(p >= level) else None
         if k is None:
             cross, pos = math.inf, math.inf

@@ -20,7 +20,7 @@ import numpy as np
 from .._validation import check_integer
 from .._version import version as _version
 from ..exact.game import CPRGame
-from ..results import RunResult, compute_metrics
+from ..results import RunResult, compute_metrics, derived_series
 from ._params import per_org
 from .codegen import CHECKS
 from .model import Model, stream_id
@@ -415,7 +415,7 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
                   "entropy": entropy, "spawn_prefix": list(prefix),
                   "engine": used, "record": record, "wall_seconds": wall,
                   "version": _version}
-    series = rec.series if record != "final" else {}
+    series = {**rec.series, **derived_series(model, ctx, rec)} if record != "final" else {}
     return RunResult(series=series, full=rec.full, metrics=metrics,
                      final={"stock": st.stock.copy(), "draws": st.draws.copy(),
                             "trust": st.trust.copy(), "cumulative_rent": rec.cum_payoff},

@@ -6,7 +6,7 @@ import os
 
 __all__ = ["InsufficientMemory", "available_memory", "check_memory", "run_bytes"]
 
-_SERIES = 13
+_SERIES = 14  # the 13 recorded series and the derived per-round efficiency
 
 
 class InsufficientMemory(MemoryError):
@@ -37,7 +37,7 @@ def available_memory() -> int | None:
 def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
     """Bytes a run of R replicates, N organisations, E edges and T rounds holds at its peak.
 
-    Series: 13 float64 per replicate and round (unless ``record="final"``); full records: 3
+    Series: 14 float64 per replicate and round (unless ``record="final"``); full records: 3
     float64 per agent-round; the state and its temporaries: about 60 float64 per organisation
     and 8 per edge, per replicate.
 

@@ -19,7 +19,11 @@ import numpy as np
 
 from .design import _scalar
 
-__all__ = ["run_chunk"]
+__all__ = ["SERIES_PREFIX", "run_chunk"]
+
+#: Chunk columns holding a per-round series are named ``series.<name>``: fixed-size lists of
+#: ``rounds`` values, one per run.
+SERIES_PREFIX = "series."
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class _Task:
     entropy: int
     prefix: tuple[int, ...]
     engine: str
+    series: tuple[str, ...] = ()
+    series_dtype: str = "float64"
 
     @property
     def n_points(self) -> int:
@@ -88,9 +94,11 @@ def _run_batch(task: _Task, rows: np.ndarray) -> dict[str, np.ndarray]:
     res = model.run(task.rounds, rng=np.random.SeedSequence(task.entropy,
                                                             spawn_key=task.prefix),
                     point=task.seed_points[rows], replicate_ids=task.replicates[rows],
-                    record="final", engine=task.engine)
+                    record="summary" if task.series else "final", engine=task.engine)
     out = {k: np.asarray(v, dtype=np.float64) for k, v in res.metrics.items()}
     out["final_stock"] = np.asarray(res.final["stock"], dtype=np.float64)
+    for name in task.series:
+        out[SERIES_PREFIX + name] = np.asarray(res.series[name], dtype=np.float64)
     return out
 
 
@@ -112,6 +120,22 @@ def _columns(task: _Task) -> dict[str, Any]:
     return cols
 
 
+def _series_columns(task: _Task, values: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The chunk's series as fixed-size list columns of ``task.series_dtype`` (NaN for the
+    runs that failed)."""
+    import pyarrow as pa
+    n, T = task.points.size, task.rounds
+    out = {}
+    for name in task.series:
+        key = SERIES_PREFIX + name
+        arr = values.get(key)
+        if arr is None:
+            arr = np.full((n, T), np.nan)
+        flat = pa.array(np.ascontiguousarray(arr, dtype=task.series_dtype).reshape(-1))
+        out[key] = pa.FixedSizeListArray.from_arrays(flat, T)
+    return out
+
+
 def warm_model(task: _Task) -> None:
     """Build the model of the task's first run and run it for one round with one replicate:
     its compiled kernel is loaded (or compiled) before any point is timed."""
@@ -131,7 +155,8 @@ def run_chunk(task: _Task) -> dict[str, Any]:
 
     def put(part: dict[str, np.ndarray], rows: np.ndarray) -> None:
         for k, v in part.items():
-            metrics.setdefault(k, np.full(n, np.nan))[rows] = v
+            shape = (n, task.rounds) if k.startswith(SERIES_PREFIX) else (n,)
+            metrics.setdefault(k, np.full(shape, np.nan))[rows] = v
 
     for group in _groups(task):
         try:
@@ -152,8 +177,9 @@ def run_chunk(task: _Task) -> dict[str, Any]:
                                      traceback.format_exc(limit=5)))
                 failed[rows] = True
     cols = _columns(task)
-    cols.update(metrics)
+    cols.update({k: v for k, v in metrics.items() if not k.startswith(SERIES_PREFIX)})
     cols["failed"] = failed
+    cols.update(_series_columns(task, metrics))
     return {"elements": task.elements, "columns": cols, "failed": failed, "errors": errors}
 
 
@@ -162,6 +188,7 @@ def _lost(task: _Task, cause: str) -> dict[str, Any]:
     n = task.points.size
     cols = _columns(task)
     cols["failed"] = np.ones(n, dtype=bool)
+    cols.update(_series_columns(task, {}))
     errors = [_error(t, np.arange(t.points.size), cause, "") for t in task.by_point()]
     return {"elements": task.elements, "columns": cols, "failed": np.ones(n, dtype=bool),
             "errors": errors}

@@ -95,18 +95,28 @@ class SweepResult:
         """
         pd = require("pandas", "sweep", "SweepResult.frame")
         import pyarrow as pa
-        R = self.replicates
+        idx, tables = self._tables(series=False)
+        return self._assemble(idx, tables, pd, pa, self.replicates)
+
+    def _tables(self, series: bool) -> tuple[Index, list[Any]]:
+        """The live chunks' tables, each with a ``_k`` column (its entry), and the index they
+        were read with (verified again when a file turns out altered)."""
+        import pyarrow as pa
         idx = self._index()
-        tables = []
-        for k in idx.live:
-            table = self._source.table(idx.entries[k])
-            if table is None:  # altered though its size is right: index again, verified
-                idx = self._index(verify=True)
-                self._warn(idx)
-                return self._frame_from(idx, pd, pa)
-            tables.append(table.append_column("_k", pa.array(np.full(table.num_rows, k))))
-        self._warn(idx)
-        return self._assemble(idx, tables, pd, pa, R)
+        for attempt in range(2):
+            tables = []
+            for k in idx.live:
+                table = self._source.table(idx.entries[k], series=series)
+                if table is None:
+                    if attempt == 0:  # altered though its size is right: index, verified
+                        break
+                    continue
+                tables.append(table.append_column("_k", pa.array(np.full(table.num_rows, k))))
+            else:
+                break
+            idx = self._index(verify=True)
+        self._warn(idx, stacklevel=4)
+        return idx, tables
 
     def _warn(self, idx: Index, stacklevel: int = 3) -> None:
         if idx.damaged:
@@ -114,14 +124,6 @@ class SweepResult:
                           f"{len(idx.damaged)} chunk file(s) are missing or damaged "
                           f"({', '.join(idx.damaged[:3])}); their runs are left out: run the "
                           "study again to compute them", RuntimeWarning, stacklevel=stacklevel)
-
-    def _frame_from(self, idx: Index, pd: Any, pa: Any):
-        tables = []
-        for k in idx.live:
-            table = self._source.table(idx.entries[k])
-            if table is not None:
-                tables.append(table.append_column("_k", pa.array(np.full(table.num_rows, k))))
-        return self._assemble(idx, tables, pd, pa, self.replicates)
 
     def _assemble(self, idx: Index, tables: list[Any], pd: Any, pa: Any, R: int):
         names = list(self.design.names)
@@ -161,8 +163,14 @@ class SweepResult:
 
     def summary(self, metrics: Sequence[str] = ("efficiency", "tail_efficiency",
                                                 "final_stock_ratio"), level: float = 0.95):
-        r"""Per point: replicates done (``n``), P(tragedy avoided) with a Wilson interval, and
+        r"""Per point: runs done (``n``), P(tragedy avoided) with a Wilson interval, and
         the mean of each metric with a t interval, as a pandas DataFrame.
+
+        One row per point with stored runs; columns ``point``, the swept parameters, ``n``,
+        then ``<name>_mean``, ``<name>_low``, ``<name>_high`` for ``p_avoid`` (the share of
+        runs that avoided tragedy) and for each of ``metrics``, and ``<metric>_n``, the finite
+        values the metric's interval is made from (an infinite ``time_to_collapse`` is left
+        out). ``summary().filter(like="efficiency_")`` picks one metric's columns.
 
         Wilson (1927), as ``scipy.stats.binomtest(...).proportion_ci(method="wilson")``: with
         :math:`z = \Phi^{-1}((1 + \text{level}) / 2)`, :math:`\hat p = k / n`, the interval is
@@ -170,6 +178,10 @@ class SweepResult:
         (0 at k = 0, 1 at k = n). The metric interval is :math:`\bar x \pm t_{n-1} s /
         \sqrt{n}` over the finite values. Computed for every point at once (a store of
         100,000 points summarises in about a second). Failed runs are left out.
+
+        .. versionchanged:: 0.2
+           Columns ``<name>_mean``, ``<name>_low``, ``<name>_high`` (were ``<name>``,
+           ``<name>_lo``, ``<name>_hi``) and ``<metric>_n``.
         """
         pd = require("pandas", "sweep", "SweepResult.summary")
         from scipy import special
@@ -179,8 +191,8 @@ class SweepResult:
         df = self.frame()
         df = df[~df["failed"].to_numpy(bool)]
         names = list(self.design.names)
-        cols = ["point", *names, "n", "p_avoid", "p_avoid_lo", "p_avoid_hi",
-                *[f"{m}{s}" for m in metrics for s in ("", "_lo", "_hi")]]
+        cols = ["point", *names, "n", "p_avoid_mean", "p_avoid_low", "p_avoid_high",
+                *[f"{m}_{s}" for m in metrics for s in ("mean", "low", "high", "n")]]
         if df.empty:
             return pd.DataFrame({c: [] for c in cols})
         missing = [m for m in (*metrics, "tragedy") if m not in df.columns]
@@ -198,8 +210,9 @@ class SweepResult:
         denom = 2 * (n + z * z)
         center = (2 * n * p + z * z) / denom
         delta = z / denom * np.sqrt(4 * n * p * (1 - p) + z * z)
-        out.update({"n": n, "p_avoid": p, "p_avoid_lo": np.where(k == 0, 0.0, center - delta),
-                    "p_avoid_hi": np.where(k == n, 1.0, center + delta)})
+        out.update({"n": n, "p_avoid_mean": p,
+                    "p_avoid_low": np.where(k == 0, 0.0, center - delta),
+                    "p_avoid_high": np.where(k == n, 1.0, center + delta)})
         groups = len(uniq)
         for m in metrics:
             x = df[m].to_numpy(float)
@@ -214,12 +227,100 @@ class SweepResult:
             lo_x = pd.Series(np.where(fin, x, np.nan)).groupby(inv).agg(["min", "max"])
             same = (c < 2) | (lo_x["min"].to_numpy() == lo_x["max"].to_numpy())
             half = np.where(same, 0.0, half)
-            out.update({m: mean, f"{m}_lo": mean - half, f"{m}_hi": mean + half})
+            out.update({f"{m}_mean": mean, f"{m}_low": mean - half, f"{m}_high": mean + half,
+                        f"{m}_n": c.astype(np.int64)})
         frame = pd.DataFrame(out)
         for name, kind in zip(names, self.design.types, strict=True):
             if kind == "str":
                 frame[name] = frame[name].astype(str)
         return frame[cols]
+
+    def to_xarray(self):
+        """Every stored metric and per-round series as an xarray Dataset.
+
+        Dimensions ``point`` (the points with at least one stored run; the swept parameters
+        are coordinates along it), ``replicate`` and ``round``. Metrics are (point,
+        replicate) variables (float64; a metric named like a series, ``efficiency``, is
+        ``efficiency_run``), the series stored with ``run_sweep(..., series=...)`` are
+        (point, replicate, round) variables of the stored dtype, ``failed`` and ``stored``
+        (point, replicate) flags. Runs not stored, and failed ones, are NaN. ``attrs`` hold
+        the provenance: ``study`` (study.json as JSON), ``name``, ``fingerprint``,
+        ``entropy``, ``version``, ``points``, ``runs_done``, ``series_dtype`` and ``partial``.
+
+        On a partial store (a sweep still running or interrupted) it returns what is stored,
+        with ``attrs["partial"] = True`` and a warning saying how many points are missing.
+
+        .. versionadded:: 0.2
+        """
+        xr = require("xarray", "sweep", "SweepResult.to_xarray")
+        import json
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from ...results import metric_variable
+        from .chunks import SERIES_PREFIX
+        R, T, P = self.replicates, int(self.study["rounds"]), self.design.size
+        idx, tables = self._tables(series=True)
+        series_names = list(self.study.get("series", []))
+        dtype = np.dtype(self.study.get("series_dtype", "float64"))
+        if tables:
+            table = pa.concat_tables(tables, promote_options="default")
+            pt = table["point"].to_numpy().astype(np.int64)
+            rp = table["replicate"].to_numpy().astype(np.int64)
+            keep = idx.owner[pt * R + rp] == table["_k"].to_numpy()
+            table = table.filter(pa.array(keep))
+            pt, rp = pt[keep], rp[keep]
+        else:
+            table = None
+            pt = rp = np.zeros(0, dtype=np.int64)
+        points = np.unique(pt)
+        pos = np.searchsorted(points, pt)
+        shape = (points.size, R)
+        stored = np.zeros(shape, dtype=bool)
+        stored[pos, rp] = True
+        failed = np.zeros(shape, dtype=bool)
+        data: dict[str, Any] = {}
+        for name in series_names:
+            arr = np.full((*shape, T), np.nan, dtype=dtype)
+            if table is not None and SERIES_PREFIX + name in table.column_names:
+                col = table[SERIES_PREFIX + name].combine_chunks()
+                ok = col.is_valid().to_numpy(zero_copy_only=False)
+                vals = pc.list_flatten(col.filter(pa.array(ok))).to_numpy(zero_copy_only=False)
+                arr[pos[ok], rp[ok]] = vals.reshape(-1, T).astype(dtype, copy=False)
+            data[name] = (("point", "replicate", "round"), arr)
+        if table is not None:
+            failed[pos, rp] = table["failed"].to_numpy(zero_copy_only=False).astype(bool)
+            skip = {"point", "replicate", "failed", "_k", *self.design.names}
+            for name in table.column_names:
+                if name in skip or name.startswith(SERIES_PREFIX):
+                    continue
+                arr = np.full(shape, np.nan)
+                arr[pos, rp] = table[name].to_numpy(zero_copy_only=False).astype(np.float64)
+                data[metric_variable(name, series_names)] = (("point", "replicate"), arr)
+        data["failed"] = (("point", "replicate"), failed)
+        data["stored"] = (("point", "replicate"), stored)
+        coords: dict[str, Any] = {"point": points, "replicate": np.arange(R),
+                                  "round": np.arange(T)}
+        for name, kind in zip(self.design.names, self.design.types, strict=True):
+            col = self.design.column(name)[points]
+            coords[name] = ("point", col.astype(str) if kind == "str" else col)
+        complete = int((stored.sum(axis=1) == R).sum())
+        partial = idx.runs_done < self.runs
+        attrs = {"study": json.dumps(self.study, default=str),
+                 "name": str(self.study.get("name")),
+                 "fingerprint": str(self.study.get("fingerprint")),
+                 "entropy": str(self.study.get("entropy")),
+                 "version": str(self.study.get("version")), "points": P,
+                 "runs_done": idx.runs_done, "series_dtype": str(dtype),
+                 "partial": bool(partial)}
+        if partial:
+            warnings.warn(f"store {str(getattr(self._source, 'root', ''))!r} is partial: "
+                          f"{P - complete} of {P} points are missing or incomplete "
+                          f"({P - points.size} with no run stored, {idx.runs_done} of "
+                          f"{self.runs} runs done); the Dataset holds what is stored "
+                          "(attrs['partial'] is True)", RuntimeWarning, stacklevel=2)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def sobol(self, metric: str = "efficiency") -> dict[str, dict[str, float]]:
         r"""Sobol' indices of the per-point mean of ``metric`` (SALib; needs a complete sweep of

@@ -39,7 +39,8 @@ from .result import SweepResult
 from .schedule import _Runner
 from .store import FORMAT, MemoryStore, Store
 
-__all__ = ["SweepInterrupted", "estimate_run_memory", "run_chunk", "run_sweep"]
+__all__ = ["SweepInterrupted", "estimate_run_memory", "run_chunk", "run_sweep",
+           "sweep_series_names"]
 
 ENGINES = ("auto", "numba", "numpy")
 EXECUTORS = ("auto", "in-process", "processes")
@@ -124,13 +125,16 @@ def numeric_defaults(factory: Any, design: Design) -> Design:
     return Design(design.names, cols, design.kind, design.info)
 
 
-def estimate_run_memory(model: Any, rounds: int, record: str = "final") -> int:
+def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
+                        series: int = 0, series_itemsize: int = 8) -> int:
     """Bytes one replicate of ``model`` needs for ``rounds`` rounds, recorded as ``record``.
 
     The state of one replicate (every (N,) and per-edge array of :class:`commons.State`), four
     times over for the temporaries of a round, the plug-ins' memory and the kernel's copies,
     plus the recorder: 13 series of ``rounds`` values ("final" and "summary" alike), and three
-    (``rounds``, N) arrays more for "full".
+    (``rounds``, N) arrays more for "full"; plus, for a sweep that stores ``series`` per-round
+    series, the derived efficiency series and each stored series twice (in float64 and as
+    stored, ``series_itemsize`` bytes a value).
     """
     from ...sim.engine import SERIES
     from ...sim.state import State
@@ -142,6 +146,8 @@ def estimate_run_memory(model: Any, rounds: int, record: str = "final") -> int:
     rec = 8 * rounds * len(SERIES) + 8 * 4 * N
     if record == "full":
         rec += 8 * 3 * rounds * N
+    if series:
+        rec += 8 * rounds + series * rounds * (8 + series_itemsize)
     return 4 * state + rec + 8 * 64
 
 
@@ -181,6 +187,31 @@ def _fingerprint(study: Mapping[str, Any], keys: Sequence[str]) -> str:
 # what changes the numbers; not the chunk size, the executor, the name or the machine
 _RESULT_KEYS = ("factory", "fixed", "design", "replicates", "rounds", "engine",
                 "common_random_numbers")
+SERIES_DTYPES = ("float64", "float32")
+
+
+def sweep_series_names() -> tuple[str, ...]:
+    """The per-round series a sweep can store: the recorder's and the derived efficiency."""
+    from ...sim.engine import SERIES
+    return (*SERIES, "efficiency")
+
+
+def _series_arg(series: Any) -> tuple[str, ...]:
+    known = sweep_series_names()
+    if isinstance(series, bool | np.bool_):
+        return known if series else ()
+    if isinstance(series, str):
+        series = [series]
+    if not isinstance(series, Sequence):
+        raise TypeError(f"series must be True, False or a list of series names, got "
+                        f"{type(series).__name__}")
+    names = list(series)
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ValueError(f"series: no series {bad}; the engine records {list(known)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"series: a name is given twice in {names}")
+    return tuple(names)
 
 
 def _bool(name: str, value: Any) -> bool:
@@ -196,7 +227,8 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
               progress: bool = True, chunk_size: int | None = None, batch_points: bool = True,
               fixed: Mapping[str, Any] | None = None, engine: str = "auto",
               name: str | None = None, common_random_numbers: bool = False,
-              timeout: float | None = None) -> SweepResult:
+              timeout: float | None = None, series: bool | Sequence[str] = False,
+              series_dtype: str = "float64") -> SweepResult:
     r"""Run ``model`` at every point of ``design``, ``replicates`` times each.
 
     Parameters
@@ -246,6 +278,18 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         time is run again point by point, and a point past its time is recorded as failed.
         With the default executor the sweep then runs on a process pool of its own, whose
         worker is ended to stop a hung point.
+    series : bool or list of str
+        Store the per-round series of every (point, replicate) run: True for all of them
+        (:func:`sweep_series_names`: the recorder's series and the per-round efficiency), a
+        list for some, False (default) for none. Read them with
+        :meth:`SweepResult.to_xarray`. They are part of the study, so a store resumes only
+        with the same choice.
+    series_dtype : {"float64", "float32"}
+        How the series are stored; "float32" halves the disk and memory they take (each value
+        rounded to the nearest float32; metrics are always float64).
+
+    .. versionadded:: 0.2
+       ``series`` and ``series_dtype``.
 
     Returns
     -------
@@ -312,6 +356,11 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
                          "unset, or pass executor='processes' (or a pool of your own)")
     if store is not None and not isinstance(store, str | os.PathLike):
         raise TypeError(f"store must be a directory path, got {type(store).__name__}")
+    series_names = _series_arg(series)
+    if series_dtype not in SERIES_DTYPES:
+        raise ValueError(f"series_dtype must be one of {', '.join(map(repr, SERIES_DTYPES))}, "
+                         f"got {series_dtype!r}")
+    itemsize = np.dtype(series_dtype).itemsize
     _check_params(model, design.names, fixed, design)
 
     # ------------------------------------------------------------ the study
@@ -322,7 +371,11 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         "factory": _describe_factory(model), "fixed": fixed, "design": design.to_dict(),
         "replicates": R, "rounds": T, "engine": engine,
         "common_random_numbers": common_random_numbers}
-    study["base"] = _fingerprint(study, _RESULT_KEYS)
+    keys: tuple[str, ...] = _RESULT_KEYS
+    if series_names:  # a study without series keeps the fingerprint it always had
+        study.update({"series": list(series_names), "series_dtype": series_dtype})
+        keys = (*keys, "series", "series_dtype")
+    study["base"] = _fingerprint(study, keys)
     st = Store(store) if store is not None else None
     adopted = st.peek_entropy(study["base"]) if (st is not None and rng is None) else None
     if adopted is not None:
@@ -330,7 +383,7 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
     else:
         entropy, prefix = resolve_seed(rng)
     study.update({"entropy": str(entropy), "prefix": list(prefix), "seeded": rng is not None})
-    study["fingerprint"] = _fingerprint(study, (*_RESULT_KEYS, "entropy", "prefix"))
+    study["fingerprint"] = _fingerprint(study, (*keys, "entropy", "prefix"))
 
     # ------------------------------------------------------------ the model, where, how much
     probes = _probe_models(model, fixed, design)
@@ -356,21 +409,24 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
                             "at module level, or pass executor='in-process'") from exc
     concurrent = {"in-process": 1, "processes": workers, "caller": 1}[kind]
     default_chunk = max(1, min(2000, math.ceil(runs / (4 * workers))))
-    per_run = max((estimate_run_memory(m, T) for m in probes), default=0)
+    per_run = max((estimate_run_memory(m, T, series=len(series_names),
+                                       series_itemsize=itemsize) for m in probes), default=0)
     if per_run:
         avail = _available_memory()
         fits = int(avail * 0.8 // (per_run * concurrent))
         N = max(int(m.n) for m in probes)
         where = f" in each of {concurrent} workers" if concurrent > 1 else ""
+        kept = (f"{len(series_names)} series kept as {series_dtype}" if series_names
+                else "record='final'")
         if fits < 1:
             raise ValueError(
-                f"rounds: one run of {T} rounds (N = {N}, record='final') needs about "
+                f"rounds: one run of {T} rounds (N = {N}, {kept}) needs about "
                 f"{_fmt_bytes(per_run)} of memory{where}, more than the {_fmt_bytes(avail)} "
                 "available; use fewer rounds")
         if chunk_size is not None and chunk_size > fits:
             raise ValueError(
                 f"chunk_size: a chunk of {chunk_size} runs of {T} rounds (N = {N}, "
-                f"record='final') needs about {_fmt_bytes(per_run * chunk_size)} of memory"
+                f"{kept}) needs about {_fmt_bytes(per_run * chunk_size)} of memory"
                 f"{where}, more than the {_fmt_bytes(avail)} available; pass chunk_size <= "
                 f"{fits}")
         default_chunk = min(default_chunk, fits)
@@ -381,7 +437,7 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
     # ------------------------------------------------------------ what is left to do
     sink_store: Store | MemoryStore
     if st is not None:
-        row_bytes = 8 * (len(design.names) + 32)
+        row_bytes = 8 * (len(design.names) + 32) + itemsize * T * len(series_names)
         index = st.open(study, resume=resume, runs=runs,
                         expected_bytes=int(1.5 * row_bytes * runs))
         sink_store = st
@@ -402,7 +458,8 @@ def run_sweep(model: Any, design: Design, *, replicates: int, rounds: int, rng: 
         pts = points_all[sl]
         tasks.append(_Task(model, fixed, design.names, design.types,
                            tuple(c[pts] for c in design.columns), pts, pending[sl] % R,
-                           seed_points[sl], pending[sl], T, entropy, prefix, engine))
+                           seed_points[sl], pending[sl], T, entropy, prefix, engine,
+                           series_names, series_dtype))
         start = stop
 
     bar = None

@@ -5,7 +5,9 @@ Layout::
     STORE/
       study.json          what the study is (model, design, seed entropy, fingerprint)
       manifest.jsonl      a journal: a header, then one line per stored chunk
-      chunks/chunk-000000.parquet ...
+      chunks/chunk-000000.parquet ...   one row per run: point, replicate, parameters,
+                                        metrics, failed, and the stored per-round series as
+                                        fixed-size lists (``series.<name>``)
       errors/chunk-000000.json ...       failures of that chunk's points, with their causes
       .lock               held (``filelock``) by the one run writing the store
 
@@ -46,7 +48,7 @@ MANIFEST = "manifest.jsonl"
 LOCK = ".lock"
 WRITER = "writer.json"
 #: Names a store may hold besides its own (a tragedy map written next to the results).
-_TOLERATED = {"tragedy-map.png"}
+_TOLERATED = {"tragedy-map.png", "tragedy-map.pdf", "tragedy-map.svg"}
 
 
 class StoreError(RuntimeError):
@@ -113,6 +115,12 @@ def spans_of(elements: np.ndarray) -> list[list[int]]:
     starts = np.concatenate([[e[0]], e[breaks + 1]])
     stops = np.concatenate([e[breaks] + 1, [e[-1] + 1]])
     return [[int(a), int(b)] for a, b in zip(starts, stops, strict=True)]
+
+
+def _scalar_columns(names: list[str]) -> list[str]:
+    """The columns of a chunk that are not per-round series."""
+    from .chunks import SERIES_PREFIX
+    return [n for n in names if not n.startswith(SERIES_PREFIX)]
 
 
 # ---------------------------------------------------------------------- what is stored
@@ -270,13 +278,17 @@ class Store:
                    if any((when[max(a, 0):min(b, runs)] < pos).any() for a, b in e.spans)]
         return Index(valid, owner, failed, damaged)
 
-    def table(self, entry: Entry) -> Any:
-        """The chunk's rows as a pyarrow Table, or None when its file is missing or damaged."""
+    def table(self, entry: Entry, *, series: bool = True) -> Any:
+        """The chunk's rows as a pyarrow Table, or None when its file is missing or damaged;
+        without the per-round series columns when ``series`` is False."""
         import pyarrow as pa
         import pyarrow.parquet as pq
         data = self.read_chunk_bytes(entry)
-        return None if data is None else pq.ParquetFile(pa.BufferReader(data)).read(
-            use_threads=False)
+        if data is None:
+            return None
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        columns = None if series else _scalar_columns(pf.schema_arrow.names)
+        return pf.read(columns=columns, use_threads=False)
 
     def read_errors(self, entry: Entry) -> list[dict[str, Any]]:
         if entry.errors is None:
@@ -496,8 +508,9 @@ class MemoryStore:
     def version(self) -> Any:
         return len(self._entries)
 
-    def table(self, entry: Entry) -> Any:
-        return self._tables[entry.seq]
+    def table(self, entry: Entry, *, series: bool = True) -> Any:
+        table = self._tables[entry.seq]
+        return table if series else table.select(_scalar_columns(table.column_names))
 
     def read_errors(self, entry: Entry) -> list[dict[str, Any]]:
         return self._errors[entry.seq]

@@ -1,50 +1,18 @@
-"""Plots (matplotlib, imported lazily): the tragedy map, the governance study, trajectories.
-
-Every figure uses constrained layout and colour-blind-safe colours (cividis and viridis for
-maps, the Okabe–Ito palette for lines); a figure saved as PNG gets a vector copy (PDF by
-default) beside it.
-"""
+"""The tragedy map: P(tragedy avoided) over two swept parameters, with efficiency beside it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._optional import require
+from .style import MAP_CMAPS, check_vector, pyplot, require_names, save, style
+from .style import label as axis_label
 
-__all__ = ["governance_plot", "grid_position", "tragedy_map", "trajectories"]
+__all__ = ["grid_position", "tragedy_map"]
 
-#: Okabe & Ito (2008), a palette distinguishable under the common colour-vision deficiencies.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-
-_P_CMAP, _E_CMAP = "cividis", "viridis"
-
-
-def _pyplot():
-    mpl = require("matplotlib", "plot", "plotting")
-    if os.environ.get("MPLBACKEND") is None and not os.environ.get("DISPLAY"):
-        mpl.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _check_vector(vector: str | None) -> None:
-    if vector not in (None, "pdf", "svg"):
-        raise ValueError(f"vector must be 'pdf', 'svg' or None, got {vector!r}")
-
-
-def _save(fig, path, vector: str | None) -> None:
-    """Save ``fig`` to ``path`` and, for a raster path, a vector copy beside it."""
-    if path is None:
-        return
-    path = Path(path)
-    fig.savefig(path, dpi=150)
-    if vector is not None and path.suffix.lower() not in (".pdf", ".svg", ".eps", ".ps"):
-        fig.savefig(path.with_suffix(f".{vector}"))
+_P_CMAP, _E_CMAP = MAP_CMAPS["probability"], MAP_CMAPS["value"]
 
 
 def _fmt(v: Any) -> str:
@@ -87,11 +55,11 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     r"""Phase diagram of P(tragedy avoided) over two parameters, and of efficiency beside it.
 
     ``summary`` is a per-point table (``SweepResult.summary()``) with columns ``x``, ``y``,
-    ``n``, ``p_avoid``, ``p_avoid_lo`` and ``p_avoid_hi`` (a Wilson interval), and for the
-    second panel ``efficiency`` with ``efficiency_lo`` / ``efficiency_hi``. A grid design is
-    drawn as equal cells whatever the spacing of its values (the axes are categories labelled
-    with the real values), each cell giving its estimate, its interval and its number of runs
-    n; any other design as filled contours of the scattered points.
+    ``n``, ``p_avoid_mean``, ``p_avoid_low`` and ``p_avoid_high`` (a Wilson interval), and
+    for the second panel ``efficiency_mean`` with ``efficiency_low`` / ``efficiency_high``.
+    A grid design is drawn as equal cells whatever the spacing of its values (the axes are
+    categories labelled with the real values), each cell giving its estimate, its interval
+    and its number of runs n; any other design as filled contours of the scattered points.
 
     Parameters
     ----------
@@ -102,7 +70,8 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
         Where to draw: one Axes takes the P(tragedy avoided) panel only; default a new figure
         with both panels.
     path : path, optional
-        Save the figure there; a PNG gets a vector copy beside it (``vector``).
+        Save the figure there with :func:`commons.plotting.save`: a PNG at 300 dpi and a
+        vector copy (``vector``) beside it.
     predictions : sequence of (label, "x" or "y", value)
         Straight lines at a value of one parameter.
     boundaries : sequence of (label, xs, ys)
@@ -113,7 +82,7 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     labels : mapping, optional
         Axis labels (with units) by parameter name; default the names.
     efficiency : str or None
-        The metric of the second panel (None: no second panel).
+        The metric of the second panel, a metric of ``summary`` (None: no second panel).
     simulated : float or None
         Draw the simulated boundary, the contour where P(tragedy avoided) crosses this level.
     note : str, optional
@@ -126,11 +95,13 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     -------
     matplotlib.figure.Figure
     """
-    _check_vector(vector)
-    plt = _pyplot()
-    for col in (x, y, "p_avoid"):
+    check_vector(vector)
+    plt = pyplot()
+    for col in (x, y, "p_avoid_mean"):
         if col not in summary.columns:
             raise ValueError(f"summary has no column {col!r}; it has {list(summary.columns)}")
+    if efficiency is not None:
+        require_names("efficiency", [efficiency], _metrics(summary))
     if not len(summary):
         raise ValueError("summary has no rows: there is nothing to draw")
     for k, entry in enumerate(predictions):
@@ -141,7 +112,19 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
         if len(entry) != 3:
             raise ValueError(f"boundaries[{k}] must be (label, xs, ys), got {entry!r}")
     labels = dict(labels or {})
-    second = efficiency is not None and efficiency in summary.columns
+    with style():
+        return _tragedy_map(plt, summary, x, y, ax, path, predictions, boundaries, title,
+                            labels, efficiency, simulated, note, vector)
+
+
+def _metrics(summary) -> list[str]:
+    """The metrics of a summary: the names with a ``<name>_mean`` column."""
+    return [c[:-5] for c in summary.columns if c.endswith("_mean")]
+
+
+def _tragedy_map(plt, summary, x, y, ax, path, predictions, boundaries, title, labels,
+                 efficiency, simulated, note, vector):
+    second = efficiency is not None
     own = ax is None
     if own:
         ncol = 2 if second else 1
@@ -155,13 +138,13 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
     xs, ys = np.unique(summary[x]), np.unique(summary[y])
     pairs = summary[[x, y]].drop_duplicates()
     grid = len(pairs) == len(summary) and xs.size * ys.size <= 4000
-    panels = [("p_avoid", "P(tragedy avoided)", _P_CMAP)]
+    panels = [("p_avoid", axis_label("p_avoid"), _P_CMAP)]
     if second:
-        panels.append((efficiency, f"{efficiency} (share of the best attainable)", _E_CMAP))
+        panels.append((efficiency, axis_label(efficiency), _E_CMAP))
     handles: dict[str, Any] = {}
     for axis, (metric, cbar_label, cmap_name) in zip(axes, panels, strict=False):
         cmap = plt.get_cmap(cmap_name)
-        values = summary[metric].to_numpy(float)
+        values = summary[f"{metric}_mean"].to_numpy(float)
         if metric == "p_avoid":
             from matplotlib.colors import Normalize
             norm = Normalize(0.0, 1.0)
@@ -178,12 +161,13 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
         else:
             mesh = axis.tricontourf(summary[x], summary[y], values, levels=12, cmap=cmap,
                                     norm=norm)
+            axis.grid(False)
             axis.plot(summary[x], summary[y], "k.", ms=3)
         fig.colorbar(mesh, ax=axis, label=cbar_label, extend=extend)
         _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries,
                   simulated, handles)
-        axis.set_xlabel(labels.get(x, x))
-        axis.set_ylabel(labels.get(y, y))
+        axis.set_xlabel(axis_label(x, labels))
+        axis.set_ylabel(axis_label(y, labels))
         axis.set_title("P(tragedy avoided): estimate, 95 % Wilson interval, runs n"
                        if metric == "p_avoid" else f"{efficiency}: mean ± 95 % t interval",
                        fontsize=9)
@@ -197,7 +181,8 @@ def tragedy_map(summary, x: str, y: str, *, ax=None, path=None,
         else:
             axes[0].legend(list(handles.values()), list(handles), loc="upper center",
                            bbox_to_anchor=(0.5, -0.14), **leg_kw)
-    _save(fig, path, vector)
+    if path is not None:
+        save(fig, path, vector=vector)
     return fig
 
 
@@ -212,11 +197,12 @@ def _grid_panel(axis, summary, x, y, xs, ys, metric, cmap, norm):
             out[iy, ix] = summary[column].to_numpy(float)
         return out
 
-    vals, lo, hi, n = (cells(metric), cells(f"{metric}_lo"), cells(f"{metric}_hi"),
+    vals, lo, hi, n = (cells(f"{metric}_mean"), cells(f"{metric}_low"), cells(f"{metric}_high"),
                        cells("n"))
     mesh = axis.pcolormesh(np.arange(xs.size + 1) - 0.5, np.arange(ys.size + 1) - 0.5,
                            np.ma.masked_invalid(vals), cmap=cmap, norm=norm, shading="flat")
     axis.set_facecolor("0.85")
+    axis.grid(False)
     # the widest line of a cell, "0.00–0.28", is 9 characters of about 0.6 em
     fig_w, fig_h = axis.figure.get_size_inches()
     box = axis.get_position()
@@ -255,7 +241,7 @@ def _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries, simula
         ix = np.searchsorted(xs, summary[x].to_numpy())
         iy = np.searchsorted(ys, summary[y].to_numpy())
         p = np.full((ys.size, xs.size), np.nan)
-        p[iy, ix] = summary["p_avoid"].to_numpy(float)
+        p[iy, ix] = summary["p_avoid_mean"].to_numpy(float)
         finite = p[np.isfinite(p)]
         if finite.size and finite.min() < simulated < finite.max():
             cs = axis.contour(np.arange(xs.size), np.arange(ys.size), np.ma.masked_invalid(p),
@@ -291,79 +277,3 @@ def _overlays(axis, summary, x, y, xs, ys, grid, predictions, boundaries, simula
         draw = axis.axvline if which == "x" else axis.axhline
         handles[label] = draw(pos, color="black", ls="--", lw=1.2,
                               path_effects=_outlined("black"))
-
-
-def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
-                    vector: str | None = "pdf"):
-    """The governance study: the outcome against budget pressure, one panel per horizon.
-
-    ``frame`` is :func:`commons.studies.governance_under_pressure`'s table (columns
-    ``governance``, ``pressure``, ``horizon``, ``mean``, ``low``, ``high``, ``n``); each
-    governance is a line with its interval as a band.
-    """
-    _check_vector(vector)
-    plt = _pyplot()
-    need = {"governance", "pressure", "horizon", "mean", "low", "high", "n"}
-    missing = need - set(frame.columns)
-    if missing:
-        raise ValueError(f"frame lacks the columns {sorted(missing)} (expected the table of "
-                         "commons.studies.governance_under_pressure)")
-    horizons = sorted(frame["horizon"].unique())
-    own = axes is None
-    if own:
-        fig, axes = plt.subplots(1, len(horizons), figsize=(4.2 * len(horizons), 3.8),
-                                 layout="constrained", sharey=True, squeeze=False)
-        axes = list(axes[0])
-    else:
-        axes = list(np.atleast_1d(axes))
-        if len(axes) != len(horizons):
-            raise ValueError(f"axes: need one per horizon ({len(horizons)}), got {len(axes)}")
-    fig = axes[0].figure
-    metric = frame.attrs.get("metric", "p_avoid")
-    ylabel = {"p_avoid": "P(tragedy avoided)",
-              "efficiency": "efficiency (share of the best attainable)"}.get(metric, metric)
-    markers = ("o", "s", "^", "D")
-    for axis, h in zip(axes, horizons, strict=True):
-        part = frame[frame["horizon"] == h]
-        for k, (gov, rows) in enumerate(part.groupby("governance", sort=False)):
-            rows = rows.sort_values("pressure")
-            colour = OKABE_ITO[k % len(OKABE_ITO)]
-            n = int(rows["n"].min())
-            axis.fill_between(rows["pressure"], rows["low"], rows["high"], color=colour,
-                              alpha=0.25, lw=0)
-            axis.plot(rows["pressure"], rows["mean"], color=colour, marker=markers[k % 4],
-                      ms=4, label=f"{gov} (n = {n} a point)")
-        axis.set_title(f"horizon {h:g} years", fontsize=10)
-        axis.set_xlabel("pressure (points a year)")
-        axis.grid(alpha=0.3)
-    axes[0].set_ylabel(f"{ylabel}, 95 % interval")
-    axes[0].legend(fontsize=8)
-    if own:
-        fig.supxlabel("budget pressure: demand growth − budget growth (points a year)",
-                      fontsize=10)
-    if title:
-        fig.suptitle(title)
-    _save(fig, path, vector)
-    return fig
-
-
-def trajectories(result, series: str = "stock", *, ax=None, quantiles=(0.1, 0.5, 0.9),
-                 path=None, vector: str | None = "pdf"):
-    """Median and quantile band of one per-round series of a :class:`RunResult`."""
-    _check_vector(vector)
-    plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
-    else:
-        fig = ax.figure
-    data = result.series[series]
-    lo, mid, hi = np.quantile(data, quantiles, axis=0)
-    t = np.arange(data.shape[1])
-    ax.fill_between(t, lo, hi, alpha=0.3, color=OKABE_ITO[0],
-                    label=f"{quantiles[0]:.0%}-{quantiles[-1]:.0%}")
-    ax.plot(t, mid, lw=1.5, color=OKABE_ITO[0], label="median")
-    ax.set_xlabel("round")
-    ax.set_ylabel(series)
-    ax.legend(fontsize=8)
-    _save(fig, path, vector)
-    return fig
