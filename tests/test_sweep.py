@@ -240,6 +240,23 @@ def test_a_study_file_runs_and_shows(tmp_path, capsys):
     assert "P(tragedy avoided)" in out
 
 
+def test_a_study_file_stores_the_series_it_names(tmp_path):
+    text = GOOD.replace("seed = 3",
+                        'seed = 3\n    series = ["stock"]\n    series_dtype = "float32"')
+    kw = load_study(write_study(tmp_path, text))
+    assert kw["series"] == ["stock"]
+    assert kw["series_dtype"] == "float32"
+    name = kw.pop("name")
+    ds = run_sweep(name=name, progress=False, **kw).to_xarray()
+    assert {k for k, v in ds.data_vars.items() if "round" in v.dims} == {"stock"}
+    # the stored stock is the stock a direct run of the last point gives, rounded to float32
+    direct = commons.scenarios.benchmark_cpr_v1(10, fine=2.0, growth=0.2).run(
+        10, rng=3, point=1, replicate_ids=[1])
+    assert ds["stock"].dtype == np.float32
+    np.testing.assert_array_equal(ds["stock"].sel(point=1, replicate=1).values,
+                                  direct.series["stock"][0].astype(np.float32))
+
+
 @pytest.mark.parametrize(("text", "match"), [
     (GOOD.replace("fine = [0.0, 2.0]", "fines = [0.0, 2.0]"),
      r"unknown parameter\(s\) \['fines'\]"),
@@ -251,6 +268,9 @@ def test_a_study_file_runs_and_shows(tmp_path, capsys):
     (GOOD.replace("seed = 3", "seed = -3"), "seed must be an integer >= 0"),
     (GOOD.replace("seed = 3", 'seed = 3\n    engine = "gpu"'), "engine must be one of"),
     (GOOD.replace("seed = 3", "seed = 3\n    timeout = 0"), "timeout must be a positive"),
+    (GOOD.replace("seed = 3", 'seed = 3\n    series = ["stok"]'), r"no series \['stok'\]"),
+    (GOOD.replace("seed = 3", 'seed = 3\n    series = 3'), "series must be True, False or a"),
+    (GOOD.replace("seed = 3", 'seed = 3\n    series_dtype = "float16"'), "series_dtype must be"),
     (GOOD.replace("[design.grid]", "[design.cube]"), r"\[design\] must hold exactly one of"),
     (GOOD.replace('scenario = "cpr-v1"', 'scenario = "moon"'), "scenario must be one of"),
     (GOOD.replace("rounds = 10", "rounds = 0"), "rounds must be an integer >= 1"),

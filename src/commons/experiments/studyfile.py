@@ -18,9 +18,10 @@ A study file::
     communication = [0.0, 0.25]
     governance = ["self", "central"]   # strings and integers keep their type
 
-Optional keys of ``[study]``: ``chunk_size``, ``engine`` ("auto", "numba" or "numpy") and
-``timeout`` (seconds per point). Integers given for a parameter whose default is a real number
-(``fine = [0, 1, 2]``) are read as reals.
+Optional keys of ``[study]``: ``chunk_size``, ``engine`` ("auto", "numba" or "numpy"),
+``timeout`` (seconds per point), ``series`` (true, or a list of per-round series to store) and
+``series_dtype`` ("float64" or "float32"). Integers given for a parameter whose default is a
+real number (``fine = [0, 1, 2]``) are read as reals.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .sweeps import Design
 __all__ = ["load_study"]
 
 _STUDY_KEYS = {"name", "scenario", "rounds", "replicates", "seed", "store", "chunk_size",
-               "engine", "timeout"}
+               "engine", "timeout", "series", "series_dtype"}
 
 
 class StudyFileError(ValueError):
@@ -133,6 +134,17 @@ def load_study(path: str | Path) -> dict[str, Any]:
             raise StudyFileError(f"{path}: [study] timeout must be a positive number of "
                                  f"seconds, got {t!r}")
         out["timeout"] = float(t)
+    if "series" in study:
+        from .sweeps.run import _series_arg
+        try:
+            out["series"] = list(_series_arg(study["series"]))
+        except (TypeError, ValueError) as exc:
+            raise StudyFileError(f"{path}: [study] {exc}") from exc
+    if "series_dtype" in study:
+        if study["series_dtype"] not in ("float64", "float32"):
+            raise StudyFileError(f"{path}: [study] series_dtype must be 'float64' or "
+                                 f"'float32', got {study['series_dtype']!r}")
+        out["series_dtype"] = study["series_dtype"]
     seed = study.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise StudyFileError(f"{path}: [study] seed must be an integer >= 0, got {seed!r}")
