@@ -60,22 +60,24 @@ def threads() -> int:
 
 
 def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30, start: int = 0) -> None:
-    """``fn(r0, r1, *args)`` over contiguous ranges of the replicates start..R-1, one per
-    thread.
+    """``fn(r0, r1, *args)`` over contiguous ranges of the replicates start..R-1, in threads.
 
     The compiled functions release the GIL, so the ranges run in parallel; each replicate's
-    numbers depend on it alone, so the split changes no bit. Below about 50,000 updates of
-    ``work`` a call runs in the calling thread (starting threads would cost more).
+    numbers depend on it alone, so the split changes no bit. The ranges are a few per thread,
+    taken in turn by whichever thread is free, so a thread slowed by other work on the machine
+    does not hold the others up. Below about 50,000 updates of ``work`` a call runs in the
+    calling thread (starting threads would cost more).
     """
     n = min(threads(), R - start) if work >= 50_000 else 1
     if n <= 1:
         fn(start, R, *args)
         return
     import concurrent.futures as cf
-    bounds = np.linspace(start, R, n + 1).astype(int)
+    pieces = min(R - start, 4 * n)
+    bounds = np.linspace(start, R, pieces + 1).astype(int)
     with cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel") as pool:
         futures = [pool.submit(fn, int(bounds[k]), int(bounds[k + 1]), *args)
-                   for k in range(n)]
+                   for k in range(pieces)]
         for f in futures:
             f.result()
 
