@@ -10,6 +10,7 @@ All in one process, one machine, ratios taken in the same run:
 * the fused kernel against the same compiled forms run act by act (the design choice);
 * one replicate (R = 1, N = 100, T = 200, set-up included);
 * scaling in R, N, T and degree; bytes per agent-round of a full record; threads;
+* one large replicate (R = 1, N = 10^5): 1 thread against all (target: 1.6x from 2);
 * the first compilation of a composition and its load from the cache in a fresh process.
 
 Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s"}
