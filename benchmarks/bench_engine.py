@@ -10,6 +10,7 @@ All in one process, one machine, ratios taken in the same run:
 * the fused kernel against the same compiled forms run act by act (the design choice);
 * one replicate (R = 1, N = 100, T = 200, set-up included);
 * scaling in R, N, T and degree; bytes per agent-round of a full record; threads;
+* one large replicate (R = 1, N = 10^5): 1 thread against all (target: 1.6x from 2);
 * the first compilation of a composition and its load from the cache in a fresh process.
 
 Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s"}
@@ -159,6 +160,17 @@ def main() -> None:
     numba.set_num_threads(n)
     print(f"threads: 1 -> {one_thread / 1e6:.2f}, {n} -> {cpr / 1e6:.2f} M aru/s "
           f"({cpr / one_thread:.2f}x)")
+    # one large replicate: what the second core gives (target: 1.6x at N = 10^5)
+    big_n = 20_000 if args.quick else 100_000
+    big = benchmark_cpr_v1(big_n)
+    big.run(2, 1, rng=0)
+    big_t = 20 if args.quick else T
+    numba.set_num_threads(1)
+    big_one = timed(lambda: big.run(big_t, 1, rng=1), reps)
+    numba.set_num_threads(n)
+    big_n_threads = timed(lambda: big.run(big_t, 1, rng=1), reps)
+    print(f"one replicate, N = {big_n}, T = {big_t}: 1 thread {big_one:.2f} s, {n} threads "
+          f"{big_n_threads:.2f} s ({big_one / big_n_threads:.2f}x)")
     # ------------------------------------------------------------------ compilation
     first, cached = compile_times()
     print(f"a composition (the Ostrom commons) in a fresh process: first compile {first:.1f} s, "

@@ -122,30 +122,29 @@ def record(r, t, S, series, full_x, full_h, full_p, record_full, baseline, cum, 
     xs = 0.0
     hs = 0.0
     rent = 0.0
-    comp = 0.0
     fines = 0.0
     costs = 0.0
     reg = 0.0
     burned = 0.0
-    wrong = 0.0
-    excl = 0.0
+    # counts in integers: the same values as adding 1.0s, without a chain of float adds
+    comp = 0
+    wrong = 0
+    excl = 0
     for i in range(N):
         xs += S.draws[r, i]
         hs += S.granted[r, i]
         net = S.payoffs[r, i] - baseline[r, i]
         rent += net
         if S.compliant[r, i]:
-            comp += 1.0
+            comp += 1
         fines += S.fines[r, i]
         costs += S.costs[r, i]
         reg += S.charges[r, 0, i] + S.charges[r, 3, i]
         burned += S.charges[r, 1, i] + S.charges[r, 4, i]
         if S.detected[r, i] and S.compliant[r, i] and S.sanctioned[r, i]:
-            wrong += 1.0
+            wrong += 1
         if S.excluded[r, i]:
-            excl += 1.0
-        else:
-            active[r] += 1.0
+            excl += 1
         cum[r, i] += net
         if net > 0.0:
             pos_t[r, i] += t + 1
@@ -157,19 +156,20 @@ def record(r, t, S, series, full_x, full_h, full_p, record_full, baseline, cum, 
     ws = 0.0
     for e in range(E):
         ws += S.trust[r, e]
+    active[r] += float(N - excl)
     series[0, r, t] = xs / N
     series[1, r, t] = hs
     series[2, r, t] = S.stock[r]
     series[3, r, t] = rent
-    series[4, r, t] = comp / N
+    series[4, r, t] = float(comp) / N
     series[5, r, t] = fines
     series[6, r, t] = costs
     series[7, r, t] = ws / E if E > 0 else np.nan
     series[8, r, t] = reg
     series[9, r, t] = S.regulator_spending[r]
     series[10, r, t] = burned
-    series[11, r, t] = wrong
-    series[12, r, t] = excl
+    series[11, r, t] = float(wrong)
+    series[12, r, t] = float(excl)
 
 
 @jitable

@@ -11,13 +11,33 @@ from .layout import cnet, cstate
 from .model import Model
 from .state import State
 
-__all__ = ["CompileError", "block_rounds", "in_threads", "run_fused", "run_mixed"]
+__all__ = ["CompileError", "block_rounds", "in_threads", "launches", "run_fused", "run_mixed"]
+
+#: Agent-round updates (organisations and edges) per kernel launch: a fraction of a second, so
+#: that Ctrl-C, which Python sees between launches, stops a run promptly.
+LAUNCH_WORK = 4_000_000
 
 
 def block_rounds(R: int, N: int, E: int, T: int) -> int:
-    """Rounds per kernel launch: about 4 million agent-round updates (a fraction of a second),
-    so that Ctrl-C, which Python sees between launches, stops a run promptly."""
-    return int(max(1, min(T, 4_000_000 // max(1, R * (N + E)))))
+    """Rounds per block when all R replicates advance together: about :data:`LAUNCH_WORK`
+    updates. A run reports the first error of the earliest such block (see
+    :func:`_raise_error`), whatever order the launches take."""
+    return int(max(1, min(T, LAUNCH_WORK // max(1, R * (N + E)))))
+
+
+def launches(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, int, int, int]]:
+    """The kernel launches of a run, (r0, r1, t0, t1) each, about :data:`LAUNCH_WORK` updates.
+
+    Replicates first: a launch runs a chunk of replicates (at least one per thread) through as
+    many rounds as the work allows, all rounds when it can, so each replicate's rows of the
+    state stay in the core's cache from one round to the next instead of being fetched again
+    for every block of rounds. Replicates are independent, so the order changes no bit.
+    """
+    per = max(1, N + E)
+    rc = int(min(R, max(n_threads, LAUNCH_WORK // (per * T))))
+    tb = int(max(1, min(T, LAUNCH_WORK // (per * rc))))
+    return [(r0, min(R, r0 + rc), t0, min(T, t0 + tb))
+            for r0 in range(0, R, rc) for t0 in range(0, T, tb)]
 
 
 def _net(model: Model) -> Any:
@@ -39,32 +59,39 @@ def threads() -> int:
     return int(numba.get_num_threads())
 
 
-def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30) -> None:
-    """``fn(r0, r1, *args)`` over contiguous ranges of the R replicates, one per thread.
+def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30, start: int = 0) -> None:
+    """``fn(r0, r1, *args)`` over contiguous ranges of the replicates start..R-1, in threads.
 
     The compiled functions release the GIL, so the ranges run in parallel; each replicate's
-    numbers depend on it alone, so the split changes no bit. Below about 50,000 updates of
-    ``work`` a call runs in the calling thread (starting threads would cost more).
+    numbers depend on it alone, so the split changes no bit. The ranges are a few per thread,
+    taken in turn by whichever thread is free, so a thread slowed by other work on the machine
+    does not hold the others up. Below about 50,000 updates of ``work`` a call runs in the
+    calling thread (starting threads would cost more).
     """
-    n = min(threads(), R) if work >= 50_000 else 1
+    n = min(threads(), R - start) if work >= 50_000 else 1
     if n <= 1:
-        fn(0, R, *args)
+        fn(start, R, *args)
         return
     import concurrent.futures as cf
-    bounds = np.linspace(0, R, n + 1).astype(int)
+    pieces = min(R - start, 4 * n)
+    bounds = np.linspace(start, R, pieces + 1).astype(int)
     with cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel") as pool:
         futures = [pool.submit(fn, int(bounds[k]), int(bounds[k + 1]), *args)
-                   for k in range(n)]
+                   for k in range(pieces)]
         for f in futures:
             f.result()
 
 
-def _raise_error(model: Model, err: np.ndarray) -> None:
+def _raise_error(model: Model, err: np.ndarray, step: int) -> None:
+    """Raise the error of the first replicate failing in the earliest block of ``step``
+    rounds (the one a run advancing all replicates block by block would meet first)."""
     from .engine import PluginError
     bad = np.flatnonzero(err[:, 0])
     if not bad.size:
         return
-    k, t = int(err[bad[0], 0]) - 1, int(err[bad[0], 1])
+    block = err[bad, 1] // step
+    first = bad[block == block.min()][0]
+    k, t = int(err[first, 0]) - 1, int(err[first, 1])
     act = model.acts[k]
     field = CHECKS.get(act.phase, ("next_draws", False))[0]
     what = "draws" if field in ("draws", "next_draws") else field
@@ -138,11 +165,11 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
         _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,
                                                           st, ctx), 0, 0, 0, 0, *fused_args)
         plan.compiled = True
-    for t0 in range(0, T, step):
-        t1 = min(T, t0 + step)
-        in_threads(plan.fused, R, t0, t1, *fused_args,
-                   work=R * (N + ctx.network.n_edges) * (t1 - t0))
-        _raise_error(model, err)
+    E = ctx.network.n_edges
+    for r0, r1, t0, t1 in launches(R, N, E, T, threads()):
+        in_threads(plan.fused, r1, t0, t1, *fused_args, work=(r1 - r0) * (N + E) * (t1 - t0),
+                   start=r0)
+    _raise_error(model, err, step)
     for k, name in enumerate(SERIES):
         rec.series[name] = series[k]
     if full:

@@ -447,10 +447,20 @@ def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
     b = boost[r]
     for e in range(net.indices.shape[0]):
-        met = u1(net.pair[e], t, rng) < p[r, e]  # one draw per pair, shared by both edges
-        S.met[r, e] = met
-        if met:
-            S.trust[r, e] = S.trust[r, e] + b * (1.0 - S.trust[r, e])
+        if net.pair[e] != e:
+            continue  # met with its pair's draw, below
+        v = u1(e, t, rng)  # one draw per pair, shared by both edges
+        _meet(r, e, v < p[r, e], b, S)
+        back = net.reverse[e]
+        if back >= 0 and back != e:
+            _meet(r, back, v < p[r, back], b, S)
+
+
+@jitable
+def _meet(r, e, met, b, S):
+    S.met[r, e] = met
+    if met:
+        S.trust[r, e] = S.trust[r, e] + b * (1.0 - S.trust[r, e])
 
 
 @compiled(Covenant, "communicate")

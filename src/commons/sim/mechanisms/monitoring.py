@@ -258,11 +258,11 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP):
         if by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]
-            m = 0.0
-            for e in range(d0, d1):
+            seen = 0  # counted in integers: the same value as adding 1.0s, without the
+            for e in range(d0, d1):  # floating-point adds' chain of latencies
                 if S.compliant[r, net.indices[e]]:
-                    m += 1.0
-            m = m / (d1 - d0) if d1 > d0 else 0.0
+                    seen += 1
+            m = float(seen) / (d1 - d0) if d1 > d0 else 0.0
         else:
             a0 = net.in_ptr[i]
             a1 = net.in_ptr[i + 1]

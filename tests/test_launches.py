@@ -1,0 +1,67 @@
+"""How a fused run is cut into kernel launches, and which error a run reports."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import commons
+from commons.sim.compiled_run import LAUNCH_WORK, _raise_error, block_rounds, launches
+
+
+@given(R=st.integers(1, 3000), N=st.integers(1, 200_000), E=st.integers(0, 400_000),
+       T=st.integers(1, 500), n_threads=st.integers(1, 8))
+def test_launches_cover_every_replicate_round_once_and_in_order(R, N, E, T, n_threads):
+    plan = launches(R, N, E, T, n_threads)
+    seen = np.zeros((R, T), np.int64)
+    last = np.full(R, -1)
+    for r0, r1, t0, t1 in plan:
+        assert 0 <= r0 < r1 <= R
+        assert 0 <= t0 < t1 <= T
+        # each replicate's rounds come in order: a launch starts where its last one ended
+        assert np.all(last[r0:r1] == t0 - 1)
+        last[r0:r1] = t1 - 1
+        seen[r0:r1, t0:t1] += 1
+        # a launch is about LAUNCH_WORK updates, or one round of at least one replicate per
+        # thread when a single round is more
+        work = (r1 - r0) * (N + E) * (t1 - t0)
+        assert work <= max(LAUNCH_WORK, min(R, n_threads) * (N + E))
+    assert np.all(seen == 1)
+
+
+def test_launches_keep_whole_runs_together_when_they_fit():
+    # R = 1000, N = 100, 400 edges, T = 200: chunks of replicates through all 200 rounds
+    plan = launches(1000, 100, 400, 200, 2)
+    assert all((t0, t1) == (0, 200) for _, _, t0, t1 in plan)
+    assert sum(r1 - r0 for r0, r1, _, _ in plan) == 1000
+
+
+class _Model:
+    def __init__(self, acts):
+        self.acts = acts
+
+
+class _Act:
+    def __init__(self, phase):
+        self.phase = phase
+        self.plugin = self
+
+
+@pytest.mark.parametrize(("errors", "expected"), [
+    # replicate -> (act + 1, round); blocks of 10 rounds
+    ({5: (2, 12), 3: (2, 18)}, "round 18"),  # the same block: the lower replicate's
+    ({5: (2, 12), 3: (2, 25)}, "round 12"),  # an earlier block wins over a lower replicate
+    ({5: (2, 21), 3: (2, 29)}, "round 29"),  # the same block: the lower replicate's
+])
+def test_the_error_reported_is_the_first_replicate_of_the_earliest_block(errors, expected):
+    err = np.zeros((8, 2), np.int64)
+    for r, (k, t) in errors.items():
+        err[r] = (k, t)
+    model = _Model([_Act("communicate"), _Act("decide")])
+    with pytest.raises(commons.PluginError, match=expected):
+        _raise_error(model, err, 10)
+
+
+def test_block_rounds_is_the_work_of_all_replicates_together():
+    assert block_rounds(1000, 100, 400, 200) == LAUNCH_WORK // (1000 * 500)
+    assert block_rounds(1, 10, 0, 5) == 5
