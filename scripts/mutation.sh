@@ -54,7 +54,7 @@ while read -r group modules tests; do
 [tool.mutmut]
 source_paths = ["src"]
 only_mutate = [$only]
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not regression",
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-n", "0", "-q", "-m", "not regression",
                        "-k", "not ($SLOW)"]
 pytest_add_cli_args_test_selection = [${selection%, }]
 TOML

@@ -37,7 +37,7 @@ def run_seed(seed: int, out: Path, extra: list[str]) -> tuple[int, dict[str, str
     src = str(ROOT / "src")
     env["PYTHONPATH"] = src + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else src
     cmd = [sys.executable, "-m", "pytest", "-m", "statistical", "-q", "-p", "no:cacheprovider",
-           "-p", "no:randomly", f"--junitxml={xml}", *extra]
+           "-p", "no:randomly", "-n", "0", f"--junitxml={xml}", *extra]
     subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False)
     outcomes: dict[str, str] = {}
