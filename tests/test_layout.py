@@ -31,3 +31,14 @@ def test_the_registry_lists_the_built_ins_in_a_fresh_process():
                           "print(len(commons.plugins()))"], capture_output=True, text=True,
                          check=True).stdout
     assert int(out) >= 40
+
+
+def test_the_citation_and_the_changelog_name_the_packaged_version():
+    import re
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    cff = (root / "CITATION.cff").read_text()
+    assert re.search(rf"^version: {re.escape(version)}$", cff, re.M)
+    assert f"## [{version}] - " in (root / "CHANGELOG.md").read_text()
