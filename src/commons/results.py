@@ -18,9 +18,33 @@ __all__ = ["RunResult", "compute_metrics", "derived_series", "equality", "mean_i
 def equality(returns: np.ndarray) -> np.ndarray:
     r"""1 - Gini of each replicate's per-organisation returns, shape (R, N) -> (R,).
 
-    E = 1 - sum_i sum_j |R_i - R_j| / (2 N sum_i |R_i|) (Perolat et al. 2017, with |R_i| in the
-    denominator so that negative returns cannot make it undefined); 1 when all returns are 0.
-    Computed in O(N log N) from the sorted returns: sum_ij |R_i - R_j| = 2 sum_k (2k - N + 1) R_(k).
+    .. math:: E = 1 - \frac{\sum_i \sum_j |R_i - R_j|}{2 N \sum_i |R_i|}
+
+    (the Gini coefficient, Gini 1912, as used for the equality metric of Perolat et al. 2017,
+    with :math:`|R_i|` in the denominator so that negative returns cannot make it undefined);
+    1 when all returns are 0. Computed in :math:`O(N \log N)` from the sorted returns
+    :math:`R_{(0)} \le \dots \le R_{(N-1)}`:
+    :math:`\sum_{i,j} |R_i - R_j| = 2 \sum_k (2k - N + 1) R_{(k)}`.
+
+    Parameters
+    ----------
+    returns : ndarray, shape (R, N)
+        Each organisation's return (money) in each replicate; in :func:`compute_metrics`, its
+        cumulative payoff above the outside option over the run.
+
+    Returns
+    -------
+    ndarray, shape (R,)
+        The equality of each replicate, 1 for equal returns; in [0, 1] when the returns are
+        non-negative.
+
+    References
+    ----------
+    Gini, C. (1912). *Variabilità e mutabilità*. Bologna: Cuppini.
+
+    Perolat, J., Leibo, J. Z., Zambaldi, V., Beattie, C., Tuyls, K. & Graepel, T. (2017). A
+    multi-agent reinforcement learning model of common-pool resource appropriation. *NeurIPS
+    30*, 3643-3652.
     """
     Rs = np.sort(returns, axis=1)
     N = Rs.shape[1]
@@ -33,8 +57,33 @@ def equality(returns: np.ndarray) -> np.ndarray:
 
 def sustainability(pos_t: np.ndarray, pos_n: np.ndarray) -> np.ndarray:
     r"""Perolat et al. (2017) sustainability: mean over organisations of the average round
-    (1-based) in which each earned a positive reward. Organisations that never did are
-    skipped; 0 if none did. Shapes (R, N) -> (R,).
+    (1-based) in which each earned a positive reward.
+
+    .. math:: S = \frac{1}{|I|} \sum_{i \in I} \frac{\sum_t t\, \mathbb{1}[r_{i,t} > 0]}
+        {\sum_t \mathbb{1}[r_{i,t} > 0]},
+
+    :math:`t = 1, \dots, T` and :math:`I` the organisations with at least one positive reward
+    (the others are skipped); 0 if none had one. Late positive rewards mean the resource kept
+    paying.
+
+    Parameters
+    ----------
+    pos_t : ndarray, shape (R, N)
+        :math:`\sum_t t\, \mathbb{1}[r_{i,t} > 0]`: for each organisation, the sum of the
+        (1-based) rounds in which its reward (payoff above the outside option) was positive.
+    pos_n : ndarray, shape (R, N)
+        :math:`\sum_t \mathbb{1}[r_{i,t} > 0]`: the number of such rounds.
+
+    Returns
+    -------
+    ndarray, shape (R,)
+        S for each replicate, in rounds (0 to T).
+
+    References
+    ----------
+    Perolat, J., Leibo, J. Z., Zambaldi, V., Beattie, C., Tuyls, K. & Graepel, T. (2017). A
+    multi-agent reinforcement learning model of common-pool resource appropriation. *NeurIPS
+    30*, 3643-3652.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         t_i = np.where(pos_n > 0, pos_t / pos_n, 0.0)
@@ -60,6 +109,25 @@ def derived_series(model, ctx, rec) -> dict[str, np.ndarray]:
       :math:`e_t = \pi_t / \pi^*_t` (0 where :math:`\pi^*_t \le 0`), the per-round
       net yield of Ostrom, Walker & Gardner (1992). The run's ``efficiency`` metric is
       :math:`\sum_t \pi_t / \sum_t \pi^*_t`, the rent-weighted mean of these.
+
+    Parameters
+    ----------
+    model : Model
+        The model that was run (its technology gives the best sustainable rent).
+    ctx : Context
+        The run's context (R, T, parameters).
+    rec : Recorder
+        The run's records; reads ``rec.series["rent"]`` (R, T), the rent in money per round.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``{"efficiency": (R, T) array}``, dimensionless.
+
+    References
+    ----------
+    Ostrom, E., Walker, J. & Gardner, R. (1992). Covenants with and without a sword:
+    self-governance is possible. *American Political Science Review* 86, 404-417.
     """
     rent = rec.series["rent"]
     return {"efficiency": _ratio(rent, _best_rent(model, ctx, rent.shape))}
@@ -81,6 +149,50 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     * ``tragedy``: collapsed, or tail efficiency below the model's ``tragedy_threshold``;
     * ``regulator_net``: the regulator's income (fines, fees) minus its spending (audits) over
       the run; ``burned``: money destroyed by sanctions and efforts over the run.
+
+    In formulas, with :math:`\pi_t` the round's rent, :math:`\pi^*_t` the best sustainable
+    rent, :math:`x_{i,t} = 1` when organisation :math:`i` is not excluded in round :math:`t`
+    and the tail the last :math:`\lceil T / 10 \rceil` rounds:
+
+    .. math::
+
+        \text{efficiency} = \frac{\sum_t \pi_t}{\sum_t \pi^*_t}, \qquad
+        \text{peace} = \frac{1}{T} \sum_t \sum_i x_{i,t}, \qquad
+        \text{tail efficiency} = \frac{\sum_{t \in \text{tail}} \pi_t}
+        {\sum_{t \in \text{tail}} \pi^*_t}.
+
+    ``equality`` is computed on each organisation's cumulative payoff above the outside option
+    and ``sustainability`` on the rounds in which that payoff was positive.
+
+    Parameters
+    ----------
+    model : Model
+        The model that was run (technology, resource, ``tragedy_threshold``).
+    ctx : Context
+        The run's context (R, T, parameters).
+    st : State
+        The final state; reads ``collapsed``, ``collapse_round`` and ``stock``.
+    rec : Recorder
+        The run's records: the series (R, T) ``rent``, ``regulator_income``,
+        ``regulator_spending``, ``burned``, and the per-organisation accumulators (R, N)
+        ``cum_payoff``, ``pos_t``, ``pos_n`` and the count of active organisations ``active``
+        (R,).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Each metric above, shape (R,): ``collapsed`` and ``tragedy`` boolean,
+        ``time_to_collapse`` in rounds, ``peace`` in organisations, ``regulator_net`` and
+        ``burned`` in money, the others dimensionless.
+
+    References
+    ----------
+    Ostrom, E., Walker, J. & Gardner, R. (1992). Covenants with and without a sword:
+    self-governance is possible. *American Political Science Review* 86, 404-417.
+
+    Perolat, J., Leibo, J. Z., Zambaldi, V., Beattie, C., Tuyls, K. & Graepel, T. (2017). A
+    multi-agent reinforcement learning model of common-pool resource appropriation. *NeurIPS
+    30*, 3643-3652.
     """
     T = ctx.rounds
     rent = rec.series["rent"]
@@ -123,6 +235,16 @@ def mean_interval(x: np.ndarray, level: float = 0.95, axis: int = 0
     :math:`s` the sample standard deviation (ddof 1) and :math:`n` the number of finite
     values. The interval shrinks to the mean when n < 2 or the values are all equal; mean and
     bounds are NaN where n = 0.
+
+    Parameters
+    ----------
+    x : array_like
+        The values (e.g. a metric, shape (R,), or several, (R, M)); NaN and infinite values are
+        left out.
+    level : float, default 0.95
+        The confidence level, in (0, 1).
+    axis : int, default 0
+        The axis to summarise (the replicates).
 
     Returns
     -------
@@ -208,6 +330,16 @@ class RunResult:
 
         .. versionchanged:: 0.2
            A DataFrame; it was a dict of (mean, low, high) tuples.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            The confidence level, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per metric; columns ``mean``, ``low``, ``high`` (float) and ``n`` (int).
         """
         pd = require("pandas", "results", "RunResult.summary")
         names = list(self.metrics)
@@ -224,7 +356,14 @@ class RunResult:
                 f"efficiency={mean:.3g}, tragedy_rate={self.tragedy_rate:.3g})")
 
     def to_pandas(self):
-        """Per-replicate metrics as a pandas DataFrame indexed by replicate."""
+        """Per-replicate metrics as a pandas DataFrame indexed by replicate.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per replicate (index ``replicate``, the replicate ids), one column per
+            metric.
+        """
         pd = require("pandas", "results", "RunResult.to_pandas")
         df = pd.DataFrame({k: np.asarray(v) for k, v in self.metrics.items()},
                           index=pd.Index(self.replicate_ids, name="replicate"))
@@ -236,6 +375,12 @@ class RunResult:
         Series are (replicate, round) variables, full records (replicate, round, org), metrics
         (replicate,). A metric named like a series (``efficiency``: the run's, beside the
         per-round series) is stored as ``<name>_run``.
+
+        Returns
+        -------
+        xarray.Dataset
+            The series, full records and metrics as above, plus ``final_stock``
+            (replicate,); ``attrs["provenance"]`` is the provenance as a JSON string.
         """
         xr = require("xarray", "results", "RunResult.to_xarray")
         coords = {"replicate": self.replicate_ids, "round": np.arange(self.rounds)}

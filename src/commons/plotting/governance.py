@@ -16,6 +16,32 @@ def governance_plot(frame, *, axes=None, path=None, title: str | None = None,
     ``frame`` is :func:`commons.studies.governance_under_pressure`'s table (columns
     ``governance``, ``pressure``, ``horizon``, ``mean``, ``low``, ``high``, ``n``); each
     governance is a line with its interval as a band.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The study's table, one row per (governance, pressure, horizon): the outcome's ``mean``
+        and interval ``low``, ``high`` over ``n`` replicates; pressure in points a year,
+        horizon in years. ``frame.attrs["metric"]`` names the outcome (default ``p_avoid``).
+    axes : sequence of matplotlib Axes, optional
+        One per horizon; default: a new figure with one panel per horizon.
+    path : path, optional
+        Save with :func:`commons.plotting.save` (PNG at 300 dpi and a ``vector`` copy).
+    title : str, optional
+        The figure's title.
+    vector : {"pdf", "svg", None}, default "pdf"
+        The vector format saved beside the PNG (None: PNG only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` lacks a column, ``axes`` does not hold one axis per horizon, or
+        ``vector`` is not a known format.
     """
     check_vector(vector)
     plt = pyplot()

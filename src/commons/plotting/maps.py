@@ -24,6 +24,19 @@ def grid_position(v: Any, values: np.ndarray) -> np.ndarray:
 
     Piecewise linear between cell centres (cell k sits at k), continued past the ends with
     the end steps, so a value outside the grid lands outside the drawn cells.
+
+    Parameters
+    ----------
+    v : float or array_like
+        Data values (in the units of ``values``).
+    values : ndarray, shape (K,)
+        The increasing values of the K cells.
+
+    Returns
+    -------
+    ndarray
+        The positions, shaped like ``v``: k at ``values[k]``, linear in between. With a single
+        cell, 0 at its value and -inf or +inf on either side.
     """
     v = np.asarray(v, dtype=np.float64)
     vals = np.asarray(values, dtype=np.float64)

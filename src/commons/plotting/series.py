@@ -138,7 +138,37 @@ def bands(result, series: str, *, level: float = 0.95, by: str | None = None, ax
 
 def trajectories(result, series: str = "stock", *, ax=None, quantiles=(0.1, 0.5, 0.9),
                  path=None, vector: str | None = "pdf"):
-    """Median and quantile band of one per-round series of a :class:`RunResult`."""
+    """Median and quantile band of one per-round series of a :class:`RunResult`.
+
+    At every round the line is the middle quantile of the replicates' values and the band
+    spans the low and high quantiles (empirical quantiles, ``numpy.quantile``).
+
+    Parameters
+    ----------
+    result : RunResult
+        A run recorded with ``record="summary"`` or ``"full"``.
+    series : str, default "stock"
+        The series, shape (R, T), e.g. ``"stock"`` or ``"efficiency"``.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    quantiles : tuple of three floats, default (0.1, 0.5, 0.9)
+        The low, middle and high quantile levels, each in [0, 1].
+    path : path, optional
+        Save with :func:`commons.plotting.save` (PNG at 300 dpi and a ``vector`` copy).
+    vector : {"pdf", "svg", None}, default "pdf"
+        The vector format saved beside the PNG (None: PNG only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Raises
+    ------
+    ValueError
+        For a series the result does not hold, or quantiles that are not three levels in
+        [0, 1].
+    """
     check_vector(vector)
     data = _run_series(result, series)
     if len(quantiles) != 3 or not all(0 <= q <= 1 for q in quantiles):

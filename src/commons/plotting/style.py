@@ -80,7 +80,20 @@ LABELS: dict[str, str] = {
 
 
 def label(name: str, labels: dict[str, str] | None = None) -> str:
-    """The axis label of ``name``: from ``labels``, else :data:`LABELS`, else the name."""
+    """The axis label of ``name``: from ``labels``, else :data:`LABELS`, else the name.
+
+    Parameters
+    ----------
+    name : str
+        A series, metric or parameter name.
+    labels : dict of str to str, optional
+        Labels that take precedence over :data:`LABELS`.
+
+    Returns
+    -------
+    str
+        The label.
+    """
     if labels and name in labels:
         return labels[name]
     return LABELS.get(name, name)
@@ -124,6 +137,17 @@ def save(fig, path: str | os.PathLike, *, vector: str | None = "pdf",
     ``path`` names either file: ``map.png`` writes ``map.png`` and ``map.pdf`` (``vector``),
     ``map.svg`` or ``map.pdf`` writes that and ``map.png``, and a path without a suffix gets
     both suffixes. ``vector=None`` writes the PNG only (for a raster path).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to save.
+    path : str or os.PathLike
+        The file to write (``.png``, ``.pdf``, ``.svg``, another raster suffix, or none).
+    vector : {"pdf", "svg", None}, default "pdf"
+        The vector format written beside the PNG.
+    dpi : int, default 300
+        The resolution of the raster file, in dots per inch.
 
     Returns
     -------

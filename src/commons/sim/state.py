@@ -123,9 +123,15 @@ class State:
     """Everything that changes during a run, for R replicates and N organisations at once.
 
     Build one with :meth:`empty`; the engine does. Each field is an array whose shape, units
-    and writers are declared in :data:`FIELDS` (the attribute list below is that table).
-    Plug-ins read and write fields in place or by assignment, and keep private memory in
-    ``memory[plugin.name]`` (declared by the plug-in's ``memory``).
+    and writers are declared in :data:`FIELDS`; :meth:`describe_fields` prints that table
+    (name, shape, type, units, meaning). Plug-ins read and write fields in place or by
+    assignment, and keep private memory in ``memory[plugin.name]`` (declared by the
+    plug-in's ``memory``).
+
+    The constructor, generated from the fields, takes each of them as a keyword argument
+    (default None, unallocated); it is not meant to be called directly: :meth:`empty`
+    allocates every field with its shape, dtype and initial value. The attributes below are
+    the two that are not field arrays.
 
     Attributes
     ----------

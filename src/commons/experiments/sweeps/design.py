@@ -157,6 +157,22 @@ class Design:
 
         ``Design.grid(places=[2, 3], governance=["self", "central"], fine=[0.0, 0.5])`` keeps
         ``places`` integer, ``governance`` a string and ``fine`` real.
+
+        Parameters
+        ----------
+        **axes : sequence
+            For each parameter, the values it takes (numbers, strings or booleans, all of one
+            type; integers mixed with reals make reals).
+
+        Returns
+        -------
+        Design
+            A design of kind "grid" with the product of the lengths as its number of points.
+
+        Raises
+        ------
+        ValueError
+            With no parameter, or values that are empty, nested or of mixed types.
         """
         if not axes:
             raise ValueError("design: a grid needs at least one parameter, e.g. "
@@ -172,7 +188,25 @@ class Design:
 
     @classmethod
     def from_points(cls, points: Sequence[Mapping[str, Any]]) -> Design:
-        """An explicit list of points, each a mapping from parameter name to value."""
+        """An explicit list of points, each a mapping from parameter name to value.
+
+        Parameters
+        ----------
+        points : sequence of mapping
+            The points, ``[{"fine": 0.5, "places": 2}, ...]``; every point names the same
+            parameters in the same order.
+
+        Returns
+        -------
+        Design
+            A design of kind "points", one row per point, in order.
+
+        Raises
+        ------
+        ValueError
+            With no point, a point that is not a mapping, or points naming different
+            parameters.
+        """
         points = list(points)
         if not points:
             raise ValueError("design: a design needs at least one point")
@@ -187,7 +221,32 @@ class Design:
     @classmethod
     def sample(cls, bounds: Mapping[str, tuple[float, float]], n: int, *,
                method: str = "sobol", seed: int = 0) -> Design:
-        """``n`` points from a scrambled Sobol', Halton or Latin-hypercube sample (scipy.qmc)."""
+        r"""``n`` points from a scrambled Sobol', Halton or Latin-hypercube sample (scipy.qmc).
+
+        The unit sample of ``scipy.stats.qmc`` (Sobol' 1967; Halton 1960; McKay, Beckman &
+        Conover 1979) scaled linearly to the bounds: :math:`v = lo + u\, (hi - lo)`.
+
+        Parameters
+        ----------
+        bounds : mapping of str to (float, float)
+            The (low, high) range of each real parameter, low < high.
+        n : int
+            The number of points (a power of 2 keeps a Sobol' sample balanced).
+        method : {"sobol", "halton", "lhs"}, default "sobol"
+            The sampler.
+        seed : int, default 0
+            The seed of the sampler's scrambling.
+
+        Returns
+        -------
+        Design
+            A design of kind "sample" with ``n`` real-valued points.
+
+        Raises
+        ------
+        ValueError
+            With no bounds, a bound with low >= high, n < 1 or an unknown method.
+        """
         from scipy.stats import qmc
 
         from ..._validation import check_integer
@@ -212,7 +271,34 @@ class Design:
                  second_order: bool = False, seed: int = 0) -> Design:
         """Saltelli's sample for Sobol' sensitivity indices (SALib), n (d + 2) points.
 
-        Analyse the sweep with :meth:`SweepResult.sobol`.
+        Analyse the sweep with :meth:`SweepResult.sobol`. The sample is SALib's
+        (Saltelli 2002; Saltelli et al. 2010): :math:`n (d + 2)` points for d parameters, or
+        :math:`n (2d + 2)` with second-order indices.
+
+        Parameters
+        ----------
+        bounds : mapping of str to (float, float)
+            The (low, high) range of each parameter.
+        n : int
+            The base sample size (a power of 2).
+        second_order : bool, default False
+            Whether to add the points second-order indices need.
+        seed : int, default 0
+            The seed of SALib's sampler.
+
+        Returns
+        -------
+        Design
+            A design of kind "saltelli"; its ``info`` keeps the SALib problem for the analysis.
+
+        References
+        ----------
+        Saltelli, A. (2002). Making best use of model evaluations to compute sensitivity
+        indices. *Computer Physics Communications* 145, 280-297.
+
+        Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M. & Tarantola, S. (2010).
+        Variance based sensitivity analysis of model output. *Computer Physics Communications*
+        181, 259-270.
         """
         sample = require("SALib.sample.sobol", "sobol", "Design.saltelli")
         problem = {"num_vars": len(bounds), "names": list(bounds),
@@ -238,7 +324,23 @@ class Design:
         return np.column_stack([c.astype(object) for c in self.columns])
 
     def column(self, name: str) -> np.ndarray:
-        """The values of parameter ``name`` at every point (read-only)."""
+        """The values of parameter ``name`` at every point (read-only).
+
+        Parameters
+        ----------
+        name : str
+            A swept parameter.
+
+        Returns
+        -------
+        ndarray, shape (P,)
+            Its values, in the column's dtype (float64, int64, bool or object for strings).
+
+        Raises
+        ------
+        KeyError
+            If ``name`` is not swept.
+        """
         try:
             return self.columns[self.names.index(name)]
         except ValueError:
@@ -246,12 +348,29 @@ class Design:
                 from None
 
     def point(self, i: int) -> dict[str, Any]:
-        """Point i as a dict of Python scalars (int, float, bool or str)."""
+        """Point i as a dict of Python scalars (int, float, bool or str).
+
+        Parameters
+        ----------
+        i : int
+            The point's index, in 0..P-1.
+
+        Returns
+        -------
+        dict of str to scalar
+            Each parameter's value at that point.
+        """
         return {n: _scalar(t, c[i])
                 for n, t, c in zip(self.names, self.types, self.columns, strict=True)}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description (types kept)."""
+        """JSON-ready description (types kept).
+
+        Returns
+        -------
+        dict
+            ``names``, ``types``, ``columns`` (lists of Python scalars), ``kind`` and ``info``.
+        """
         return {"names": list(self.names), "types": list(self.types),
                 "columns": [[_scalar(t, v) for v in c]
                             for t, c in zip(self.types, self.columns, strict=True)],
@@ -259,7 +378,19 @@ class Design:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Design:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : mapping
+            A description from :meth:`to_dict` (or an older one with a ``values`` table of
+            reals instead of typed ``columns``).
+
+        Returns
+        -------
+        Design
+            The design described.
+        """
         if "columns" in d:
             cols = [np.asarray(c, dtype=TYPES[t]) if t != "str" else list(c)
                     for t, c in zip(d["types"], d["columns"], strict=True)]

@@ -20,7 +20,15 @@ class SweepResult:
     """A finished or partial sweep: per-replicate rows, per-point summaries, the tragedy map.
 
     Rows live in the store (or in memory for a sweep run without one) and are read on demand,
-    so a result opened while its sweep runs sees every chunk stored so far.
+    so a result opened while its sweep runs sees every chunk stored so far. Get one from
+    ``run_sweep`` or :func:`open_store` rather than building it.
+
+    Parameters
+    ----------
+    study : dict
+        The study's description (``study.json``).
+    source : Store or MemoryStore
+        Where its rows are read from.
 
     Attributes
     ----------
@@ -28,6 +36,7 @@ class SweepResult:
         What the study is (model, fixed arguments, design, replicates, rounds, seed entropy,
         fingerprint), as recorded in ``study.json``.
     design : Design
+        The points of the sweep, rebuilt from ``study["design"]``.
     """
 
     def __init__(self, study: dict[str, Any], source: Store | MemoryStore) -> None:
@@ -92,6 +101,11 @@ class SweepResult:
         Columns: ``point``, ``replicate``, the swept parameters (with their types), the
         metrics, and ``failed`` (the metrics of a failed run are NaN). A chunk whose file is
         missing or damaged is left out, with a warning.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per stored run, shape (runs stored, 2 + k + metrics + 1).
         """
         pd = require("pandas", "sweep", "SweepResult.frame")
         import pyarrow as pa
@@ -143,8 +157,14 @@ class SweepResult:
         return df
 
     def errors(self) -> list[dict[str, Any]]:
-        """Recorded failures of runs not since computed again: dicts with ``point``,
-        ``params``, ``replicates``, ``error`` (the cause) and ``traceback``."""
+        """Recorded failures of runs not since computed again.
+
+        Returns
+        -------
+        list of dict
+            One per recorded failure, sorted by point (failures not tied to a point last):
+            ``point``, ``params``, ``replicates``, ``error`` (the cause) and ``traceback``.
+        """
         R = self.replicates
         idx = self._index()
         out = []
@@ -182,6 +202,29 @@ class SweepResult:
         .. versionchanged:: 0.2
            Columns ``<name>_mean``, ``<name>_low``, ``<name>_high`` (were ``<name>``,
            ``<name>_lo``, ``<name>_hi``) and ``<metric>_n``.
+
+        Parameters
+        ----------
+        metrics : sequence of str, default ("efficiency", "tail_efficiency", "final_stock_ratio")
+            The metrics to summarise (columns of :meth:`frame`).
+        level : float, default 0.95
+            The confidence level of both intervals, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point with stored runs, the columns above (empty, with those columns,
+            when no run succeeded).
+
+        Raises
+        ------
+        ValueError
+            For a level outside (0, 1) or a metric the rows do not hold.
+
+        References
+        ----------
+        Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+        inference. *Journal of the American Statistical Association* 22, 209-212.
         """
         pd = require("pandas", "sweep", "SweepResult.summary")
         from scipy import special
@@ -251,6 +294,11 @@ class SweepResult:
         with ``attrs["partial"] = True`` and a warning saying how many points are missing.
 
         .. versionadded:: 0.2
+
+        Returns
+        -------
+        xarray.Dataset
+            Dimensions (point, replicate, round) as above.
         """
         xr = require("xarray", "sweep", "SweepResult.to_xarray")
         import json
@@ -329,6 +377,23 @@ class SweepResult:
         Returns {parameter: {"S1", "S1_conf", "ST", "ST_conf"}}: first-order and total
         effects (Saltelli 2002; Jansen 1999 estimators as in SALib). Run the sweep with
         ``common_random_numbers=True``, or replicate noise is attributed to the parameters.
+
+        Parameters
+        ----------
+        metric : str, default "efficiency"
+            The metric whose per-point mean over replicates is analysed.
+
+        Returns
+        -------
+        dict of str to dict of str to float
+            For each swept parameter, ``S1`` and ``ST`` and the half-widths of their bootstrap
+            confidence intervals ``S1_conf`` and ``ST_conf``.
+
+        Raises
+        ------
+        ValueError
+            If the design is not a Saltelli design, the sweep is not complete, or a point has
+            no value of ``metric``.
         """
         if self.design.kind != "saltelli":
             raise ValueError("sobol: the sweep's design must come from Design.saltelli")
@@ -351,6 +416,25 @@ class SweepResult:
 
         ``predictions``: lines (label, "x" or "y", value) drawn on the map, e.g. the deterrence
         threshold where theory gives one. Saves to ``path`` when given; returns the figure.
+        Draws :meth:`summary` with :func:`commons.plotting.tragedy_map`.
+
+        Parameters
+        ----------
+        x, y : str
+            The swept parameters on the horizontal and vertical axes.
+        ax : matplotlib Axes, optional
+            Where to draw; default: a new figure.
+        path : path, optional
+            Save with :func:`commons.plotting.save` (PNG at 300 dpi and a PDF copy).
+        predictions : sequence of (str, str, float), optional
+            Lines (label, "x" or "y", value) drawn on the map.
+        title : str, optional
+            The title; default: the study's name.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on.
         """
         from ...plotting import tragedy_map
         return tragedy_map(self.summary(), x, y, ax=ax, path=path, predictions=predictions,
@@ -367,6 +451,17 @@ class SweepResult:
 
 def open_store(path: str | os.PathLike) -> SweepResult:
     """Open a sweep store (finished or partial) for reading.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The store's directory (it holds ``study.json``).
+
+    Returns
+    -------
+    SweepResult
+        The sweep, reading its rows from the store on demand; a warning names chunks whose
+        files are missing or damaged.
 
     Raises
     ------

@@ -127,7 +127,7 @@ def numeric_defaults(factory: Any, design: Design) -> Design:
 
 def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
                         series: int = 0, series_itemsize: int = 8) -> int:
-    """Bytes one replicate of ``model`` needs for ``rounds`` rounds, recorded as ``record``.
+    r"""Bytes one replicate of ``model`` needs for ``rounds`` rounds, recorded as ``record``.
 
     The state of one replicate (every (N,) and per-edge array of :class:`commons.State`), four
     times over for the temporaries of a round, the plug-ins' memory and the kernel's copies,
@@ -135,6 +135,32 @@ def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
     (``rounds``, N) arrays more for "full"; plus, for a sweep that stores ``series`` per-round
     series, the derived efficiency series and each stored series twice (in float64 and as
     stored, ``series_itemsize`` bytes a value).
+
+    In bytes, with S the bytes of one replicate's State, T rounds, N organisations, 13
+    recorded series, k stored series of b bytes a value:
+
+    .. math::
+
+        4 S + 8 \cdot 13\, T + 32 N + 24\, T N\, [\text{full}]
+        + (8 T + k T (8 + b))\, [k > 0] + 512.
+
+    Parameters
+    ----------
+    model : Model
+        The model (its number of organisations ``n`` and trust network size the State).
+    rounds : int
+        T, the number of rounds.
+    record : {"final", "summary", "full"}, default "final"
+        What the run records.
+    series : int, default 0
+        k, the number of per-round series a sweep stores per run.
+    series_itemsize : int, default 8
+        b, the bytes of a stored series value (8 for float64, 4 for float32).
+
+    Returns
+    -------
+    int
+        The estimate, in bytes.
     """
     from ...sim.engine import SERIES
     from ...sim.state import State

@@ -34,14 +34,44 @@ class Rule(Plugin):
                                                     "learn": ("next_draws",)}
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: draw what the last learn phase chose, :math:`x_i(t) = x_i'`.
+
+        Subclasses override it to choose the draws afresh each round.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``next_draws`` (R, N); writes ``draws`` (R, N).
+        ctx : Context
+            The run's context.
+        """
         st.draws = st.next_draws.copy()
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: keep this round's draws for the next, :math:`x_i' = x_i(t)`.
+
+        Subclasses override it with their update rule.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws`` (R, N); writes ``next_draws`` (R, N).
+        ctx : Context
+            The run's context.
+        """
         st.next_draws = st.draws.copy()
 
 
 class FixedDraw(Rule):
-    """Always draw the same amount: x_i(t) = value_i (scalar, (N,), (R, N) or Uniform)."""
+    """Always draw the same amount: :math:`x_i(t) = v_i` every round.
+
+    Parameters
+    ----------
+    value : float, (N,) or (R, N) array, or Uniform
+        :math:`v_i \\ge 0`, the draw of each organisation (draw units): one for all, one per
+        organisation, one per replicate and organisation, or drawn once per replicate and
+        organisation from a Uniform.
+    """
 
     cparams: ClassVar[tuple[str, ...]] = ("x",)
 
@@ -53,6 +83,15 @@ class FixedDraw(Rule):
                              uniforms=ctx.setup_uniforms(self)[:, :, 0], low=0.0)}
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: draw the fixed amounts.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``draws`` (R, N).
+        ctx : Context
+            The run's context (the amounts in ``ctx.params[self]``).
+        """
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -69,6 +108,16 @@ class PlayNash(Rule):
         return {"x": nash_draws(ctx.technology, ctx)}
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: draw the stage game's Nash equilibrium.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``draws`` (R, N).
+        ctx : Context
+            The run's context (the Nash draws, computed when the model is bound, in
+            ``ctx.params[self]``).
+        """
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -85,6 +134,16 @@ class PlayOptimum(Rule):
         return {"x": optimum_draws(ctx.technology, ctx)}
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: draw the group's best sustainable allocation.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``draws`` (R, N).
+        ctx : Context
+            The run's context (the optimal draws, computed when the model is bound, in
+            ``ctx.params[self]``).
+        """
         st.draws = ctx.params[self]["x"].copy()
 
 
@@ -125,7 +184,13 @@ class Mixed(Rule):
         return {"rules": [r.describe() for r, _ in self.assignment]}
 
     def children(self) -> list[Plugin]:
-        """The sub-rules (the engine binds them too)."""
+        """The sub-rules (the engine binds them too).
+
+        Returns
+        -------
+        list of Plugin
+            The rules of ``assignment``, in its order.
+        """
         return [r for r, _ in self.assignment]
 
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -169,9 +234,35 @@ class Mixed(Rule):
         setattr(st, field, out)
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: run every sub-rule's decide, each organisation keeping its own.
+
+        Each sub-rule starts from the same ``draws``; organisation i takes the ``draws`` that
+        its own rule wrote.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads and writes what the sub-rules read and write in this phase
+            (``draws`` (R, N) at least).
+        ctx : Context
+            The run's context.
+        """
         self._combine(st, ctx, "decide", "draws")
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: run every sub-rule's learn, each organisation keeping its own.
+
+        Each sub-rule starts from the same ``next_draws``; organisation i takes the
+        ``next_draws`` that its own rule wrote.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads and writes what the sub-rules read and write in this phase
+            (``next_draws`` (R, N) at least).
+        ctx : Context
+            The run's context.
+        """
         self._combine(st, ctx, "learn", "next_draws")
 
 

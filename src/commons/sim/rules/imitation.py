@@ -48,7 +48,33 @@ def imitate(st, ctx, u_pick: np.ndarray, u_copy: np.ndarray, selection: np.ndarr
 
 
 class Imitation(Rule):
-    """Every organisation imitates a random neighbour by the trust-weighted Fermi rule."""
+    r"""Every organisation imitates a random neighbour by the trust-weighted Fermi rule.
+
+    Each round organisation :math:`i` picks one of its out-neighbours :math:`j` on the trust
+    network uniformly at random (edge :math:`e = i \to j`) and copies its draw with probability
+
+    .. math:: P(x_i' = x_j) = \frac{w_e}{1 + \exp(-s\, (\pi_j - \pi_i))},
+
+    :math:`w_e \in [0, 1]` the trust on the edge and :math:`\pi` the round's payoffs (the
+    exponent clipped to [-50, 50]); otherwise, and when it has no neighbour, it keeps its draw.
+    This is the pairwise-comparison (Fermi) rule of Szabó & Tőke (1998) and Traulsen, Nowak &
+    Pacheco (2006), weighted by trust.
+
+    Parameters
+    ----------
+    selection : float, (R,) array or Uniform, default 10.0
+        :math:`s \ge 0`, the intensity of selection (per payoff unit), per replicate:
+        0 copies at random with probability :math:`w_e / 2`, large :math:`s` copies only
+        better-paid neighbours.
+
+    References
+    ----------
+    Szabó, G. & Tőke, C. (1998). Evolutionary prisoner's dilemma game on a square lattice.
+    *Physical Review E* 58, 69-73.
+
+    Traulsen, A., Nowak, M. A. & Pacheco, J. M. (2006). Stochastic dynamics of invasion and
+    fixation. *Physical Review E* 74, 011909.
+    """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": ("draws", "payoffs", "trust")}
@@ -62,6 +88,17 @@ class Imitation(Rule):
         return {"s": per_replicate("selection", self.selection, ctx.R, low=0.0)}
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: copy a random neighbour's draw by the trust-weighted Fermi rule.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``, ``payoffs`` (R, N) and ``trust`` (R, E); writes
+            ``next_draws`` (R, N).
+        ctx : Context
+            The run's context (the trust network ``ctx.network``; uniforms from the rule's
+            stream to pick the neighbour and to decide the copy).
+        """
         u = ctx.uniforms(self)
         st.next_draws = imitate(st, ctx, u[..., 1], u[..., 2], ctx.params[self]["s"])
 
@@ -69,9 +106,25 @@ class Imitation(Rule):
 class ReviseOrImitate(Rule):
     r"""Noisy best response with probability mu, else trust-weighted Fermi imitation (CPR-v1).
 
-    With probability mu (``revision_rate``): x' = clip(BR_i + sigma z, 0, max_draw), z ~ N(0, 1);
-    otherwise pick a neighbour j at random and copy x_j with probability
-    w_ij / (1 + exp(-s (pi_j - pi_i))). The rule of the CPR-v1 benchmark model.
+    With probability :math:`\mu` (``revision_rate``) organisation :math:`i` revises to
+
+    .. math:: x_i' = \operatorname{clip}(BR_i + \sigma z_i,\ 0,\ \bar x_i),
+        \qquad z_i \sim N(0, 1),
+
+    its noisy best reply (as in :class:`BestResponse`, Fudenberg & Levine 1998); otherwise it
+    picks a neighbour :math:`j` at random and copies :math:`x_j` with probability
+    :math:`w_{ij} / (1 + \exp(-s\, (\pi_j - \pi_i)))` (as in :class:`Imitation`, Szabó &
+    Tőke 1998; Traulsen et al. 2006). The rule of the CPR-v1 benchmark model.
+
+    Parameters
+    ----------
+    revision_rate : float, (R,) array or Uniform, default 0.1
+        :math:`\mu \in [0, 1]`, the probability of a best-response revision, per replicate.
+    noise : float, (R,) array or Uniform, default 0.1
+        :math:`\sigma \ge 0`, the standard deviation of the error on the best reply (draw
+        units), per replicate.
+    selection : float, (R,) array or Uniform, default 10.0
+        :math:`s \ge 0`, the intensity of selection of the imitation step, per replicate.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -96,6 +149,17 @@ class ReviseOrImitate(Rule):
                 "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: noisy best reply with probability mu, else Fermi imitation.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``, ``quota``, ``penalty_rate``, ``unit_charge``,
+            ``motivation``, ``stock_start`` (for the best reply), ``payoffs`` and ``trust``
+            (for the imitation); writes ``next_draws`` (R, N).
+        ctx : Context
+            The run's context (the trust network; uniforms from the rule's stream).
+        """
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)

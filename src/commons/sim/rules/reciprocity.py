@@ -32,11 +32,38 @@ def _targets(ctx, cooperate):
 class ConditionalCooperation(Rule):
     r"""Draw the agreed share while trusted neighbours comply; drift toward Nash when they do not.
 
-    Fischbacher, Gächter & Fehr (2001) conditional cooperators, on a network: organisation i
-    computes c_i, the trust-weighted share of its neighbours j whose granted draw did not exceed
-    the agreed draw (the quota in force if finite, else ``cooperate``, else the optimum); with
-    no neighbours, the share over the whole group. If c_i >= ``threshold`` it draws the agreed
-    amount next round; otherwise x' = x + drift (x_Nash - x).
+    Fischbacher, Gächter & Fehr (2001) conditional cooperators, on a network: organisation
+    :math:`i` computes the trust-weighted share of its out-neighbours that complied,
+
+    .. math:: c_i = \frac{\sum_{i \to j} w_{ij}\, \mathbb{1}[h_j \le a_j (1 + \epsilon)
+        + \epsilon]}{\sum_{i \to j} w_{ij}},
+
+    :math:`h_j` the granted draw, :math:`a_j` the agreed draw (:meth:`agreed`: the quota in
+    force if finite, else ``cooperate``, else the group optimum) and :math:`\epsilon` the
+    tolerance; with no neighbours (or zero total trust) :math:`c_i` is the compliant share of
+    the whole group. Then
+
+    .. math:: x_i' = \begin{cases} a_i & \text{if } c_i \ge \theta, \\
+        x_i + \delta\, (x_i^{\mathrm{Nash}} - x_i) & \text{otherwise.} \end{cases}
+
+    Parameters
+    ----------
+    cooperate : float, (N,) or (R, N) array, optional
+        The cooperative draw used when no quota is in force (draw units); default: the group's
+        best sustainable allocation (``optimum_draws``).
+    threshold : float, (R,) array or Uniform, default 0.5
+        :math:`\theta \in [0, 1]`, the compliant share at or above which an organisation
+        cooperates, per replicate.
+    drift : float, (R,) array or Uniform, default 0.25
+        :math:`\delta \in [0, 1]`, the fraction of the way to the stage Nash draw moved in a
+        round without enough compliance, per replicate.
+    tolerance : float, default 1e-9
+        :math:`\epsilon`, the relative and absolute slack in the compliance test.
+
+    References
+    ----------
+    Fischbacher, U., Gächter, S. & Fehr, E. (2001). Are people conditionally cooperative?
+    Evidence from a public goods experiment. *Economics Letters* 71, 397-404.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -62,12 +89,35 @@ class ConditionalCooperation(Rule):
                 "tol": float(self.tolerance)}
 
     def agreed(self, st, ctx) -> np.ndarray:
-        """The agreed draw: the quota when one is in force, else the cooperative target."""
+        """The agreed draw: the quota when one is in force, else the cooperative target.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``quota`` (R, N), infinite where no quota is in force.
+        ctx : Context
+            The run's context (the cooperative target in ``ctx.params[self]``).
+
+        Returns
+        -------
+        ndarray, shape (R, N)
+            :math:`a_i`: the quota where finite, else the cooperative draw (draw units).
+        """
         coop = ctx.params[self]["coop"]
         q = st.quota
         return np.where(np.isfinite(q), np.broadcast_to(q, coop.shape), coop)
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: cooperate if enough trusted neighbours complied, else drift to Nash.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``, ``granted``, ``quota`` (R, N) and ``trust`` (R, E);
+            writes ``next_draws`` (R, N) by the rule in the class docstring.
+        ctx : Context
+            The run's context (the trust network; the targets in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         agreed = self.agreed(st, ctx)
         ok = (st.granted <= agreed * (1 + self.tolerance) + self.tolerance).astype(float)
@@ -86,6 +136,37 @@ class Trigger(Rule):
     for ``punish_rounds`` rounds (``None``: forever, grim trigger; Friedman 1971) before
     returning to cooperation (a forgiving trigger). With ``scope="all"`` every organisation sees
     every other, as in the folk theorem.
+
+    In memory each organisation keeps :math:`L_i`, the punishment rounds left. Organisation
+    :math:`j` defects when :math:`h_j > x^c_j (1 + \epsilon) + \epsilon` (:math:`h_j` its
+    granted draw, :math:`x^c_j` its cooperative draw) while :math:`L_j = 0`. After each round
+
+    .. math:: L_i \leftarrow \begin{cases} T & \text{if } i \text{ saw a defection,} \\
+        \max(L_i - 1, 0) & \text{otherwise,} \end{cases}
+
+    (:math:`T` = ``punish_rounds``, or forever) and the next draw is the punishment draw while
+    :math:`L_i > 0`, the cooperative draw otherwise. An organisation sees its out-neighbours on
+    the trust network (``scope="neighbours"``) or every other organisation (``scope="all"``).
+
+    Parameters
+    ----------
+    cooperate : float, (N,) or (R, N) array, optional
+        The cooperative draw :math:`x^c` (draw units); default: the group's best sustainable
+        allocation (``optimum_draws``).
+    punish : float, (N,) or (R, N) array, optional
+        The punishment draw (draw units); default: the stage game's Nash draws.
+    punish_rounds : int, optional
+        :math:`T \ge 1`, the length of a punishment phase; ``None`` (default) punishes forever
+        (grim trigger).
+    scope : {"neighbours", "all"}, default "neighbours"
+        Whom an organisation watches: its out-neighbours on the trust network, or everyone.
+    tolerance : float, default 1e-9
+        :math:`\epsilon`, the relative and absolute slack in the defection test.
+
+    References
+    ----------
+    Friedman, J. W. (1971). A non-cooperative equilibrium for supergames. *Review of Economic
+    Studies* 38, 1-12.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("memory",),
@@ -120,11 +201,31 @@ class Trigger(Rule):
                 "everyone": self.scope == "all", "tol": float(self.tolerance)}
 
     def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: the punishment draw while rounds of punishment are left, else the
+        cooperative draw.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads the memory ``left`` (R, N); writes ``draws`` (R, N).
+        ctx : Context
+            The run's context (the two draws in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         left = self.mem(st, ctx)["left"]
         st.draws = np.where(left > 0, P["punish"], P["coop"])
 
     def learn(self, st: State, ctx: Context) -> None:
+        """The learn phase: restart the punishment on a defection seen, else count it down.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``granted`` (R, N) and the memory ``left``; writes the memory
+            ``left`` and ``next_draws`` (R, N) by the rule in the class docstring.
+        ctx : Context
+            The run's context (the trust network when ``scope="neighbours"``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         left = mem["left"]

@@ -20,15 +20,45 @@ __all__ = ["RothErev"]
 
 
 class RothErev(Rule):
-    r"""Roth–Erev reinforcement learning over G draw levels.
+    r"""Roth–Erev reinforcement learning over G draw levels (Roth & Erev 1995; Erev & Roth 1998).
 
-    Each organisation keeps propensities q_k over the levels g_k = max_draw k / (G - 1) and
-    picks level k with probability q_k / sum_l q_l. After the round, with reinforcement
-    r = pi - pi_min (pi_min the lowest payoff it has seen, so r >= 0), the propensities update
-    (Erev & Roth 1998, with recency phi and experimentation eps):
+    Each organisation keeps propensities :math:`q_k` over the levels
+    :math:`g_k = \bar x\, k / (G - 1)`, :math:`k = 0, \dots, G - 1` (:math:`\bar x` the
+    largest draw allowed), and picks level :math:`k` with probability
+    :math:`q_k / \sum_l q_l`. After the round, with reinforcement
+    :math:`r = \pi - \pi_{\min}` (:math:`\pi_{\min}` the lowest payoff it has seen so far,
+    the current one included, so :math:`r \ge 0`), the propensities update with recency
+    :math:`\phi` and experimentation :math:`\varepsilon` (Erev & Roth 1998):
 
-        q_k <- (1 - phi) q_k + r (1 - eps)          if k was played,
-        q_k <- (1 - phi) q_k + r eps / (G - 1)      otherwise.
+    .. math::
+
+        q_k \leftarrow (1 - \phi)\, q_k + \begin{cases}
+            r\, (1 - \varepsilon) & \text{if } k \text{ was played,} \\
+            r\, \varepsilon / (G - 1) & \text{otherwise,}
+        \end{cases}
+
+    floored at 1e-300 so that the choice probabilities stay defined.
+
+    Parameters
+    ----------
+    grid : int, default 11
+        G, the number of draw levels (at least 2), evenly spaced from 0 to the largest draw.
+    recency : float, (R,) array or Uniform, default 0.1
+        :math:`\phi \in [0, 1]`, the forgetting rate of the propensities, per replicate.
+    experimentation : float, (R,) array or Uniform, default 0.2
+        :math:`\varepsilon \in [0, 1]`, the share of the reinforcement spread over the levels
+        not played, per replicate.
+    initial : float, default 1.0
+        The initial propensity of every level (all levels equally likely at first).
+
+    References
+    ----------
+    Roth, A. E. & Erev, I. (1995). Learning in extensive-form games: experimental data and
+    simple dynamic models in the intermediate term. *Games and Economic Behavior* 8, 164-212.
+
+    Erev, I. & Roth, A. E. (1998). Predicting how people play games: reinforcement learning in
+    experimental games with unique, mixed strategy equilibria. *American Economic Review* 88,
+    848-881.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("memory",),
@@ -59,6 +89,17 @@ class RothErev(Rule):
         mem["floor"].fill(np.inf)
 
     def decide(self, st: State, ctx: Context) -> None:
+        r"""The decide phase: draw a level k with probability :math:`q_k / \sum_l q_l`.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads the propensities ``q`` in the rule's memory; writes ``draws``
+            (:math:`x_i = \bar x\, k_i / (G - 1)`, shape (R, N)) and the level played ``k``
+            in memory.
+        ctx : Context
+            The run's context (one uniform per organisation and round from the rule's stream).
+        """
         mem = self.mem(st, ctx)
         u = ctx.uniforms(self)[..., 0]
         cdf = np.cumsum(mem["q"], axis=-1)
@@ -67,6 +108,20 @@ class RothErev(Rule):
         st.draws = ctx.max_draw * mem["k"] / (self.grid - 1)
 
     def learn(self, st: State, ctx: Context) -> None:
+        r"""The learn phase: reinforce the level played by the payoff above the lowest seen.
+
+        Updates :math:`\pi_{\min} \leftarrow \min(\pi_{\min}, \pi)` and the propensities
+        by the rule in the class docstring.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``payoffs`` and the memory ``q``, ``k``, ``floor``; writes the
+            memory ``q`` and ``floor`` and ``next_draws`` (the draws kept; the next decide
+            phase draws a new level anyway).
+        ctx : Context
+            The run's context (recency and experimentation in ``ctx.params[self]``).
+        """
         P = ctx.params[self]
         mem = self.mem(st, ctx)
         mem["floor"] = np.minimum(mem["floor"], st.payoffs)

@@ -31,13 +31,30 @@ __all__ = ["BestResponse", "LogitResponse", "SmithEntry"]
 
 
 class BestResponse(Rule):
-    r"""Myopic (noisy) best response with inertia.
+    r"""Myopic (noisy) best response with inertia (Cournot adjustment; Fudenberg & Levine 1998).
 
-    Each round each organisation revises with probability ``revision_rate`` (mu) to
-    x' = clip(BR_i + sigma z, 0, max_draw), z ~ N(0, 1), where BR_i is its best reply to the
-    current state (others' draws, the quota, the expected fine per unit over it); otherwise it
-    keeps its draw. With mu < 1 the updating is asynchronous, which makes best-response
-    dynamics converge in Cournot-type games where simultaneous revision cycles.
+    Each round each organisation revises with probability :math:`\mu` (``revision_rate``) to
+
+    .. math:: x_i' = \operatorname{clip}(BR_i + \sigma z_i,\ 0,\ \bar x_i),
+        \qquad z_i \sim N(0, 1),
+
+    where :math:`BR_i` is its best reply to the current state (the others' draws, the quota,
+    the expected fine and charge per unit) and :math:`\bar x_i` its largest draw; otherwise it
+    keeps its draw. With :math:`\mu < 1` the updating is asynchronous, which makes
+    best-response dynamics converge in Cournot-type games where simultaneous revision cycles.
+
+    Parameters
+    ----------
+    revision_rate : float, (R,) array or Uniform, default 1.0
+        :math:`\mu \in [0, 1]`, the probability that an organisation revises in a round, per
+        replicate.
+    noise : float, (R,) array or Uniform, default 0.0
+        :math:`\sigma \ge 0`, the standard deviation of the error added to the best reply
+        (draw units), per replicate.
+
+    References
+    ----------
+    Fudenberg, D. & Levine, D. K. (1998). *The Theory of Learning in Games*. MIT Press, ch. 1-2.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
@@ -59,6 +76,19 @@ class BestResponse(Rule):
                 "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
+        r"""The learn phase: revise to the noisy best reply with probability :math:`\mu`.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``, ``quota``, ``penalty_rate``, ``unit_charge``,
+            ``motivation``, ``stock_start`` (what a best reply depends on); writes
+            ``next_draws`` (R, N): the clipped noisy best reply for revising organisations, the
+            current draw for the others.
+        ctx : Context
+            The run's context (three uniforms per organisation and round from the rule's
+            stream: the revision draw and a Box–Muller pair).
+        """
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)
@@ -68,13 +98,35 @@ class BestResponse(Rule):
 
 
 class LogitResponse(Rule):
-    r"""Logit (quantal) best response on a grid of draws (McKelvey & Palfrey 1995).
+    r"""Logit (quantal) best response on a grid of draws (Fudenberg & Levine 1998; McKelvey &
+    Palfrey 1995).
 
-    A revising organisation picks draw g_k = max_draw k / (G - 1) with probability
-    exp(U_k / tau) / sum_l exp(U_l / tau), U_k its payoff from drawing g_k against the others'
-    current draws (expected fines included). tau -> 0 is the exact best reply on the grid.
-    Its memory ``weights`` keeps each revising organisation's last weights
-    exp(U_k / tau - max_l U_l / tau).
+    Each round an organisation revises with probability :math:`\mu` (``revision_rate``) and
+    then picks the draw :math:`g_k = \bar x_i\, k / (G - 1)` with probability
+
+    .. math:: P(k) = \frac{\exp(U_k / \tau)}{\sum_l \exp(U_l / \tau)},
+
+    :math:`U_k` its payoff from drawing :math:`g_k` against the others' current draws
+    (expected fines and charges included). :math:`\tau \to 0` is the exact best reply on the
+    grid, large :math:`\tau` a uniform choice. Its memory ``weights`` keeps each revising
+    organisation's last weights :math:`\exp(U_k / \tau - \max_l U_l / \tau)`.
+
+    Parameters
+    ----------
+    temperature : float, (R,) array or Uniform, default 1.0
+        :math:`\tau > 0`, in payoff units, per replicate.
+    grid : int, default 21
+        G, the number of draw levels (at least 2), evenly spaced from 0 to the largest draw.
+    revision_rate : float, (R,) array or Uniform, default 1.0
+        :math:`\mu \in [0, 1]`, the probability that an organisation revises in a round, per
+        replicate.
+
+    References
+    ----------
+    Fudenberg, D. & Levine, D. K. (1998). *The Theory of Learning in Games*. MIT Press, ch. 4.
+
+    McKelvey, R. D. & Palfrey, T. R. (1995). Quantal response equilibria for normal form
+    games. *Games and Economic Behavior* 10, 6-38.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
@@ -101,6 +153,20 @@ class LogitResponse(Rule):
                 "levels": np.linspace(0.0, 1.0, self.grid), "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
+        r"""The learn phase: revising organisations draw a grid level from the logit choice.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws``, ``quota``, ``penalty_rate``, ``unit_charge``,
+            ``motivation``, ``stock_start`` (what the payoffs :math:`U_k` depend on); writes
+            ``next_draws`` (R, N), the chosen level for revising organisations and the
+            current draw for the others, and the memory ``weights`` (R, N, G) of the revising
+            organisations.
+        ctx : Context
+            The run's context (uniforms from the rule's stream: the revision draw and the
+            choice draw).
+        """
         P = ctx.params[self]
         u = ctx.uniforms(self)
         z = ctx.max_draw[..., None] * P["levels"]  # (R, N, G)
@@ -117,11 +183,28 @@ class LogitResponse(Rule):
 
 
 class SmithEntry(Rule):
-    r"""Open-access entry and exit (Smith 1968): draws grow with profit, x' = x + eta gross.
+    r"""Open-access entry and exit (Smith 1968): draws grow with profit.
 
-    Effort flows into the commons while it pays and out while it loses, so the rent is driven
-    to zero: with a logistic stock and fishing technology the stock settles at the open-access
-    (bionomic) level c / (p q) of Gordon (1954).
+    .. math:: x_i' = \operatorname{clip}(x_i + \eta\, g_i,\ 0,\ \bar x_i),
+
+    :math:`g_i` the organisation's gross profit of the round (``gross``, before charges and
+    transfers) and :math:`\bar x_i` its largest draw. Effort flows into the commons while it
+    pays and out while it loses, so the rent is driven to zero: with a logistic stock and
+    fishing technology the stock settles at the open-access (bionomic) level
+    :math:`c / (p q)` of Gordon (1954).
+
+    Parameters
+    ----------
+    rate : float, (R,) array or Uniform, default 0.1
+        :math:`\eta > 0`, draw units per unit of gross profit, per replicate.
+
+    References
+    ----------
+    Smith, V. L. (1968). Economics of production from natural resources. *American Economic
+    Review* 58, 409-431.
+
+    Gordon, H. S. (1954). The economic theory of a common-property resource: the fishery.
+    *Journal of Political Economy* 62, 124-142.
     """
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
@@ -136,6 +219,15 @@ class SmithEntry(Rule):
                 "xmax": ctx.max_draw}
 
     def learn(self, st: State, ctx: Context) -> None:
+        r"""The learn phase: :math:`x_i' = \operatorname{clip}(x_i + \eta\, g_i, 0, \bar x_i)`.
+
+        Parameters
+        ----------
+        st : State
+            The state; reads ``draws`` and ``gross``; writes ``next_draws`` (R, N).
+        ctx : Context
+            The run's context (:math:`\eta` in ``ctx.params[self]``).
+        """
         eta = ctx.params[self]["eta"][:, None]
         st.next_draws = np.clip(st.draws + eta * st.gross, 0.0, ctx.max_draw)
 
