@@ -130,16 +130,8 @@ class State:
 
     The constructor, generated from the fields, takes each of them as a keyword argument
     (default None, unallocated); it is not meant to be called directly: :meth:`empty`
-    allocates every field with its shape, dtype and initial value. The attributes below are
-    the two that are not field arrays.
-
-    Attributes
-    ----------
-    t : int
-        The current round (0-based).
-    memory : dict
-        Plug-in memory: ``memory[name][key]`` is an array declared by the plug-in called
-        ``name`` (its stable stream name), with leading axis R.
+    allocates every field with its shape, dtype and initial value. Its parameters, listed
+    below, are written from :data:`FIELDS` when the module loads, so they never drift from it.
     """
 
     # --- the pool
@@ -453,3 +445,22 @@ def _specs() -> dict[str, FieldSpec]:
 #: Every State field by name, with its declared shape, type, units and writers.
 FIELDS: dict[str, FieldSpec] = _specs()
 _RESET = tuple(s for s in FIELDS.values() if s.reset is not None)
+
+
+def _parameters_section() -> str:
+    """The Parameters section of State's docstring, one entry per field of FIELDS."""
+    shapes = {"replicate": "(R,)", "org": "(R, N)", "edge": "(R, E)", "charges": "(R, 6, N)"}
+    lines = ["", "    Parameters", "    ----------"]
+    for s in FIELDS.values():
+        lines.append(f"    {s.name} : ndarray of {s.dtype.__name__}, shape {shapes[s.shape]}")
+        units = f" Units: {s.units}." if s.units else ""
+        lines.append(f"        {s.doc}{units}")
+    lines += ["    t : int",
+              "        The current round (0-based).",
+              "    memory : dict",
+              "        Plug-in memory: ``memory[name][key]`` is an array declared by the plug-in",
+              "        called ``name`` (its stable stream name), with leading axis R.", ""]
+    return "\n".join(lines)
+
+
+State.__doc__ = (State.__doc__ or "").rstrip() + "\n" + _parameters_section()
