@@ -179,6 +179,11 @@ def test_summary_intervals_and_the_tragedy_map(tmp_path, reference):
     fig = res.tragedy_map("fine", "growth", path=png, predictions=[("theory", "x", 1.0)])
     assert png.stat().st_size > 10_000
     assert fig.axes[0].get_xlabel() == "fine"
+    # the plotting options pass through: a boundary drawn on the map alone, no efficiency panel
+    alone = res.tragedy_map("fine", "growth", efficiency=None,
+                            boundaries=[("drawn", [0.0, 2.0], [0.2, 0.2])])
+    assert len(alone.axes) < len(fig.axes)
+    assert "drawn" in [ln.get_label() for ln in alone.axes[0].lines]
 
 
 def test_sample_designs_use_scipy_qmc():

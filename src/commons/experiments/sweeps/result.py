@@ -411,7 +411,8 @@ class SweepResult:
                 for k, name in enumerate(self.design.names)}
 
     def tragedy_map(self, x: str, y: str, *, ax=None, path: str | os.PathLike | None = None,
-                    predictions: Sequence[tuple[str, str, float]] = (), title: str | None = None):
+                    predictions: Sequence[tuple[str, str, float]] = (), title: str | None = None,
+                    **options: Any):
         """Phase diagram of P(tragedy avoided) over two swept parameters (matplotlib).
 
         ``predictions``: lines (label, "x" or "y", value) drawn on the map, e.g. the deterrence
@@ -430,6 +431,10 @@ class SweepResult:
             Lines (label, "x" or "y", value) drawn on the map.
         title : str, optional
             The title; default: the study's name.
+        **options
+            The other options of :func:`commons.plotting.tragedy_map`: ``boundaries``,
+            ``labels``, ``efficiency`` (None for the map alone), ``simulated``, ``note``,
+            ``vector``.
 
         Returns
         -------
@@ -438,7 +443,7 @@ class SweepResult:
         """
         from ...plotting import tragedy_map
         return tragedy_map(self.summary(), x, y, ax=ax, path=path, predictions=predictions,
-                           title=title or self.study.get("name"))
+                           title=title or self.study.get("name"), **options)
 
     def __repr__(self) -> str:
         idx = self._index()
