@@ -13,6 +13,9 @@ All in one process, one machine, ratios taken in the same run:
 * one large replicate (R = 1, N = 10^5): 1 thread against all (target: 1.6x from 2);
 * the first compilation of a composition and its load from the cache in a fresh process.
 
+The engine's ratios to the hand kernel (CPR-v1) and to CPR-v1 (the plug-in models) are medians
+over pairs of runs taken alternately, which cancels most of a shared machine's drift.
+
 Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s"}
 (agent-round updates per second, median of repeats, compilation excluded).
 
@@ -48,6 +51,20 @@ def timed(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def paired(fa, fb, repeats: int) -> tuple[float, float, float]:
+    """Median wall seconds of ``fa()`` and of ``fb()``, run alternately, and the median over
+    the pairs of time(fb) / time(fa): alternating cancels most of a shared machine's drift,
+    which moves single timings by 20 % here."""
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, out in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    ta_, tb_ = np.asarray(ta), np.asarray(tb)
+    return float(np.median(ta_)), float(np.median(tb_)), float(np.median(tb_ / ta_))
 
 
 def model_aru(model, R: int, T: int, repeats: int) -> float:
@@ -102,27 +119,39 @@ def main() -> None:
     T = 200
     R = 200 if args.quick else 1000
     reps = 3
+    pairs = 5
     print(f"{os.cpu_count()} cores, numba {numba.__version__}, {numba.get_num_threads()} "
           f"threads, commons {commons.__version__}; T = {T}, R = {R}")
     print()
     # ------------------------------------------------------------------ CPR-v1
-    base = strong_aru(100, R, T, reps)
-    cpr = model_aru(benchmark_cpr_v1(100), R, T, reps)
+    g100 = cpr_v1_graph(100)
+    strong_kernel.run_strong_numba(g100, 2, 2, 0)
+    cpr_model = benchmark_cpr_v1(100)
+    cpr_model.run(2, 2, rng=0)
+    work = R * 100 * T
+    t_cpr, t_base, cpr_ratio = paired(lambda: cpr_model.run(T, R, rng=1),
+                                      lambda: strong_kernel.run_strong_numba(g100, R, T, 1),
+                                      pairs)
+    base, cpr = work / t_base, work / t_cpr
     rows = [{"model": "CPR-v1", "R": R, "N": 100, "T": T, "aru_per_s": cpr,
              "baseline_aru_per_s": base}]
     print(f"{'model':<16}{'N':>5}{'M aru/s':>10}{'/ hand kernel':>15}{'/ CPR-v1':>10}"
           f"{'fused / acts':>14}")
     print(f"{'hand kernel':<16}{100:>5}{base / 1e6:>10.2f}")
     acts = acts_aru(benchmark_cpr_v1(100), R, T, 1)
-    print(f"{'CPR-v1':<16}{100:>5}{cpr / 1e6:>10.2f}{cpr / base:>14.2f}x{1.0:>9.2f}x"
+    print(f"{'CPR-v1':<16}{100:>5}{cpr / 1e6:>10.2f}{cpr_ratio:>14.2f}x{1.0:>9.2f}x"
           f"{cpr / acts:>13.2f}x")
     for name, make in plugin_models.MODELS.items():
         model = make()
-        aru = model_aru(model, R, T, reps)
+        model.run(2, 2, rng=0)
+        t_model, _, per_cpr = paired(lambda m=model: m.run(T, R, rng=1),
+                                     lambda: cpr_model.run(T, R, rng=1), pairs)
+        aru = R * model.n * T / t_model
+        to_cpr = per_cpr * model.n / 100      # (aru of the model) / (aru of CPR-v1), paired
         acts = acts_aru(model, R, T, 1)
         rows.append({"model": name, "R": R, "N": model.n, "T": T, "aru_per_s": aru,
                      "baseline_aru_per_s": base})
-        print(f"{name:<16}{model.n:>5}{aru / 1e6:>10.2f}{aru / base:>14.2f}x{aru / cpr:>9.2f}x"
+        print(f"{name:<16}{model.n:>5}{aru / 1e6:>10.2f}{aru / base:>14.2f}x{to_cpr:>9.2f}x"
               f"{aru / acts:>13.2f}x")
     print()
     # ------------------------------------------------------------------ one replicate
