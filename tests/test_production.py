@@ -100,3 +100,17 @@ def test_solvers_refuse_a_convex_production():
         commons.nash_equilibrium(game)
     with pytest.raises(ValueError, match=r"production .* not concave"):
         commons.social_optimum(game)
+
+
+@given(st.floats(1.0, 100.0), st.floats(1e-3, 2.0), st.floats(-323.5, 1.0))
+def test_exponential_average_product_holds_down_to_subnormal_draws(A, k, log10_x):
+    # AP(X) = A (1 - exp(-k X)) / X = A k sum_n (-k X)^n / (n + 1)!: the series (four terms,
+    # error below (kX)^4 / 120) where k X is small, F(X) / X where it is not
+    X = 10.0 ** log10_x
+    u = k * X
+    expect = (A * k * (1 - u / 2 + u**2 / 6 - u**3 / 24) if u < 1e-3
+              else A * (1 - math.exp(-u)) / X)
+    from commons.sim import _curves
+    for ap in (commons.Exponential(A, k).average(X),
+               _curves.average(_curves.EXPONENTIAL, A, k, X)):
+        assert ap == pytest.approx(expect, rel=1e-12)

@@ -6,7 +6,7 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
@@ -152,6 +152,8 @@ curves = st.one_of(
 
 
 @settings(max_examples=300)
+@example(curve=(_curves.EXPONENTIAL, 5.0, 0.5), w=1.0, Y=5e-324, theta=0.0, share=1.0, fee=0.0,
+         fine=0.0, e=2.0, N=2)  # others' draw subnormal: k X underflowed and AP(X) came out 0
 @given(curves, st.floats(0.5, 10.0), st.floats(0.0, 100.0), st.floats(0.0, 1.0),
        st.floats(0.0, 1.0), st.floats(0.0, 3.0), st.floats(0.0, 10.0), st.floats(0.5, 60.0),
        st.integers(2, 40))

@@ -330,6 +330,25 @@ class Exponential(Production):
     def value(self, X: ArrayLike) -> np.ndarray:
         return -self.A * np.expm1(-self.k * np.asarray(X, dtype=np.float64))
 
+    def average(self, X: ArrayLike) -> np.ndarray:
+        """AP(X) = -A expm1(-k X) / X, and A k (1 - k X / 2) for k X < 1e-8 (the series, exact
+        to an ulp there, where k X may underflow for a subnormal X); AP(0) = A k.
+
+        Parameters
+        ----------
+        X : array_like
+            Group draws X >= 0, any shape.
+
+        Returns
+        -------
+        ndarray
+            AP(X), same shape, in payoff units per resource unit.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        u = self.k * X
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(u < 1e-8, self.A * self.k * (1.0 - 0.5 * u), self.value(X) / X)
+
     def derivative(self, X: ArrayLike) -> np.ndarray:
         return self.A * self.k * np.exp(-self.k * np.asarray(X, dtype=np.float64))
 

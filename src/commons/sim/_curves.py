@@ -9,7 +9,8 @@ functions element by element on the numpy path, so both give the same bits. ``ki
 For X > 0:
 
 * Power: F(X) = A X**alpha, AP(X) = A X**(alpha - 1), F'(X) = alpha AP(X);
-* Exponential: F(X) = -A expm1(-k X), AP(X) = F(X) / X, F'(X) = A k exp(-k X);
+* Exponential: F(X) = -A expm1(-k X), AP(X) = F(X) / X (A k (1 - k X / 2) for k X < 1e-8,
+  exact to an ulp, where k X may underflow), F'(X) = A k exp(-k X);
 
 with the limits AP(0) = F'(0) = inf (Power) and A k (Exponential).
 """
@@ -52,6 +53,9 @@ def average(kind, A, s, X):
         return at_zero(kind, A, s)
     if kind == POWER:
         return A * cpow(X, s - 1.0)
+    u = s * X
+    if u < 1e-8:  # -expm1(-u) / u = 1 - u/2 + u^2/6 - ...: the series to within an ulp, where
+        return A * s * (1.0 - 0.5 * u)  # k X could underflow (X subnormal) and F(X) / X be 0
     return value(kind, A, s, X) / X
 
 
