@@ -73,12 +73,6 @@ def model_aru(model, R: int, T: int, repeats: int) -> float:
     return R * model.n * T / timed(lambda: model.run(T, R, rng=1), repeats)
 
 
-def strong_aru(N: int, R: int, T: int, repeats: int, graph=None) -> float:
-    g = cpr_v1_graph(N) if graph is None else graph
-    strong_kernel.run_strong_numba(g, 2, 2, 0)
-    return R * N * T / timed(lambda: strong_kernel.run_strong_numba(g, R, T, 1), repeats)
-
-
 def acts_aru(model, R: int, T: int, repeats: int) -> float:
     """The same compiled forms run act by act (no fused kernel)."""
     from commons.sim import codegen
