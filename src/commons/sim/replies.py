@@ -431,27 +431,29 @@ def _payoff_game(TP, r, i, S, z, ap, value, X):
     return (1 - theta) * own + theta * group - _charges(S, r, i, z)
 
 
+@jitable
+def _with_draw(TP, r, i, S, z):
+    """(z, X, X or 1): organisation i's alternative draw z, capped by its endowment, the
+    group draw with it in place of its own (the others' from ``TP.total``), and X made safe to
+    divide by."""
+    e = TP.e[r, i]
+    Y = max(TP.total[r] - min(S.draws[r, i], e), 0.0)
+    z = min(z, e)
+    X = z + Y
+    return z, X, (X if X > 0 else 1.0)
+
+
 @draw_payoff.register(QuadraticGameValues)
 @jitable
 def _payoff_quadratic_game(TP, r, i, t, S, z):
-    e = TP.e[r, i]
-    x = min(S.draws[r, i], e)
-    Y = max(TP.total[r] - x, 0.0)
-    z = min(z, e)
-    X = z + Y
-    safe = X if X > 0 else 1.0
+    z, X, safe = _with_draw(TP, r, i, S, z)
     return _payoff_game(TP, r, i, S, z, TP.a - TP.b * safe, safe * (TP.a - TP.b * safe), X)
 
 
 @draw_payoff.register(CurveGameValues)
 @jitable
 def _payoff_curve_game(TP, r, i, t, S, z):
-    e = TP.e[r, i]
-    x = min(S.draws[r, i], e)
-    Y = max(TP.total[r] - x, 0.0)
-    z = min(z, e)
-    X = z + Y
-    safe = X if X > 0 else 1.0
+    z, X, safe = _with_draw(TP, r, i, S, z)
     return _payoff_game(TP, r, i, S, z, _curves.average(TP.kind, TP.A, TP.s, safe),
                         _curves.value(TP.kind, TP.A, TP.s, safe), X)
 
