@@ -62,7 +62,25 @@ class Rule(Plugin):
         st.next_draws = st.draws.copy()
 
 
-class FixedDraw(Rule):
+class _DrawBound(Rule):
+    """A rule that draws, every round, the (R, N) amounts ``x`` it computed when bound."""
+
+    cparams: ClassVar[tuple[str, ...]] = ("x",)
+
+    def decide(self, st: State, ctx: Context) -> None:
+        """The decide phase: draw the amounts fixed when the model was bound.
+
+        Parameters
+        ----------
+        st : State
+            The state; writes ``draws`` (R, N).
+        ctx : Context
+            The run's context (the amounts, in draw units, in ``ctx.params[self]["x"]``).
+        """
+        st.draws = ctx.params[self]["x"].copy()
+
+
+class FixedDraw(_DrawBound):
     """Always draw the same amount: :math:`x_i(t) = v_i` every round.
 
     Parameters
@@ -73,8 +91,6 @@ class FixedDraw(Rule):
         organisation from a Uniform.
     """
 
-    cparams: ClassVar[tuple[str, ...]] = ("x",)
-
     def __init__(self, value: Any) -> None:
         self.value = value
 
@@ -82,23 +98,9 @@ class FixedDraw(Rule):
         return {"x": per_org("value", self.value, ctx.R, ctx.N,
                              uniforms=ctx.setup_uniforms(self)[:, :, 0], low=0.0)}
 
-    def decide(self, st: State, ctx: Context) -> None:
-        """The decide phase: draw the fixed amounts.
 
-        Parameters
-        ----------
-        st : State
-            The state; writes ``draws`` (R, N).
-        ctx : Context
-            The run's context (the amounts in ``ctx.params[self]``).
-        """
-        st.draws = ctx.params[self]["x"].copy()
-
-
-class PlayNash(Rule):
+class PlayNash(_DrawBound):
     """Draw the stage game's Nash equilibrium every round (``targets.nash_draws``)."""
-
-    cparams: ClassVar[tuple[str, ...]] = ("x",)
 
     def requires(self) -> tuple[str, ...]:
         return ("nash",)
@@ -107,24 +109,9 @@ class PlayNash(Rule):
         from ..targets import nash_draws
         return {"x": nash_draws(ctx.technology, ctx)}
 
-    def decide(self, st: State, ctx: Context) -> None:
-        """The decide phase: draw the stage game's Nash equilibrium.
 
-        Parameters
-        ----------
-        st : State
-            The state; writes ``draws`` (R, N).
-        ctx : Context
-            The run's context (the Nash draws, computed when the model is bound, in
-            ``ctx.params[self]``).
-        """
-        st.draws = ctx.params[self]["x"].copy()
-
-
-class PlayOptimum(Rule):
+class PlayOptimum(_DrawBound):
     """Draw the group's best sustainable allocation every round (``optimum_draws``)."""
-
-    cparams: ClassVar[tuple[str, ...]] = ("x",)
 
     def requires(self) -> tuple[str, ...]:
         return ("optimum",)
@@ -132,19 +119,6 @@ class PlayOptimum(Rule):
     def bind(self, ctx: Context) -> dict[str, Any]:
         from ..targets import optimum_draws
         return {"x": optimum_draws(ctx.technology, ctx)}
-
-    def decide(self, st: State, ctx: Context) -> None:
-        """The decide phase: draw the group's best sustainable allocation.
-
-        Parameters
-        ----------
-        st : State
-            The state; writes ``draws`` (R, N).
-        ctx : Context
-            The run's context (the optimal draws, computed when the model is bound, in
-            ``ctx.params[self]``).
-        """
-        st.draws = ctx.params[self]["x"].copy()
 
 
 class Mixed(Rule):
@@ -282,17 +256,10 @@ def _keep_draws(r, t, S, P, M, rng, net, TP):
 
 
 @compiled(FixedDraw, "decide")
-@jitable
-def _fixed_draw(r, t, S, P, M, rng, net, TP):
-    (x,) = P
-    for i in range(S.draws.shape[1]):
-        S.draws[r, i] = x[r, i]
-
-
 @compiled(PlayNash, "decide")
 @compiled(PlayOptimum, "decide")
 @jitable
-def _play_target(r, t, S, P, M, rng, net, TP):
+def _draw_bound(r, t, S, P, M, rng, net, TP):
     (x,) = P
     for i in range(S.draws.shape[1]):
         S.draws[r, i] = x[r, i]
