@@ -8,26 +8,10 @@ parallel over replicates with the bits of the numpy reference.
 import numba as nb
 import numpy as np
 
+from ._jit import philox
 from .streams import _INV32 as inv32
-from .streams import _M0 as m0
-from .streams import _M1 as m1
-from .streams import _MASK as mask
-from .streams import _SHIFT as s32
-from .streams import _W0 as w0
-from .streams import _W1 as w1
 
-
-@nb.njit(inline="always", cache=True)
-def philox(c0, c1, c2, c3, k0, k1):
-    """Philox4x32-10 on one counter (c0, c1, c2, c3) with key (k0, k1), all uint64 words."""
-    for i in range(10):
-        if i > 0:
-            k0 = (k0 + w0) & mask
-            k1 = (k1 + w1) & mask
-        p0 = m0 * c0
-        p1 = m1 * c2
-        c0, c1, c2, c3 = (p1 >> s32) ^ c1 ^ k0, p1 & mask, (p0 >> s32) ^ c3 ^ k1, p0 & mask
-    return c0, c1, c2, c3
+__all__ = ["philox", "uniforms"]
 
 
 @nb.njit(parallel=True, cache=True)
