@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from commons.sim.streams import Streams, philox4x32, replicate_keys, resolve_seed
@@ -26,6 +28,36 @@ def test_philox_is_vectorised_elementwise():
     key = np.array([k[1] for k in KAT], dtype=np.uint64).T
     out = np.stack(philox4x32(*ctr, *key), axis=-1)
     assert out.tolist() == [list(k[2]) for k in KAT]
+
+
+@pytest.mark.parametrize(("ctr", "key", "expect"), KAT)
+def test_compiled_philox_known_answers(ctr, key, expect):
+    # the block function compiled forms call, on 32-bit words, in compiled code and in Python
+    numba = pytest.importorskip("numba")
+    from commons.sim._jit import philox
+
+    @numba.njit
+    def block(c0, c1, c2, c3, k0, k1):
+        return philox(c0, c1, c2, c3, k0, k1)
+
+    words = [np.uint64(v) for v in (*ctr, *key)]
+    assert tuple(int(v) for v in block(*words)) == expect
+    assert tuple(int(v) for v in philox(*words)) == expect
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=6, max_size=6))
+def test_compiled_philox_equals_the_numpy_reference(words):
+    pytest.importorskip("numba")
+    from commons.sim._philox import philox, uniforms
+
+    c0, c1, c2, c3, k0, k1 = (np.uint64(w) for w in words)
+    assert [int(v) for v in philox(c0, c1, c2, c3, k0, k1)] == \
+        [int(v) for v in philox4x32(c0, c1, c2, c3, k0, k1)]
+    keys = np.array([[k0, k1]], dtype=np.uint64)
+    got = uniforms(keys, int(c1), int(c2), 3, int(c3))
+    ref = np.stack(philox4x32(np.arange(3, dtype=np.uint64), c1, c2, c3, k0, k1), axis=-1)
+    np.testing.assert_array_equal(got[0], (ref.astype(np.float64) + 0.5) / 2.0**32)
 
 
 @pytest.mark.statistical
