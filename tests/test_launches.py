@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import commons
-from commons.sim.compiled_run import LAUNCH_WORK, _raise_error, block_rounds, launches
+from commons.sim.compiled_run import LAUNCH_WORK, _raise_error, block_rounds, launches, pieces
 
 
 @given(R=st.integers(1, 3000), N=st.integers(1, 200_000), E=st.integers(0, 400_000),
@@ -18,22 +18,72 @@ def test_launches_cover_every_replicate_round_once_and_in_order(R, N, E, T, n_th
     for r0, r1, t0, t1 in plan:
         assert 0 <= r0 < r1 <= R
         assert 0 <= t0 < t1 <= T
-        # each replicate's rounds come in order: a launch starts where its last one ended
+        # each replicate's rounds come in order: a call starts where its last one ended
         assert np.all(last[r0:r1] == t0 - 1)
         last[r0:r1] = t1 - 1
         seen[r0:r1, t0:t1] += 1
-        # a launch is about LAUNCH_WORK updates, or one round of at least one replicate per
-        # thread when a single round is more
+        # a call is about a quarter of LAUNCH_WORK updates, or one round of one replicate
+        # when a single round is more
         work = (r1 - r0) * (N + E) * (t1 - t0)
-        assert work <= max(LAUNCH_WORK, min(R, n_threads) * (N + E))
+        assert work <= max(LAUNCH_WORK // 4, N + E)
     assert np.all(seen == 1)
+    # every thread gets a piece when there are replicates enough
+    assert len(pieces(R, N, E, T, n_threads)) >= min(R, n_threads)
 
 
-def test_launches_keep_whole_runs_together_when_they_fit():
-    # R = 1000, N = 100, 400 edges, T = 200: chunks of replicates through all 200 rounds
-    plan = launches(1000, 100, 400, 200, 2)
-    assert all((t0, t1) == (0, 200) for _, _, t0, t1 in plan)
-    assert sum(r1 - r0 for r0, r1, _, _ in plan) == 1000
+def test_pieces_keep_whole_runs_together_when_they_fit():
+    # R = 1000, N = 100, 400 edges, T = 200: chunks of replicates through all 200 rounds,
+    # many more than the threads (the free thread takes the next)
+    plan = pieces(1000, 100, 400, 200, 2)
+    assert all(tb == 200 for _, _, tb in plan)
+    assert sum(r1 - r0 for r0, r1, _ in plan) == 1000
+    assert len(plan) >= 50
+
+
+@pytest.mark.fused
+def test_run_pieces_gives_the_same_bits_on_one_thread_and_on_two():
+    numba = pytest.importorskip("numba")
+    model = commons.scenarios.benchmark_cpr_v1(30)
+    saved = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = model.run(40, 24, rng=5, record="full")
+        numba.set_num_threads(2)
+        two = model.run(40, 24, rng=5, record="full")
+    finally:
+        numba.set_num_threads(saved)
+    assert one.provenance["engine"] == two.provenance["engine"] == "numba"
+    for name, values in one.full.items():
+        np.testing.assert_array_equal(values, two.full[name], err_msg=name)
+
+
+def test_ctrl_c_drops_the_pieces_not_started(monkeypatch):
+    # a Ctrl-C while the threads run: the call raises KeyboardInterrupt, the pieces not yet
+    # started never run, and no call starts after it returns
+    import os
+    import signal
+    import threading
+
+    from commons.sim import compiled_run
+
+    monkeypatch.setattr(compiled_run, "threads", lambda: 2)
+    calls = []
+    lock = threading.Lock()
+
+    def fn(r0, r1, t0, t1):
+        with lock:
+            calls.append((r0, t0))
+            if len(calls) == 3:  # from a worker thread: Python handles it in the main one
+                os.kill(os.getpid(), signal.SIGINT)
+        threading.Event().wait(0.02)
+
+    R, N, E, T = 400, 1000, 0, 50
+    total = len(launches(R, N, E, T, 2))
+    with pytest.raises(KeyboardInterrupt):
+        compiled_run.run_pieces(fn, R, N, E, T)
+    done = len(calls)
+    threading.Event().wait(0.2)
+    assert len(calls) == done < total
 
 
 class _Model:

@@ -11,10 +11,11 @@ from .layout import cnet, cstate
 from .model import Model
 from .state import State
 
-__all__ = ["CompileError", "block_rounds", "in_threads", "launches", "run_fused", "run_mixed"]
+__all__ = ["CompileError", "block_rounds", "in_threads", "launches", "pieces", "run_fused",
+           "run_mixed", "run_pieces"]
 
-#: Agent-round updates (organisations and edges) per kernel launch: a fraction of a second, so
-#: that Ctrl-C, which Python sees between launches, stops a run promptly.
+#: Agent-round updates (organisations and edges) of all threads' kernel calls together: a
+#: fraction of a second, so that Ctrl-C, which Python sees between calls, stops a run promptly.
 LAUNCH_WORK = 4_000_000
 
 
@@ -25,19 +26,64 @@ def block_rounds(R: int, N: int, E: int, T: int) -> int:
     return int(max(1, min(T, LAUNCH_WORK // max(1, R * (N + E)))))
 
 
-def launches(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, int, int, int]]:
-    """The kernel launches of a run, (r0, r1, t0, t1) each, about :data:`LAUNCH_WORK` updates.
+def pieces(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, int, int]]:
+    """How a fused run is shared among threads: (r0, r1, rounds per call) per piece.
 
-    Replicates first: a launch runs a chunk of replicates (at least one per thread) through as
-    many rounds as the work allows, all rounds when it can, so each replicate's rows of the
-    state stay in the core's cache from one round to the next instead of being fetched again
-    for every block of rounds. Replicates are independent, so the order changes no bit.
+    A piece is a contiguous chunk of replicates, run through all T rounds by one thread in
+    calls of ``rounds per call`` rounds, each about :data:`LAUNCH_WORK` / 4 updates (so a
+    Ctrl-C is seen between calls within a fraction of a second). Replicates first: a chunk
+    is small enough that its whole run is one call when it can be, so its rows of the state
+    stay in the core's cache from one round to the next. There are at least as many chunks
+    as threads (when R allows), and many more for large R, taken in turn by whichever thread
+    is free, so a thread slowed by other work on the machine does not hold the others up,
+    and no thread waits at a barrier between blocks of rounds. Replicates are independent,
+    so neither the chunks nor their order change a bit.
     """
     per = max(1, N + E)
-    rc = int(min(R, max(n_threads, LAUNCH_WORK // (per * T))))
-    tb = int(max(1, min(T, LAUNCH_WORK // (per * rc))))
-    return [(r0, min(R, r0 + rc), t0, min(T, t0 + tb))
-            for r0 in range(0, R, rc) for t0 in range(0, T, tb)]
+    quarter = max(1, LAUNCH_WORK // 4)
+    rc = int(max(1, min(quarter // (per * T), -(-R // max(1, n_threads)))))
+    tb = int(max(1, min(T, quarter // (per * rc))))
+    return [(r0, min(R, r0 + rc), tb) for r0 in range(0, R, rc)]
+
+
+def launches(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, int, int, int]]:
+    """The kernel calls of a run, (r0, r1, t0, t1) each, piece by piece (:func:`pieces`),
+    each piece's in the order of its rounds."""
+    return [(r0, r1, t0, min(T, t0 + tb)) for r0, r1, tb in pieces(R, N, E, T, n_threads)
+            for t0 in range(0, T, tb)]
+
+
+def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
+    """``fn(r0, r1, t0, t1, *args)`` over the whole run: the pieces of :func:`pieces` in a
+    pool of :func:`threads` threads (the compiled kernel releases the GIL), or in the
+    calling thread for one thread or a small run.
+
+    A Ctrl-C in the calling thread stops the run: the pieces not started are dropped, and
+    those running stop at the end of their current call.
+    """
+    n = threads()
+    if n <= 1 or R * (N + E) * T < 50_000:
+        for r0, r1, t0, t1 in launches(R, N, E, T, 1):
+            fn(r0, r1, t0, t1, *args)
+        return
+    import concurrent.futures as cf
+    import threading
+    stop = threading.Event()
+
+    def piece(r0: int, r1: int, tb: int) -> None:
+        for t0 in range(0, T, tb):
+            if stop.is_set():
+                return
+            fn(r0, r1, t0, min(T, t0 + tb), *args)
+
+    plan = pieces(R, N, E, T, n)
+    pool = cf.ThreadPoolExecutor(min(n, len(plan)), thread_name_prefix="commons-kernel")
+    try:
+        for f in [pool.submit(piece, *p) for p in plan]:
+            f.result()
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _net(model: Model) -> Any:
@@ -165,10 +211,7 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
         _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,
                                                           st, ctx), 0, 0, 0, 0, *fused_args)
         plan.compiled = True
-    E = ctx.network.n_edges
-    for r0, r1, t0, t1 in launches(R, N, E, T, threads()):
-        in_threads(plan.fused, r1, t0, t1, *fused_args, work=(r1 - r0) * (N + E) * (t1 - t0),
-                   start=r0)
+    run_pieces(plan.fused, R, N, ctx.network.n_edges, T, *fused_args)
     _raise_error(model, err, step)
     for k, name in enumerate(SERIES):
         rec.series[name] = series[k]

@@ -258,10 +258,9 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP):
         if by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]
-            seen = 0  # counted in integers: the same value as adding 1.0s, without the
-            for e in range(d0, d1):  # floating-point adds' chain of latencies
-                if S.compliant[r, net.indices[e]]:
-                    seen += 1
+            seen = 0  # counted in integers, without a branch: the same value as adding
+            for e in range(d0, d1):  # 1.0s, without the adds' chain or a mispredicted jump
+                seen += np.int64(S.compliant[r, net.indices[e]])
             m = float(seen) / (d1 - d0) if d1 > d0 else 0.0
         else:
             a0 = net.in_ptr[i]
