@@ -53,9 +53,9 @@ def philox(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 (Salmon et al. 2011) of counter (c0, c1, c2, c3) under key (k0, k1).
 
     The same function as :func:`commons.sim.streams.philox4x32`. The words are carried as
-    uint32 (the products in uint64), so the compiler keeps each in one 32-bit register and
-    unrolls the ten rounds: about 2.5 ns a block in a loop here, against 17 ns when the
-    words were carried as masked uint64.
+    uint32 (the products in uint64), so the compiler keeps each in a 32-bit register and
+    unrolls the ten rounds: about 10 ns a block in a compiled loop here (3-4 ns where the
+    loop vectorises), against 17-20 ns when the words were carried as masked uint64.
     """
     mask = np.uint64(_MASK)
     c0 = np.uint32(np.uint64(c0) & mask)
