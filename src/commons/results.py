@@ -92,8 +92,13 @@ def sustainability(pos_t: np.ndarray, pos_n: np.ndarray) -> np.ndarray:
 
 
 def _best_rent(model, ctx, shape: tuple[int, int]) -> np.ndarray:
-    from .sim.targets import max_rent
-    best = np.asarray(max_rent(model.technology, ctx), dtype=np.float64)
+    """The best sustainable rent of each replicate and round, computed once per run (the
+    metrics and the derived series both need it)."""
+    best = ctx.__dict__.get("_best_rent")
+    if best is None:
+        from .sim.targets import max_rent
+        best = np.asarray(max_rent(model.technology, ctx), dtype=np.float64)
+        ctx.__dict__["_best_rent"] = best
     return np.broadcast_to(best, shape)
 
 

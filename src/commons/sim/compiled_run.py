@@ -56,13 +56,14 @@ def launches(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, 
 def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
     """``fn(r0, r1, t0, t1, *args)`` over the whole run: the pieces of :func:`pieces` in a
     pool of :func:`threads` threads (the compiled kernel releases the GIL), or in the
-    calling thread for one thread or a small run.
+    calling thread for one thread, one piece or a small run.
 
     A Ctrl-C in the calling thread stops the run: the pieces not started are dropped, and
     those running stop at the end of their current call.
     """
     n = threads()
-    if n <= 1 or R * (N + E) * T < 50_000:
+    plan = pieces(R, N, E, T, n)
+    if n <= 1 or len(plan) == 1 or R * (N + E) * T < 50_000:
         for r0, r1, t0, t1 in launches(R, N, E, T, 1):
             fn(r0, r1, t0, t1, *args)
         return
@@ -76,7 +77,6 @@ def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
                 return
             fn(r0, r1, t0, min(T, t0 + tb), *args)
 
-    plan = pieces(R, N, E, T, n)
     pool = cf.ThreadPoolExecutor(min(n, len(plan)), thread_name_prefix="commons-kernel")
     try:
         for f in [pool.submit(piece, *p) for p in plan]:

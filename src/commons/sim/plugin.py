@@ -129,7 +129,9 @@ in the subset of Python numba compiles, marked ``@jitable`` and registered with
 S holds only the fields the plug-in declares (a form that touches another does not compile);
 P its ``cparams``, M its ``memory`` arrays, ``rng`` its stream for
 :func:`commons.sim._jit.u4`, ``net`` the network's CSR arrays
-(:class:`commons.sim.layout.CNet`) and TP the technology's compiled values.
+(:class:`commons.sim.layout.CNet`; its offsets and organisation and edge numbers are
+unsigned, so take ``int(...)`` of a difference that may go below zero) and TP the
+technology's compiled values.
 :func:`commons.testing.check_plugin` then also checks that the two forms give the same bits.
 """
 
