@@ -13,8 +13,9 @@ All in one process, one machine, ratios taken in the same run:
 * one large replicate (R = 1, N = 10^5): 1 thread against all (target: 1.6x from 2);
 * the first compilation of a composition and its load from the cache in a fresh process.
 
-The engine's ratios to the hand kernel (CPR-v1) and to CPR-v1 (the plug-in models) are medians
-over pairs of runs taken alternately, which cancels most of a shared machine's drift.
+Every ratio (the engine to the hand kernel, the plug-in models to CPR-v1, scaling, degree,
+threads) is the median over pairs of runs taken alternately in one process, which cancels
+most of a shared machine's drift.
 
 Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s"}
 (agent-round updates per second, median of repeats, compilation excluded).
@@ -159,18 +160,25 @@ def main() -> None:
     m200 = benchmark_cpr_v1(200)
     m100.run(2, 2, rng=0)
     m200.run(2, 2, rng=0)
-    unit = timed(lambda: m100.run(T, base_R, rng=1), reps)
-    scale = {"R x2": timed(lambda: m100.run(T, 2 * base_R, rng=1), reps) / unit,
-             "N x2": timed(lambda: m200.run(T, base_R, rng=1), reps) / unit,
-             "T x2": timed(lambda: m100.run(2 * T, base_R, rng=1), reps) / unit}
+    # each ratio paired with its base, run alternately (single timings drift by 20 % here)
+    base_run = lambda: m100.run(T, base_R, rng=1)  # noqa: E731
+    scale = {"R x2": paired(base_run, lambda: m100.run(T, 2 * base_R, rng=1), reps)[2],
+             "N x2": paired(base_run, lambda: m200.run(T, base_R, rng=1), reps)[2],
+             "T x2": paired(base_run, lambda: m100.run(2 * T, base_R, rng=1), reps)[2]}
     print("scaling (wall time / base, ideal 2.00): "
           + ", ".join(f"{k} {v:.2f}" for k, v in scale.items()))
     import networkx as nx
-    kd = {}
+    by_degree = {}
     for k in (4, 8, 16):
         gk = nx.connected_watts_strogatz_graph(100, k, 0.1, seed=0)
-        kd[k] = model_aru(benchmark_cpr_v1(100, graph=gk), base_R, T, reps)
-    per_edge = [(1 / kd[k] - 1 / kd[4]) / (k - 4) * 1e9 for k in (8, 16)]
+        by_degree[k] = benchmark_cpr_v1(100, graph=gk)
+        by_degree[k].run(2, 2, rng=0)
+    kd, per_edge = {}, []
+    for k in (8, 16):
+        t4, tk, _ = paired(lambda: by_degree[4].run(T, base_R, rng=1),
+                           lambda k=k: by_degree[k].run(T, base_R, rng=1), reps)
+        kd[4], kd[k] = base_R * 100 * T / t4, base_R * 100 * T / tk
+        per_edge.append((tk - t4) / (base_R * 100 * T * (k - 4)) * 1e9)
     print(f"degree 4 / 8 / 16: {kd[4] / 1e6:.2f} / {kd[8] / 1e6:.2f} / {kd[16] / 1e6:.2f} "
           f"M aru/s: {np.mean(per_edge):.2f} ns per extra edge and round")
     full = m100.run(T, 20, rng=1, record="full")
@@ -178,22 +186,29 @@ def main() -> None:
     print(f"full record: {per_aru:.0f} bytes per agent-round")
     # ------------------------------------------------------------------ threads
     n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    one_thread = model_aru(benchmark_cpr_v1(100), R, T, reps)
-    numba.set_num_threads(n)
-    print(f"threads: 1 -> {one_thread / 1e6:.2f}, {n} -> {cpr / 1e6:.2f} M aru/s "
-          f"({cpr / one_thread:.2f}x)")
+
+    def on(threads, fn):
+        def run():
+            numba.set_num_threads(threads)
+            try:
+                fn()
+            finally:
+                numba.set_num_threads(n)
+        return run
+
+    cpr_run = lambda: cpr_model.run(T, R, rng=1)  # noqa: E731
+    t1, tn, q = paired(on(1, cpr_run), on(n, cpr_run), reps)
+    print(f"threads: 1 -> {work / t1 / 1e6:.2f}, {n} -> {work / tn / 1e6:.2f} M aru/s "
+          f"({1 / q:.2f}x, paired)")
     # one large replicate: what the second core gives (target: 1.6x at N = 10^5)
     big_n = 20_000 if args.quick else 100_000
     big = benchmark_cpr_v1(big_n)
     big.run(2, 1, rng=0)
     big_t = 20 if args.quick else T
-    numba.set_num_threads(1)
-    big_one = timed(lambda: big.run(big_t, 1, rng=1), reps)
-    numba.set_num_threads(n)
-    big_n_threads = timed(lambda: big.run(big_t, 1, rng=1), reps)
+    big_run = lambda: big.run(big_t, 1, rng=1)  # noqa: E731
+    big_one, big_n_threads, q = paired(on(1, big_run), on(n, big_run), reps)
     print(f"one replicate, N = {big_n}, T = {big_t}: 1 thread {big_one:.2f} s, {n} threads "
-          f"{big_n_threads:.2f} s ({big_one / big_n_threads:.2f}x)")
+          f"{big_n_threads:.2f} s ({1 / q:.2f}x, paired)")
     # ------------------------------------------------------------------ compilation
     first, cached = compile_times()
     print(f"a composition (the Ostrom commons) in a fresh process: first compile {first:.1f} s, "
