@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import commons
@@ -11,6 +11,7 @@ from commons.sim.compiled_run import LAUNCH_WORK, _raise_error, block_rounds, la
 
 @given(R=st.integers(1, 3000), N=st.integers(1, 200_000), E=st.integers(0, 400_000),
        T=st.integers(1, 500), n_threads=st.integers(1, 8))
+@example(R=5, N=10, E=0, T=10, n_threads=4)  # chunks of ceil(5 / 4) = 2 gave 3 pieces
 def test_launches_cover_every_replicate_round_once_and_in_order(R, N, E, T, n_threads):
     plan = launches(R, N, E, T, n_threads)
     seen = np.zeros((R, T), np.int64)

@@ -41,7 +41,7 @@ def pieces(R: int, N: int, E: int, T: int, n_threads: int) -> list[tuple[int, in
     """
     per = max(1, N + E)
     quarter = max(1, LAUNCH_WORK // 4)
-    rc = int(max(1, min(quarter // (per * T), -(-R // max(1, n_threads)))))
+    rc = int(max(1, min(quarter // (per * T), R // max(1, n_threads))))
     tb = int(max(1, min(T, quarter // (per * rc))))
     return [(r0, min(R, r0 + rc), tb) for r0 in range(0, R, rc)]
 
