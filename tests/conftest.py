@@ -21,6 +21,23 @@ def _fused_when_marked(request, monkeypatch):
         monkeypatch.setattr(codegen, "FUSE", True)
 
 
+@pytest.fixture(autouse=True)
+def _default_ctrl_c():
+    """Each test starts with Python's own Ctrl-C handling in the main thread, and leaves it
+    so: a library that installs a handler and leaves it behind (asyncio's no-op handler after
+    a notebook kernel that failed to start) would otherwise silence the tests that send
+    SIGINT, depending on which tests ran before them in the same worker."""
+    import signal
+    import threading
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    yield
+    if main:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture
 def seed() -> int:
     """The seed of a statistical test: ``COMMONS_TEST_SEED`` (default 0).

@@ -61,21 +61,21 @@ def test_run_pieces_gives_the_same_bits_on_one_thread_and_on_two():
 def test_ctrl_c_drops_the_pieces_not_started(monkeypatch):
     # a Ctrl-C while the threads run: the call raises KeyboardInterrupt, the pieces not yet
     # started never run, and no call starts after it returns
-    import os
     import signal
     import threading
 
     from commons.sim import compiled_run
 
     monkeypatch.setattr(compiled_run, "threads", lambda: 2)
+    main = threading.main_thread().ident
     calls = []
     lock = threading.Lock()
 
     def fn(r0, r1, t0, t1):
         with lock:
             calls.append((r0, t0))
-            if len(calls) == 3:  # from a worker thread: Python handles it in the main one
-                os.kill(os.getpid(), signal.SIGINT)
+            if len(calls) == 3:  # Ctrl-C, delivered to the main thread, which handles it
+                signal.pthread_kill(main, signal.SIGINT)
         threading.Event().wait(0.02)
 
     R, N, E, T = 400, 1000, 0, 50

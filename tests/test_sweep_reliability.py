@@ -82,7 +82,15 @@ def test_a_signal_stops_commons_sweep_keeps_its_chunks_and_a_rerun_resumes(
     study = tmp_path / "study.toml"
     study.write_text(textwrap.dedent(STUDY.format(engine=engine, rounds=rounds)))
     store = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "commons.cli", "sweep", str(study),
+    # the command starts as from a terminal: Python's own handling of the signal, whatever
+    # the test runner's thread blocks or ignores (a child inherits both)
+    start = ("import runpy, signal, sys; "
+             "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
+             "signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+             "sys.argv = ['commons'] + sys.argv[1:]; "
+             "runpy.run_module('commons.cli', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start, "sweep", str(study),
                              "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     wait_for(lambda: (store / "manifest.jsonl").exists() and len(entries(store)) >= 1,
