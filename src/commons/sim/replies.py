@@ -256,8 +256,10 @@ def _best_reply_concave(TP, r, i, t, S):
 
 
 @prepare_replies.register(QuadraticGameValues)
+@prepare_replies.register(CurveGameValues)
 @jitable
 def _group_draw(TP, r, t, S):
+    """The group draw of the stage game, each draw capped by its endowment (both games)."""
     X = 0.0
     for k in range(S.draws.shape[1]):
         X += min(S.draws[r, k], TP.e[r, k])
@@ -297,15 +299,6 @@ def _best_reply_lake(TP, r, i, t, S):
     if gain > S.penalty_rate[r, i]:
         return np.inf
     return min(np.inf, S.quota[r, i]) if gain > 0 else 0.0
-
-
-@prepare_replies.register(CurveGameValues)
-@jitable
-def _curve_group_draw(TP, r, t, S):
-    X = 0.0
-    for k in range(S.draws.shape[1]):
-        X += min(S.draws[r, k], TP.e[r, k])
-    TP.total[r] = X
 
 
 @jitable
