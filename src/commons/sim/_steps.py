@@ -12,8 +12,9 @@ import numpy as np
 from ._jit import jitable
 from .state import KINDS, RECIPIENTS
 
-__all__ = ["after_appropriate", "after_decide", "begin_round", "clip_next", "finite_row",
-           "in_rounds", "record", "row_sum", "settle", "since"]
+__all__ = ["after_appropriate", "after_decide", "begin_round", "blocks", "clip_next",
+           "finite_range", "finite_row", "in_rounds", "range_sum", "record", "record_orgs",
+           "record_total", "settle", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -51,9 +52,9 @@ def begin_round(r, S):
 
 
 @jitable
-def after_decide(r, S, max_draw):
-    """Clip draws to [0, max_draw] and zero the excluded."""
-    for i in range(S.draws.shape[1]):
+def after_decide(r, S, max_draw, i0, i1):
+    """Clip the draws of organisations i0..i1-1 to [0, max_draw] and zero the excluded."""
+    for i in range(i0, i1):
         v = S.draws[r, i]
         if v < 0.0:
             v = 0.0
@@ -65,21 +66,22 @@ def after_decide(r, S, max_draw):
 
 
 @jitable
-def after_appropriate(r, S):
-    """Compliance: granted <= quota."""
-    for i in range(S.draws.shape[1]):
+def after_appropriate(r, S, i0, i1):
+    """Compliance of organisations i0..i1-1: granted <= quota."""
+    for i in range(i0, i1):
         S.compliant[r, i] = S.granted[r, i] <= S.quota[r, i]
 
 
 @jitable
-def settle(r, S):
-    """Total the charges, share the members' part, set the payoffs (State.settle)."""
+def settle(r, S, i0, i1):
+    """Total the charges of organisations i0..i1-1, give each its share of what is paid to the
+    members (the sum over all organisations, in order), set their payoffs (State.settle)."""
     N = S.draws.shape[1]
     shared = 0.0
     for i in range(N):
         shared += S.charges[r, _FINE_MEMBERS, i] + S.charges[r, _COST_MEMBERS, i]
     share = shared / N
-    for i in range(N):
+    for i in range(i0, i1):
         f = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
         c = S.charges[r, 3, i] + S.charges[r, 4, i] + S.charges[r, 5, i]
         S.fines[r, i] = f
@@ -89,9 +91,9 @@ def settle(r, S):
 
 
 @jitable
-def clip_next(r, S, max_draw):
-    """Clip the next draws to [0, max_draw]."""
-    for i in range(S.next_draws.shape[1]):
+def clip_next(r, S, max_draw, i0, i1):
+    """Clip the next draws of organisations i0..i1-1 to [0, max_draw]."""
+    for i in range(i0, i1):
         v = S.next_draws[r, i]
         if v < 0.0:
             v = 0.0
@@ -114,72 +116,138 @@ def finite_row(a, r, nonneg):
 
 
 @jitable
+def finite_range(a, r, i0, i1, nonneg):
+    """Whether a[r, i0:i1] is finite (and >= 0 with ``nonneg``)."""
+    for i in range(i0, i1):
+        v = a[r, i]
+        if not np.isfinite(v) or (nonneg and v < 0):
+            return False
+    return True
+
+
+#: Organisations per block of the recorder's sums: each block is summed in order, then the
+#: blocks' sums in order, so threads that split a replicate's organisations at block
+#: boundaries (:func:`commons.sim.compiled_run.run_orgs`) give the same bits as one thread.
+RB = 256
+#: Sums per block: draws, granted, rent, compliant, fines, costs, to the regulator, burned,
+#: wrongful, excluded, trust.
+NSUMS = 11
+
+
+def blocks(N: int) -> int:
+    """Blocks of :data:`RB` organisations in N (the recorder's partial sums per replicate)."""
+    return max(1, -(-N // RB))
+
+
+@jitable
 def record(r, t, S, series, full_x, full_h, full_p, record_full, baseline, cum, pos_t,
-           pos_n, active):
-    """The recorder's series (see commons.sim.engine.SERIES) and accumulators for round t."""
+           pos_n, active, part, net):
+    """The recorder's series (see commons.sim.engine.SERIES) and accumulators for round t:
+    :func:`record_orgs` for every block, then :func:`record_total`."""
+    record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
+                part, net, 0, part.shape[1])
+    record_total(r, t, S, series, active, part)
+
+
+@jitable
+def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
+                part, net, k0, k1):
+    """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
+    organisations, and each block's sums into ``part[r, k]``."""
+    N = S.draws.shape[1]
+    for k in range(k0, k1):
+        xs = 0.0
+        hs = 0.0
+        rent = 0.0
+        fines = 0.0
+        costs = 0.0
+        reg = 0.0
+        burned = 0.0
+        # counts in integers: the same values as adding 1.0s, without a chain of float adds
+        comp = 0
+        wrong = 0
+        excl = 0
+        for i in range(k * RB, min(N, (k + 1) * RB)):
+            xs += S.draws[r, i]
+            hs += S.granted[r, i]
+            gain = S.payoffs[r, i] - baseline[r, i]
+            rent += gain
+            if S.compliant[r, i]:
+                comp += 1
+            fines += S.fines[r, i]
+            costs += S.costs[r, i]
+            reg += S.charges[r, 0, i] + S.charges[r, 3, i]
+            burned += S.charges[r, 1, i] + S.charges[r, 4, i]
+            if S.detected[r, i] and S.compliant[r, i] and S.sanctioned[r, i]:
+                wrong += 1
+            if S.excluded[r, i]:
+                excl += 1
+            cum[r, i] += gain
+            if gain > 0.0:
+                pos_t[r, i] += t + 1
+                pos_n[r, i] += 1.0
+            if record_full:
+                full_x[r, t, i] = S.draws[r, i]
+                full_h[r, t, i] = S.granted[r, i]
+                full_p[r, t, i] = S.payoffs[r, i]
+        ws = range_sum(S.trust, r, np.int64(net.indptr[k * RB]),
+                       np.int64(net.indptr[min(N, (k + 1) * RB)]))
+        part[r, k, 0] = xs
+        part[r, k, 1] = hs
+        part[r, k, 2] = rent
+        part[r, k, 3] = float(comp)
+        part[r, k, 4] = fines
+        part[r, k, 5] = costs
+        part[r, k, 6] = reg
+        part[r, k, 7] = burned
+        part[r, k, 8] = float(wrong)
+        part[r, k, 9] = float(excl)
+        part[r, k, 10] = ws
+
+
+@jitable
+def record_total(r, t, S, series, active, part):
+    """The series of round t from the blocks' sums, added in block order."""
     N = S.draws.shape[1]
     E = S.trust.shape[1]
-    xs = 0.0
-    hs = 0.0
-    rent = 0.0
-    fines = 0.0
-    costs = 0.0
-    reg = 0.0
-    burned = 0.0
-    # counts in integers: the same values as adding 1.0s, without a chain of float adds
-    comp = 0
-    wrong = 0
-    excl = 0
-    for i in range(N):
-        xs += S.draws[r, i]
-        hs += S.granted[r, i]
-        net = S.payoffs[r, i] - baseline[r, i]
-        rent += net
-        if S.compliant[r, i]:
-            comp += 1
-        fines += S.fines[r, i]
-        costs += S.costs[r, i]
-        reg += S.charges[r, 0, i] + S.charges[r, 3, i]
-        burned += S.charges[r, 1, i] + S.charges[r, 4, i]
-        if S.detected[r, i] and S.compliant[r, i] and S.sanctioned[r, i]:
-            wrong += 1
-        if S.excluded[r, i]:
-            excl += 1
-        cum[r, i] += net
-        if net > 0.0:
-            pos_t[r, i] += t + 1
-            pos_n[r, i] += 1.0
-        if record_full:
-            full_x[r, t, i] = S.draws[r, i]
-            full_h[r, t, i] = S.granted[r, i]
-            full_p[r, t, i] = S.payoffs[r, i]
-    ws = row_sum(S.trust, r)
-    active[r] += float(N - excl)
+    xs = hs = rent = comp = fines = costs = reg = burned = wrong = excl = ws = 0.0
+    for k in range(part.shape[1]):
+        xs += part[r, k, 0]
+        hs += part[r, k, 1]
+        rent += part[r, k, 2]
+        comp += part[r, k, 3]
+        fines += part[r, k, 4]
+        costs += part[r, k, 5]
+        reg += part[r, k, 6]
+        burned += part[r, k, 7]
+        wrong += part[r, k, 8]
+        excl += part[r, k, 9]
+        ws += part[r, k, 10]
+    active[r] += float(N) - excl
     series[0, r, t] = xs / N
     series[1, r, t] = hs
     series[2, r, t] = S.stock[r]
     series[3, r, t] = rent
-    series[4, r, t] = float(comp) / N
+    series[4, r, t] = comp / N
     series[5, r, t] = fines
     series[6, r, t] = costs
     series[7, r, t] = ws / E if E > 0 else np.nan
     series[8, r, t] = reg
     series[9, r, t] = S.regulator_spending[r]
     series[10, r, t] = burned
-    series[11, r, t] = float(wrong)
-    series[12, r, t] = float(excl)
+    series[11, r, t] = wrong
+    series[12, r, t] = excl
 
 
 @jitable
-def row_sum(a, r):
-    """The sum of row r of ``a``, in eight running sums combined pairwise at the end (as
+def range_sum(a, r, e0, e1):
+    """The sum of a[r, e0:e1], in eight running sums combined pairwise at the end (as
     numpy's pairwise sum does within a block): eight independent chains of adds instead of
     one, which the compiler runs side by side (the mean trust of a recorded round, over every
     edge, was a chain of one add per edge)."""
-    n = a.shape[1]
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    e = 0
-    while e + 8 <= n:
+    e = e0
+    while e + 8 <= e1:
         s0 += a[r, e]
         s1 += a[r, e + 1]
         s2 += a[r, e + 2]
@@ -190,7 +258,7 @@ def row_sum(a, r):
         s7 += a[r, e + 7]
         e += 8
     total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    while e < n:
+    while e < e1:
         total += a[r, e]
         e += 1
     return total

@@ -11,8 +11,8 @@ from .layout import cnet, cstate
 from .model import Model
 from .state import State
 
-__all__ = ["CompileError", "block_rounds", "in_threads", "launches", "pieces", "run_fused",
-           "run_mixed", "run_pieces"]
+__all__ = ["CompileError", "block_rounds", "in_threads", "launches", "org_blocks", "pieces",
+           "run_fused", "run_mixed", "run_orgs", "run_pieces"]
 
 #: Agent-round updates (organisations and edges) of all threads' kernel calls together: a
 #: fraction of a second, so that Ctrl-C, which Python sees between calls, stops a run promptly.
@@ -84,6 +84,58 @@ def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Fewest organisations per thread for a replicate to be shared among threads: below, the
+#: barriers after each act would cost more than the second core gives.
+ORGS_MIN = 2_000
+
+
+def org_blocks(R: int, N: int, n_threads: int) -> int:
+    """Into how many blocks of organisations each replicate is split: the number of threads
+    when the replicates are fewer than the threads and each block has at least
+    :data:`ORGS_MIN` organisations, else 1 (replicates run side by side instead). A block is
+    whole blocks of the recorder's sums (:data:`commons.sim._steps.RB` organisations)."""
+    from ._steps import blocks
+    if R >= n_threads or n_threads <= 1:
+        return 1
+    return int(max(1, min(n_threads, N // max(1, ORGS_MIN), blocks(N))))
+
+
+def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> None:
+    """``fn(b, nb, 0, R, t0, t1, *args, sync)`` for b = 0..nb-1 in nb threads at once, block of
+    rounds by block of rounds (:func:`block_rounds`): each thread takes its block of every
+    replicate's organisations and the threads meet at a barrier after each act
+    (:mod:`commons.sim._sync`). Each organisation's numbers are the same whichever thread
+    computes them, and the steps that sum over organisations run in one thread in the same
+    order, so the bits are those of :func:`run_pieces`.
+
+    A Ctrl-C in the calling thread, or an exception in any thread, sets the barrier's abort
+    flag: every thread returns at its next barrier, and the run stops.
+    """
+    import concurrent.futures as cf
+    tb = block_rounds(R, N, E, T)
+
+    def call(b: int, t0: int, t1: int, sync: np.ndarray) -> None:
+        try:
+            fn(b, nb, 0, R, t0, t1, *args, sync)
+        except BaseException:
+            sync[nb] = 1
+            raise
+
+    with cf.ThreadPoolExecutor(nb, thread_name_prefix="commons-kernel") as pool:
+        for t0 in range(0, T, tb):
+            sync = np.zeros(nb + 3, np.int64)  # barrier counts, abort, error flags
+            futures = [pool.submit(call, b, t0, min(T, t0 + tb), sync) for b in range(nb)]
+            try:
+                for f in futures:
+                    f.result()
+            except BaseException:
+                sync[nb] = 1
+                cf.wait(futures)
+                raise
+            if sync[nb]:  # pragma: no cover - a thread failed without raising
+                raise RuntimeError("a thread of the run stopped at a barrier")
 
 
 def _net(model: Model) -> Any:
@@ -205,13 +257,25 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     step = block_rounds(R, N, ctx.network.n_edges, T)
     keys = np.ascontiguousarray(ctx.streams.keys)
     max_draw = np.ascontiguousarray(ctx.max_draw)
+    from ._steps import NSUMS, blocks
+    part = np.zeros((R, blocks(N), NSUMS))  # the recorder's sums per block of organisations
     fused_args = (S, net, keys, max_draw, TP, *args, series, fx, fh, fp, full, baseline,
-                  rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active, err)
-    if not getattr(plan, "compiled", False):
-        _compiling(plan.fused, lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,
-                                                          st, ctx), 0, 0, 0, 0, *fused_args)
-        plan.compiled = True
-    run_pieces(plan.fused, R, N, ctx.network.n_edges, T, *fused_args)
+                  rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active, part, err)
+    on_error = lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,  # noqa: E731
+                                          st, ctx)
+    E = ctx.network.n_edges
+    nb = org_blocks(R, N, threads()) if plan.orgs is not None else 1
+    if nb > 1:
+        if not getattr(plan, "orgs_compiled", False):
+            _compiling(plan.orgs, on_error, 0, 1, 0, 0, 0, 0, *fused_args,
+                       np.zeros(4, np.int64))
+            plan.orgs_compiled = True
+        run_orgs(plan.orgs, nb, R, N, E, T, *fused_args)
+    else:
+        if not getattr(plan, "compiled", False):
+            _compiling(plan.fused, on_error, 0, 0, 0, 0, *fused_args)
+            plan.compiled = True
+        run_pieces(plan.fused, R, N, E, T, *fused_args)
     _raise_error(model, err, step)
     for k, name in enumerate(SERIES):
         rec.series[name] = series[k]

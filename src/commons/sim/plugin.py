@@ -133,6 +133,30 @@ P its ``cparams``, M its ``memory`` arrays, ``rng`` its stream for
 unsigned, so take ``int(...)`` of a difference that may go below zero) and TP the
 technology's compiled values.
 :func:`commons.testing.check_plugin` then also checks that the two forms give the same bits.
+
+A form whose organisations are independent within the act (each one's outputs depend on its
+own row and on what earlier acts wrote, as here) can say so, and a run of fewer replicates than
+threads then shares each replicate's organisations among the threads::
+
+    @compiled(ReputationFine, "sanction", orgs=True)
+    @jitable
+    def _reputation_fine_split(r, t, S, P, M, rng, net, TP, i0, i1):
+        (rate,) = P
+        for i in range(i0, i1):             # only organisations i0..i1-1, the rest as above
+            watchers = net.in_ptr[i + 1] - net.in_ptr[i]
+            trust = 0.0
+            for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
+                trust += S.trust[r, net.in_edges[k]]
+            rate_i = rate[r] * (1.0 - trust / max(watchers, 1))
+            if S.detected[r, i]:
+                fine = rate_i * max(S.observed[r, i] - S.quota[r, i], 0.0)
+                S.charges[r, 0, i] += fine
+                S.sanctioned[r, i] = S.sanctioned[r, i] or fine > 0.0
+            S.penalty_rate[r, i] += rate_i * S.detect_prob[r, i]
+
+It writes only the rows of organisations i0..i1-1 (and the edges leaving them), and a
+replicate's own fields (``S.external[r]``) only when ``i0 == 0``. A form without ``orgs``
+runs in one thread while the others wait, with the same bits.
 """
 
 from __future__ import annotations
@@ -456,7 +480,8 @@ class Plugin:
         return self is other
 
 
-def compiled(plugin_cls: type[Plugin], *phases: str) -> Callable[[Callable], Callable]:
+def compiled(plugin_cls: type[Plugin], *phases: str,
+             orgs: bool = False) -> Callable[[Callable], Callable]:
     """Register a function as the compiled form of ``plugin_cls``'s ``phases``.
 
     The function is written once, for one replicate, in the subset of Python numba compiles
@@ -474,6 +499,13 @@ def compiled(plugin_cls: type[Plugin], *phases: str) -> Callable[[Callable], Cal
         The plug-in class.
     *phases : str
         The phases the function is the compiled form of.
+    orgs : bool
+        The form takes two more arguments, ``fn(r, t, S, P, M, rng, net, TP, i0, i1)``, and
+        acts for organisations i0..i1-1 only: it writes their rows (and the edges leaving
+        them) from what earlier acts wrote, and writes a replicate's own fields (``S.external[r]``)
+        only when ``i0 == 0``. A replicate of many organisations is then shared among threads
+        when a run has fewer replicates than threads; a form without it runs in one thread
+        while the others wait. The engine calls it with (0, N) otherwise.
 
     Returns
     -------
@@ -481,6 +513,8 @@ def compiled(plugin_cls: type[Plugin], *phases: str) -> Callable[[Callable], Cal
         A decorator that registers the function and returns it unchanged.
     """
     def deco(fn: Callable) -> Callable:
+        if orgs:
+            fn.orgwise = True
         forms = dict(plugin_cls.__dict__.get("_compiled_forms", {}))
         for ph in phases:
             forms[ph] = (getattr(plugin_cls, ph), fn)

@@ -477,20 +477,20 @@ class LakeDamage(Technology):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@compiled(Technology, "appropriate")
+@compiled(Technology, "appropriate", orgs=True)
 @jitable
-def _claims_are_draws(r, t, S, P, M, rng, net, TP):
-    for i in range(S.draws.shape[1]):
+def _claims_are_draws(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
         S.demand[r, i] = S.draws[r, i]
 
 
-@compiled(PrivateConcave, "pay")
+@compiled(PrivateConcave, "pay", orgs=True)
 @jitable
-def _private_concave_pay(r, t, S, P, M, rng, net, TP):
+def _private_concave_pay(r, t, S, P, M, rng, net, TP, i0, i1):
     beta = TP.beta[r]
     scale = cpow(ipow(1.0 + TP.gamma[r], t), 1.0 - beta)
     c = TP.c[r]
-    for i in range(S.draws.shape[1]):
+    for i in range(i0, i1):
         S.gross[r, i] = TP.a[r, i] * scale * cpow(S.granted[r, i], beta) - c * S.draws[r, i]
 
 
@@ -507,23 +507,23 @@ def _stage_game_pay(r, t, S, P, M, rng, net, TP):
         S.gross[r, i] = TP.w * TP.e[r, i] + (x * (ap - TP.w) if x > 0 else 0.0)
 
 
-@compiled(Fishery, "appropriate")
+@compiled(Fishery, "appropriate", orgs=True)
 @jitable
-def _catches(r, t, S, P, M, rng, net, TP):
-    for i in range(S.draws.shape[1]):
+def _catches(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
         S.demand[r, i] = TP.q[r] * S.draws[r, i] * S.stock[r]
 
 
-@compiled(Fishery, "pay")
+@compiled(Fishery, "pay", orgs=True)
 @jitable
-def _fishery_pay(r, t, S, P, M, rng, net, TP):
-    for i in range(S.draws.shape[1]):
+def _fishery_pay(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
         S.gross[r, i] = TP.p[r] * S.granted[r, i] - TP.c[r] * S.draws[r, i]
 
 
-@compiled(LakeDamage, "pay")
+@compiled(LakeDamage, "pay", orgs=True)
 @jitable
-def _lake_damage_pay(r, t, S, P, M, rng, net, TP):
+def _lake_damage_pay(r, t, S, P, M, rng, net, TP, i0, i1):
     damage = TP.d[r] * (S.stock[r] * S.stock[r])
-    for i in range(S.granted.shape[1]):
+    for i in range(i0, i1):
         S.gross[r, i] = TP.alpha[r] * S.granted[r, i] - damage

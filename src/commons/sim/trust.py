@@ -75,12 +75,12 @@ class ComplianceTrust(Plugin):
 
 
 # ---------------------------------------------------------------------- compiled form
-@compiled(ComplianceTrust, "learn")
+@compiled(ComplianceTrust, "learn", orgs=True)
 @jitable
-def _compliance_trust(r, t, S, P, M, rng, net, TP):
+def _compliance_trust(r, t, S, P, M, rng, net, TP, i0, i1):
     (lam,) = P
     lr = lam[r]
-    for i in range(S.granted.shape[1]):
+    for i in range(i0, i1):
         hi = S.granted[r, i]
         for e in range(net.indptr[i], net.indptr[i + 1]):
             j = net.indices[e]

@@ -345,23 +345,23 @@ class Regulator(Plugin):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@compiled(StockShareQuota, "communicate")
+@compiled(StockShareQuota, "communicate", orgs=True)
 @jitable
-def _stock_share_quota(r, t, S, P, M, rng, net, TP):
+def _stock_share_quota(r, t, S, P, M, rng, net, TP, i0, i1):
     (share,) = P
-    N = S.quota.shape[1]
-    q = share[r] * S.stock[r] / N
-    for i in range(N):
+    q = share[r] * S.stock[r] / S.quota.shape[1]
+    for i in range(i0, i1):
         S.quota[r, i] = q
 
 
-@compiled(FixedQuota, "communicate")
+@compiled(FixedQuota, "communicate", orgs=True)
 @jitable
-def _fixed_quota(r, t, S, P, M, rng, net, TP):
+def _fixed_quota(r, t, S, P, M, rng, net, TP, i0, i1):
     (q,) = P
-    for i in range(S.quota.shape[1]):
+    for i in range(i0, i1):
         S.quota[r, i] = q[r]
-    S.external[r] = True
+    if i0 == 0:
+        S.external[r] = True
 
 
 @compiled(Regulator, "communicate")

@@ -250,11 +250,11 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
         S.external[r] = True
 
 
-@compiled(PeerMonitoring, "monitor")
+@compiled(PeerMonitoring, "monitor", orgs=True)
 @jitable
-def _peer_monitoring(r, t, S, P, M, rng, net, TP):
+def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
-    for i in range(S.granted.shape[1]):
+    for i in range(i0, i1):
         if by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]

@@ -373,12 +373,12 @@ class PoolPunishment(Plugin):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@compiled(QuotaFine, "sanction")
+@compiled(QuotaFine, "sanction", orgs=True)
 @jitable
-def _quota_fine(r, t, S, P, M, rng, net, TP):
+def _quota_fine(r, t, S, P, M, rng, net, TP, i0, i1):
     phi, row, external = P
     f = phi[r]
-    for i in range(S.detected.shape[1]):
+    for i in range(i0, i1):
         if S.detected[r, i]:
             over = S.observed[r, i] - S.quota[r, i]
             fine = f * over if over > 0.0 else 0.0
@@ -386,30 +386,30 @@ def _quota_fine(r, t, S, P, M, rng, net, TP):
             if fine > 0.0:
                 S.sanctioned[r, i] = True
         S.penalty_rate[r, i] += f * S.detect_prob[r, i]
-    if external and f > 0.0:
+    if i0 == 0 and external and f > 0.0:
         S.external[r] = True
 
 
-@compiled(UnitFee, "sanction")
+@compiled(UnitFee, "sanction", orgs=True)
 @jitable
-def _unit_fee(r, t, S, P, M, rng, net, TP):
+def _unit_fee(r, t, S, P, M, rng, net, TP, i0, i1):
     fee, row, external = P
     f = fee[r]
-    for i in range(S.granted.shape[1]):
+    for i in range(i0, i1):
         S.charges[r, row, i] += f * S.granted[r, i]
         S.unit_charge[r, i] += f
-    if external and f > 0.0:
+    if i0 == 0 and external and f > 0.0:
         S.external[r] = True
 
 
-@compiled(GraduatedSanction, "sanction")
+@compiled(GraduatedSanction, "sanction", orgs=True)
 @jitable
-def _graduated_sanction(r, t, S, P, M, rng, net, TP):
+def _graduated_sanction(r, t, S, P, M, rng, net, TP, i0, i1):
     scale, schedule, row, exclude_after, exclusion_rounds, forgive_after, top = P
     (clean,) = M
     last = schedule.shape[0] - 1
     sc = scale[r]
-    for i in range(S.detected.shape[1]):
+    for i in range(i0, i1):
         hit = S.detected[r, i]
         record = S.offences[r, i]
         rate = sc * schedule[min(record, last)]

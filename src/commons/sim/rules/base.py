@@ -241,25 +241,25 @@ class Mixed(Rule):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@compiled(Rule, "decide")
+@compiled(Rule, "decide", orgs=True)
 @jitable
-def _carry_draws(r, t, S, P, M, rng, net, TP):
-    for i in range(S.draws.shape[1]):
+def _carry_draws(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
         S.draws[r, i] = S.next_draws[r, i]
 
 
-@compiled(Rule, "learn")
+@compiled(Rule, "learn", orgs=True)
 @jitable
-def _keep_draws(r, t, S, P, M, rng, net, TP):
-    for i in range(S.draws.shape[1]):
+def _keep_draws(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
         S.next_draws[r, i] = S.draws[r, i]
 
 
-@compiled(FixedDraw, "decide")
-@compiled(PlayNash, "decide")
-@compiled(PlayOptimum, "decide")
+@compiled(FixedDraw, "decide", orgs=True)
+@compiled(PlayNash, "decide", orgs=True)
+@compiled(PlayOptimum, "decide", orgs=True)
 @jitable
-def _draw_bound(r, t, S, P, M, rng, net, TP):
+def _draw_bound(r, t, S, P, M, rng, net, TP, i0, i1):
     (x,) = P
-    for i in range(S.draws.shape[1]):
+    for i in range(i0, i1):
         S.draws[r, i] = x[r, i]

@@ -190,21 +190,21 @@ def _imitate_one(r, i, S, net, s, v1, v2):
     return S.draws[r, j] if v2 < w / (1.0 + np.exp(ex)) else S.draws[r, i]
 
 
-@compiled(Imitation, "learn")
+@compiled(Imitation, "learn", orgs=True)
 @jitable
-def _imitation(r, t, S, P, M, rng, net, TP):
+def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
-    for i in range(S.draws.shape[1]):
+    for i in range(i0, i1):
         _, v1, v2, _ = u4(i, t, rng)
         S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)
 
 
-@compiled(ReviseOrImitate, "learn")
+@compiled(ReviseOrImitate, "learn", orgs=True)
 @jitable
-def _revise_or_imitate(r, t, S, P, M, rng, net, TP):
+def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
-    prepare_replies(TP, r, t, S)
-    for i in range(S.draws.shape[1]):
+    prepare_replies(TP, r, t, S)  # each thread: the same values
+    for i in range(i0, i1):
         v0, v1, v2, _ = u4(i, t, rng)
         if v0 < mu[r]:
             v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1, v2)
