@@ -12,7 +12,7 @@ import commons
 from commons.sim import compiled_run
 from commons.sim._jit import jitable
 from commons.sim._steps import RB, blocks
-from commons.sim._sync import barrier
+from commons.sim._sync import barrier, take
 from commons.sim.plugin import compiled
 
 numba = pytest.importorskip("numba")
@@ -244,3 +244,26 @@ def test_an_aborted_barrier_returns_instead_of_waiting():
     assert kernel(sync) is False
     sync = np.array([0, 1, 0])
     assert kernel(sync) is True
+
+
+@jitable
+def _tickets(sync, got, b, n, k):
+    for j in range(k):
+        got[b, j] = take(sync, n)
+
+
+def test_tickets_of_the_shared_counter_go_to_one_thread_each():
+    # the chunks of a step are handed out by one atomic counter: under contention every
+    # ticket goes to exactly one thread
+    kernel = numba.njit(nogil=True)(_tickets)
+    n, k = 3, 200_000
+    sync = np.zeros(n + 4, np.int64)
+    got = np.full((n, k), -1, np.int64)
+    kernel(np.zeros(5, np.int64), np.zeros((1, 1), np.int64), 0, 1, 1)  # compiled
+    workers = [threading.Thread(target=kernel, args=(sync, got, b, n, k)) for b in range(n)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    np.testing.assert_array_equal(np.sort(got.ravel()), np.arange(n * k))
+    assert sync[n + 3] == n * k

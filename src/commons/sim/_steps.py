@@ -14,7 +14,7 @@ from .state import KINDS, RECIPIENTS
 
 __all__ = ["after_appropriate", "after_decide", "begin_round", "blocks", "clip_next",
            "finite_range", "finite_row", "in_rounds", "range_sum", "record", "record_orgs",
-           "record_total", "settle", "since"]
+           "record_total", "settle", "settle_share", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -73,14 +73,19 @@ def after_appropriate(r, S, i0, i1):
 
 
 @jitable
-def settle(r, S, i0, i1):
-    """Total the charges of organisations i0..i1-1, give each its share of what is paid to the
-    members (the sum over all organisations, in order), set their payoffs (State.settle)."""
+def settle_share(r, S):
+    """Each organisation's share of what is paid to the members (summed in order)."""
     N = S.draws.shape[1]
     shared = 0.0
     for i in range(N):
         shared += S.charges[r, _FINE_MEMBERS, i] + S.charges[r, _COST_MEMBERS, i]
-    share = shared / N
+    return shared / N
+
+
+@jitable
+def settle(r, S, share, i0, i1):
+    """Total the charges of organisations i0..i1-1, give each ``share`` (see
+    :func:`settle_share`), set their payoffs (State.settle)."""
     for i in range(i0, i1):
         f = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
         c = S.charges[r, 3, i] + S.charges[r, 4, i] + S.charges[r, 5, i]

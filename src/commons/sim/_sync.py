@@ -1,9 +1,9 @@
 """A barrier for compiled code: threads that split one replicate's organisations meet here.
 
-When a run has fewer replicates than threads, each thread takes a block of the organisations
-and every thread runs the whole round, act by act, meeting the others at a barrier after each
-act (:func:`commons.sim.codegen` writes that kernel). A Python barrier would cost the GIL and
-tens of microseconds per act; this one costs about a microsecond.
+When a run has fewer replicates than threads, every thread runs the whole round, act by act,
+taking chunks of the organisations from a shared counter (:func:`take`) and meeting the others
+at a barrier after each act (:mod:`commons.sim.codegen` writes that kernel). A Python barrier
+would cost the GIL and tens of microseconds per act; this one costs about a microsecond.
 
 The barrier needs no atomic read-modify-write: thread b publishes how many barriers it has
 reached in its own slot of a shared int64 array (a release store) and waits until every slot
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ._jit import HAVE_NUMBA, jitable
 
-__all__ = ["barrier", "fail", "failed"]
+__all__ = ["barrier", "fail", "failed", "take"]
 
 #: Spins before a waiting thread starts yielding its core.
 SPINS = 256
@@ -55,6 +55,14 @@ if HAVE_NUMBA:  # pragma: no branch
                                  "release", 8)
             return context.get_dummy_value()
         return types.void(arr, types.intp, types.int64), codegen
+
+    @intrinsic
+    def fetch_add(typingctx, arr, i, v):
+        """``arr[i] += v`` of an int64 array as one atomic step; the value before."""
+        def codegen(context, builder, signature, args):
+            return builder.atomic_rmw("add", _item_pointer(context, builder, signature, args),
+                                      args[2], "monotonic")
+        return types.int64(arr, types.intp, types.int64), codegen
 
     @intrinsic
     def yield_core(typingctx):
@@ -108,3 +116,9 @@ def fail(sync, n, epoch):
 def failed(sync, n, epoch):
     """Whether any thread flagged an error before barrier ``epoch`` (read after it)."""
     return load_acquire(sync, n + 1 + epoch % 2) == epoch
+
+
+@jitable
+def take(sync, n):
+    """The next ticket of the shared counter (``sync`` of shape (n + 4,), slot n + 3)."""
+    return fetch_add(sync, n + 3, 1)

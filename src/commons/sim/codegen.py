@@ -187,17 +187,19 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
             "    for t in range(t0, t1):"]
     for step in steps:
         body += _whole(step, "        ")
-    # thread b of nb takes organisations i0..i1-1 (whole blocks of the recorder's sums) of
-    # every replicate r0..r1-1 (a run with fewer replicates than threads): every thread runs
-    # each step, a step without an organisation range in thread 0 only, and all meet at a
-    # barrier after each (but before a step that reads only its own organisations' rows)
+    # thread b of nb of a run with fewer replicates than threads: every thread runs each
+    # step of a round, taking chunks of whole blocks of organisations (the recorder's blocks)
+    # in turn from a shared counter, so a thread slowed by other work on the machine takes
+    # fewer; a step without an organisation range runs in thread 0 only; the threads meet at
+    # a barrier after each step, but go on without it to a step on the same chunk that reads
+    # only its own organisations' rows
     body += ["", "", _jit(cache),
              f"def orgs(b, nb, r0, r1, {sig}, sync):",
              "    N = S.draws.shape[1]",
-             "    kb0 = b * part.shape[1] // nb",
-             "    kb1 = (b + 1) * part.shape[1] // nb",
-             "    i0 = min(N, kb0 * E.RB)",
-             "    i1 = min(N, kb1 * E.RB)",
+             "    nblk = part.shape[1]",
+             "    per = max(1, nblk // (16 * nb))  # blocks per chunk",
+             "    nch = (nblk + per - 1) // per",
+             "    base = -(nch + nb)",
              "    ep = 0",
              "    for r in range(r0, r1):",
              "        if err[r, 0] != 0:  # before any check of this call on r",
@@ -205,9 +207,14 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
              "        k0 = keys[r, 0]",
              "        k1 = keys[r, 1]",
              "        for t in range(t0, t1):"]
-    for k, step in enumerate(steps):
-        body += _split(step, "            ",
-                       k + 1 == len(steps) or not _needs_no_barrier(step, steps[k + 1]))
+    unit = [steps[0]]
+    for step in steps[1:]:
+        if _needs_no_barrier(unit[-1], step):
+            unit.append(step)
+        else:
+            body += _split(unit, "            ")
+            unit = [step]
+    body += _split(unit, "            ")
     return "\n".join(lines + body) + "\n"
 
 
@@ -217,14 +224,21 @@ class _Step:
 
     def __init__(self, lines: list[str], ranged: bool,
                  check: tuple[str, bool, int] | None = None, *, own: tuple[str, ...] = (),
-                 view: tuple[str, ...] = (), writes: tuple[str, ...] = ()) -> None:
+                 view: tuple[str, ...] = (), writes: tuple[str, ...] = (),
+                 prologue: tuple[str, ...] = ()) -> None:
         self.lines = lines
+        self.prologue = prologue  # run once per thread before the chunks (a shared sum)
         self.ranged = ranged
         self.check = check
         self.own = own  # an engine step that reads and writes only its organisations' rows,
         # writing these fields
         self.view = view  # an act: the fields it reads or writes, and those it writes
         self.writes = writes
+
+
+#: Settling: each thread sums what is paid to the members once, then settles its chunks.
+_SETTLE = _Step(["E.settle(r, S, share, {lo}, {hi})"], True,
+                prologue=("share = E.settle_share(r, S)",))
 
 
 def _needs_no_barrier(step: _Step, nxt: _Step) -> bool:
@@ -274,10 +288,10 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
             steps.append(_Step(["E.after_appropriate(r, S, {lo}, {hi})"], True,
                                own=("compliant",)))
         if last and _next_after_sanction(phase_of, k):
-            steps.append(_Step(["E.settle(r, S, {lo}, {hi})"], True))
+            steps.append(_SETTLE)
     if not any(_ORDER.index(p) > _ORDER.index("sanction") for p in phase_of) and \
             not any(_next_after_sanction(phase_of, k) for k in range(len(acts))):
-        steps.append(_Step(["E.settle(r, S, {lo}, {hi})"], True))
+        steps.append(_SETTLE)
     steps.append(_Step(["E.clip_next(r, S, max_draw, {lo}, {hi})"], True,
                        own=("next_draws",)))
     steps.append(_Step(["E.record_orgs(r, t, S, full_x, full_h, full_p, record_full, "
@@ -303,7 +317,7 @@ def _field_test(check: tuple[str, bool, int], lo: str, hi: str) -> str:
 
 def _whole(step: _Step, pad: str) -> list[str]:
     """A step for every organisation of replicate r, returning at a failed check."""
-    out = _bound(step.lines, "0", "N", pad)
+    out = [pad + line for line in step.prologue] + _bound(step.lines, "0", "N", pad)
     if step.check is not None:
         out += [pad + f"if not {_field_test(step.check, '0', 'N')}:",
                 pad + f"    err[r, 0] = {step.check[2] + 1}",
@@ -312,23 +326,33 @@ def _whole(step: _Step, pad: str) -> list[str]:
     return out
 
 
-def _split(step: _Step, pad: str, barrier: bool = True) -> list[str]:
-    """A step in thread b (its organisations, or all of them in thread 0), then the barrier
-    (unless the next step reads only this thread's organisations); every thread leaves
-    replicate r after a failed check (all see the same error after the barrier)."""
-    if step.ranged:
-        out = _bound(step.lines, "i0", "i1", pad)
-        inner, lo, hi = pad, "i0", "i1"
+def _split(unit: list[_Step], pad: str) -> list[str]:
+    """Steps in thread b, then the barrier; every thread leaves replicate r after a failed
+    check (all see the same error after the barrier). Steps with an organisation range run
+    chunk by chunk: chunk c of a unit is ticket ``base + c`` of the shared counter, and each
+    thread stops at its first ticket past the unit, so a unit takes nch + nb tickets."""
+    out = [pad + line for step in unit for line in step.prologue]
+    if unit[0].ranged:
+        out += [pad + "base += nch + nb",
+               pad + "while True:",
+               pad + "    c = X.take(sync, nb) - base",
+               pad + "    if c >= nch:",
+               pad + "        break",
+               pad + "    kb0 = c * per",
+               pad + "    kb1 = min(nblk, kb0 + per)",
+               pad + "    i0 = min(N, kb0 * E.RB)",
+               pad + "    i1 = min(N, kb1 * E.RB)"]
+        inner, lo, hi = pad + "    ", "i0", "i1"
     else:
-        out = [pad + "if b == 0:", *_bound(step.lines, "0", "N", pad + "    ")]
+        out += [pad + "if b == 0:"]
         inner, lo, hi = pad + "    ", "0", "N"
-    if step.check is not None:  # flags the barrier it precedes (see commons.sim._sync)
-        out += [inner + f"if not {_field_test(step.check, lo, hi)}:",
-                inner + f"    err[r, 0] = {step.check[2] + 1}",
-                inner + "    err[r, 1] = t",
-                inner + "    X.fail(sync, nb, ep + 1)"]
-    if not barrier:  # a failed check is seen after the next step's barrier
-        return out
+    for step in unit:
+        out += _bound(step.lines, lo, hi, inner)
+        if step.check is not None:  # flags the barrier it precedes (see commons.sim._sync)
+            out += [inner + f"if not {_field_test(step.check, lo, hi)}:",
+                    inner + f"    err[r, 0] = {step.check[2] + 1}",
+                    inner + "    err[r, 1] = t",
+                    inner + "    X.fail(sync, nb, ep + 1)"]
     out += [pad + "ep += 1",
             pad + "if not X.barrier(sync, b, nb, ep):",
             pad + "    return",
@@ -401,7 +425,7 @@ def _fingerprint(source: str, forms: list[Any]) -> str:
     h.update(f"{version}|{numba.__version__}|{sys.version}".encode())
     import importlib
     modules = {f.__module__ for f in _flat(forms) if importable(f)}
-    modules |= {"commons.sim._steps", "commons.sim._jit", "commons.sim.layout",
+    modules |= {"commons.sim._steps", "commons.sim._sync", "commons.sim._jit", "commons.sim.layout",
                 "commons.sim.replies", "commons.sim._roots", "commons.sim._curves"}
     files = {importlib.import_module(m).__file__ for m in modules}
     for path in sorted(files):

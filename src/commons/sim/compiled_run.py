@@ -104,11 +104,11 @@ def org_blocks(R: int, N: int, n_threads: int) -> int:
 
 def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> None:
     """``fn(b, nb, 0, R, t0, t1, *args, sync)`` for b = 0..nb-1 in nb threads at once, block of
-    rounds by block of rounds (:func:`block_rounds`): each thread takes its block of every
-    replicate's organisations and the threads meet at a barrier after each act
+    rounds by block of rounds (:func:`block_rounds`): in each act the threads take chunks of
+    every replicate's organisations in turn, and meet at a barrier after it
     (:mod:`commons.sim._sync`). Each organisation's numbers are the same whichever thread
-    computes them, and the steps that sum over organisations run in one thread in the same
-    order, so the bits are those of :func:`run_pieces`.
+    computes them, and sums over organisations are added in the same order (block by block),
+    so the bits are those of :func:`run_pieces`.
 
     A Ctrl-C in the calling thread, or an exception in any thread, sets the barrier's abort
     flag: every thread returns at its next barrier, and the run stops.
@@ -125,7 +125,7 @@ def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> No
 
     with cf.ThreadPoolExecutor(nb, thread_name_prefix="commons-kernel") as pool:
         for t0 in range(0, T, tb):
-            sync = np.zeros(nb + 3, np.int64)  # barrier counts, abort, error flags
+            sync = np.zeros(nb + 4, np.int64)  # barrier counts, abort, error flags, tickets
             futures = [pool.submit(call, b, t0, min(T, t0 + tb), sync) for b in range(nb)]
             try:
                 for f in futures:
@@ -268,7 +268,7 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     if nb > 1:
         if not getattr(plan, "orgs_compiled", False):
             _compiling(plan.orgs, on_error, 0, 1, 0, 0, 0, 0, *fused_args,
-                       np.zeros(4, np.int64))
+                       np.zeros(5, np.int64))
             plan.orgs_compiled = True
         run_orgs(plan.orgs, nb, R, N, E, T, *fused_args)
     else:
