@@ -1,8 +1,10 @@
 """The engine's own steps of a round, compiled, for one replicate r of a CState.
 
-The same operations as the numpy path (:meth:`commons.State.begin_round`, the clip after
-``decide``, the compliance judged after ``appropriate``, :meth:`commons.State.settle`, and the
-engine's recorder), so a fused kernel gives the numpy path's results.
+The same operations as the numpy path (the clip after ``decide``, the compliance judged after
+``appropriate``, :meth:`commons.State.settle`, and the engine's recorder), so a fused kernel
+gives the numpy path's results; :mod:`commons.sim.codegen` writes the start of the round
+(:meth:`commons.State.begin_round`) for the fields a model writes. Each step takes a range of
+organisations (or of blocks of them), so that threads sharing a replicate can split it.
 """
 
 from __future__ import annotations
@@ -12,43 +14,14 @@ import numpy as np
 from ._jit import jitable
 from .state import KINDS, RECIPIENTS
 
-__all__ = ["after_appropriate", "after_decide", "begin_round", "blocks", "clip_next",
-           "finite_range", "finite_row", "in_rounds", "range_sum", "record", "record_orgs",
-           "record_total", "settle", "settle_share", "since"]
+__all__ = ["after_appropriate", "after_decide", "blocks", "clip_next", "finite_range",
+           "finite_row", "in_rounds", "range_sum", "record_orgs", "record_total", "settle",
+           "settle_share", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
 _COST_MEMBERS = 1 * _NREC + 2
 _NCH = len(KINDS) * _NREC
-
-
-@jitable
-def begin_round(r, S):
-    """Reset the per-round fields and serve exclusions (State.begin_round)."""
-    S.stock_start[r] = S.stock[r]
-    S.ration[r] = 1.0
-    S.regulator_spending[r] = 0.0
-    S.external[r] = False
-    N = S.draws.shape[1]
-    for i in range(N):
-        S.detect_prob[r, i] = 0.0
-        S.inspected[r, i] = False
-        S.detected[r, i] = False
-        S.penalty_rate[r, i] = 0.0
-        S.unit_charge[r, i] = 0.0
-        S.transfers[r, i] = 0.0
-        S.sanctioned[r, i] = False
-        S.recorded[r, i] = False
-        S.excluded_now[r, i] = False
-        S.appealed[r, i] = False
-        S.called_out[r, i] = 0.0
-        left = S.exclusion_left[r, i]
-        S.excluded[r, i] = left > 0
-        S.exclusion_left[r, i] = left - 1 if left > 1 else 0
-        for k in range(_NCH):
-            S.charges[r, k, i] = 0.0
-    for e in range(S.met.shape[1]):
-        S.met[r, e] = False
 
 
 @jitable
@@ -145,16 +118,6 @@ def blocks(N: int) -> int:
 
 
 @jitable
-def record(r, t, S, series, full_x, full_h, full_p, record_full, baseline, cum, pos_t,
-           pos_n, active, part, net):
-    """The recorder's series (see commons.sim.engine.SERIES) and accumulators for round t:
-    :func:`record_orgs` for every block, then :func:`record_total`."""
-    record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
-                part, net, 0, part.shape[1])
-    record_total(r, t, S, series, active, part)
-
-
-@jitable
 def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
                 part, net, k0, k1):
     """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
@@ -172,7 +135,7 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
         comp = 0
         wrong = 0
         excl = 0
-        for i in range(k * RB, min(N, (k + 1) * RB)):
+        for i in range(np.uint64(k * RB), np.uint64(min(N, (k + 1) * RB))):
             xs += S.draws[r, i]
             hs += S.granted[r, i]
             gain = S.payoffs[r, i] - baseline[r, i]
