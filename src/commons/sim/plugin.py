@@ -156,7 +156,9 @@ threads then shares each replicate's organisations among the threads::
 
 It writes only the rows of organisations i0..i1-1 (and the edges leaving them), and a
 replicate's own fields (``S.external[r]``) only when ``i0 == 0``. A form without ``orgs``
-runs in one thread while the others wait, with the same bits.
+runs in one thread while the others wait, with the same bits. ``i0`` and ``i1`` are unsigned
+(uint64), so a loop over them indexes without numba's negative-index test, as a loop over
+``range(N)`` does.
 """
 
 from __future__ import annotations
@@ -500,12 +502,12 @@ def compiled(plugin_cls: type[Plugin], *phases: str,
     *phases : str
         The phases the function is the compiled form of.
     orgs : bool
-        The form takes two more arguments, ``fn(r, t, S, P, M, rng, net, TP, i0, i1)``, and
-        acts for organisations i0..i1-1 only: it writes their rows (and the edges leaving
-        them) from what earlier acts wrote, and writes a replicate's own fields (``S.external[r]``)
-        only when ``i0 == 0``. A replicate of many organisations is then shared among threads
-        when a run has fewer replicates than threads; a form without it runs in one thread
-        while the others wait. The engine calls it with (0, N) otherwise.
+        The form takes two more arguments, ``fn(r, t, S, P, M, rng, net, TP, i0, i1)``
+        (uint64), and acts for organisations i0..i1-1 only: it writes their rows (and the
+        edges leaving them) from what earlier acts wrote, and a replicate's own fields
+        (``S.external[r]``) only when ``i0 == 0``. A replicate of many organisations is then
+        shared among threads when a run has fewer replicates than threads; a form without it
+        runs in one thread while the others wait. The engine calls it with (0, N) otherwise.
 
     Returns
     -------
