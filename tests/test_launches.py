@@ -87,6 +87,32 @@ def test_ctrl_c_drops_the_pieces_not_started(monkeypatch):
     assert len(calls) == done < total
 
 
+def test_ctrl_c_drops_the_ranges_of_an_act_not_started(monkeypatch):
+    # an act run by replicate ranges beside numpy plug-ins: after a Ctrl-C no range starts
+    import signal
+    import threading
+
+    from commons.sim import compiled_run
+
+    monkeypatch.setattr(compiled_run, "threads", lambda: 2)
+    main = threading.main_thread().ident
+    calls = []
+    lock = threading.Lock()
+
+    def fn(r0, r1):
+        with lock:
+            calls.append(r0)
+            if len(calls) == 3:  # every range submitted by now: the caller waits on them
+                signal.pthread_kill(main, signal.SIGINT)
+        threading.Event().wait(0.05)
+
+    with pytest.raises(KeyboardInterrupt):
+        compiled_run.in_threads(fn, 400)
+    done = len(calls)
+    threading.Event().wait(0.3)
+    assert len(calls) == done < 8  # 8 ranges of 50 replicates for two threads
+
+
 class _Model:
     def __init__(self, acts):
         self.acts = acts

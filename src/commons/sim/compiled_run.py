@@ -164,7 +164,7 @@ def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30, start: int = 0)
     numbers depend on it alone, so the split changes no bit. The ranges are a few per thread,
     taken in turn by whichever thread is free, so a thread slowed by other work on the machine
     does not hold the others up. Below about 50,000 updates of ``work`` a call runs in the
-    calling thread (starting threads would cost more).
+    calling thread (starting threads would cost more). A Ctrl-C drops the ranges not started.
     """
     n = min(threads(), R - start) if work >= 50_000 else 1
     if n <= 1:
@@ -173,11 +173,14 @@ def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30, start: int = 0)
     import concurrent.futures as cf
     pieces = min(R - start, 4 * n)
     bounds = np.linspace(start, R, pieces + 1).astype(int)
-    with cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel") as pool:
+    pool = cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel")
+    try:
         futures = [pool.submit(fn, int(bounds[k]), int(bounds[k + 1]), *args)
                    for k in range(pieces)]
         for f in futures:
             f.result()
+    finally:  # after a Ctrl-C or an error, the ranges not started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _raise_error(model: Model, err: np.ndarray, step: int) -> None:
