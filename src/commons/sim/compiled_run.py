@@ -92,10 +92,10 @@ ORGS_MIN = 2_000
 
 
 def org_blocks(R: int, N: int, n_threads: int) -> int:
-    """Into how many blocks of organisations each replicate is split: the number of threads
-    when the replicates are fewer than the threads and each block has at least
-    :data:`ORGS_MIN` organisations, else 1 (replicates run side by side instead). A block is
-    whole blocks of the recorder's sums (:data:`commons.sim._steps.RB` organisations)."""
+    """How many threads share each replicate's organisations: the number of threads when the
+    replicates are fewer than the threads, with at least :data:`ORGS_MIN` organisations and
+    one block of the recorder's sums (:data:`commons.sim._steps.RB` organisations) per
+    thread; else 1 (replicates run side by side instead)."""
     from ._steps import blocks
     if R >= n_threads or n_threads <= 1:
         return 1
