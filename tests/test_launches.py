@@ -58,59 +58,58 @@ def test_run_pieces_gives_the_same_bits_on_one_thread_and_on_two():
         np.testing.assert_array_equal(values, two.full[name], err_msg=name)
 
 
-def test_ctrl_c_drops_the_pieces_not_started(monkeypatch):
-    # a Ctrl-C while the threads run: the call raises KeyboardInterrupt, the pieces not yet
-    # started never run, and no call starts after it returns
+def _ctrl_c_on_call(k, pause):
+    """A kernel stand-in that records its calls and, at the k-th, delivers SIGINT to the
+    main thread (which handles it); each call takes ``pause`` seconds."""
     import signal
     import threading
-
-    from commons.sim import compiled_run
-
-    monkeypatch.setattr(compiled_run, "threads", lambda: 2)
     main = threading.main_thread().ident
     calls = []
     lock = threading.Lock()
 
-    def fn(r0, r1, t0, t1):
+    def fn(*args):
         with lock:
-            calls.append((r0, t0))
-            if len(calls) == 3:  # Ctrl-C, delivered to the main thread, which handles it
+            calls.append(args)
+            if len(calls) == k:
                 signal.pthread_kill(main, signal.SIGINT)
-        threading.Event().wait(0.02)
+        threading.Event().wait(pause)
+    return fn, calls
 
+
+def _no_call_after(calls):
+    """How many calls ran, once none has started for a while after the Ctrl-C."""
+    import threading
+    done = len(calls)
+    threading.Event().wait(0.3)
+    assert len(calls) == done
+    return done
+
+
+def test_ctrl_c_drops_the_pieces_not_started(monkeypatch):
+    # a Ctrl-C while the threads run: the call raises KeyboardInterrupt, the pieces not yet
+    # started never run, and no call starts after it returns
+    from commons.sim import compiled_run
+
+    monkeypatch.setattr(compiled_run, "threads", lambda: 2)
+    fn, calls = _ctrl_c_on_call(3, 0.02)
     R, N, E, T = 400, 1000, 0, 50
     total = len(launches(R, N, E, T, 2))
     with pytest.raises(KeyboardInterrupt):
         compiled_run.run_pieces(fn, R, N, E, T)
-    done = len(calls)
-    threading.Event().wait(0.2)
-    assert len(calls) == done < total
+    assert _no_call_after(calls) < total
 
 
 def test_ctrl_c_drops_the_ranges_of_an_act_not_started(monkeypatch):
     # an act run by replicate ranges beside numpy plug-ins: after a Ctrl-C no range starts
-    import signal
-    import threading
-
+    # (the interrupt comes at the third call, when every range is queued and the caller
+    # waits on them)
     from commons.sim import compiled_run
 
     monkeypatch.setattr(compiled_run, "threads", lambda: 2)
-    main = threading.main_thread().ident
-    calls = []
-    lock = threading.Lock()
-
-    def fn(r0, r1):
-        with lock:
-            calls.append(r0)
-            if len(calls) == 3:  # every range submitted by now: the caller waits on them
-                signal.pthread_kill(main, signal.SIGINT)
-        threading.Event().wait(0.05)
-
+    fn, calls = _ctrl_c_on_call(3, 0.05)
     with pytest.raises(KeyboardInterrupt):
         compiled_run.in_threads(fn, 400)
-    done = len(calls)
-    threading.Event().wait(0.3)
-    assert len(calls) == done < 8  # 8 ranges of 50 replicates for two threads
+    assert _no_call_after(calls) < 8  # 8 ranges of 50 replicates for two threads
 
 
 class _Model:

@@ -265,10 +265,10 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
             lines.append(f"E.copy_row(S.{fn.field}, M{k}[0], r)")
             for c in range(len(fn.forms)):
                 kc = f"{k}_{c}"
-                tail = ", {lo}, {hi})" if getattr(fn.forms[c], "orgwise", False) else ")"
+                tail = ", z0, zN)" if getattr(fn.forms[c], "orgwise", False) else ")"
                 lines += [f"E.copy_row(M{k}[0], S.{fn.field}, r)",
                           f"f{kc}(r, t, {views[kc]}, P{kc}, M{kc}, (k0, k1, s{kc}), net, TP"
-                          + tail.replace("{lo}", "z0").replace("{hi}", "zN"),
+                          + tail,
                           f"E.keep_owned(S.{fn.field}, M{k}[1], P{k}[0], {c}, r)"]
             lines.append(f"E.copy_row(M{k}[1], S.{fn.field}, r)")
             ranged = False

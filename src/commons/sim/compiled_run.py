@@ -67,7 +67,6 @@ def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
         for r0, r1, t0, t1 in launches(R, N, E, T, 1):
             fn(r0, r1, t0, t1, *args)
         return
-    import concurrent.futures as cf
     import threading
     stop = threading.Event()
 
@@ -77,12 +76,21 @@ def run_pieces(fn: Any, R: int, N: int, E: int, T: int, *args: Any) -> None:
                 return
             fn(r0, r1, t0, min(T, t0 + tb), *args)
 
-    pool = cf.ThreadPoolExecutor(min(n, len(plan)), thread_name_prefix="commons-kernel")
+    _in_pool(min(n, len(plan)), piece, plan, stop.set)
+
+
+def _in_pool(n: int, fn: Any, calls: list[tuple], on_exit: Any = None) -> None:
+    """``fn(*c)`` for each c of ``calls`` in a pool of n threads, in turn as threads come
+    free; on any exit (a Ctrl-C or an error in the calling thread included) ``on_exit()``
+    runs and the calls not started are dropped."""
+    import concurrent.futures as cf
+    pool = cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel")
     try:
-        for f in [pool.submit(piece, *p) for p in plan]:
+        for f in [pool.submit(fn, *c) for c in calls]:
             f.result()
     finally:
-        stop.set()
+        if on_exit is not None:
+            on_exit()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -100,6 +108,12 @@ def org_blocks(R: int, N: int, n_threads: int) -> int:
     if R >= n_threads or n_threads <= 1:
         return 1
     return int(max(1, min(n_threads, N // max(1, ORGS_MIN), blocks(N))))
+
+
+def sync_array(nb: int) -> np.ndarray:
+    """What nb threads sharing a replicate meet on (:mod:`commons.sim._sync`): the barrier
+    count of each thread, the abort flag, two error flags and the ticket counter."""
+    return np.zeros(nb + 4, np.int64)
 
 
 def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> None:
@@ -125,7 +139,7 @@ def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> No
 
     with cf.ThreadPoolExecutor(nb, thread_name_prefix="commons-kernel") as pool:
         for t0 in range(0, T, tb):
-            sync = np.zeros(nb + 4, np.int64)  # barrier counts, abort, error flags, tickets
+            sync = sync_array(nb)
             futures = [pool.submit(call, b, t0, min(T, t0 + tb), sync) for b in range(nb)]
             try:
                 for f in futures:
@@ -170,17 +184,9 @@ def in_threads(fn: Any, R: int, *args: Any, work: int = 1 << 30, start: int = 0)
     if n <= 1:
         fn(start, R, *args)
         return
-    import concurrent.futures as cf
     pieces = min(R - start, 4 * n)
     bounds = np.linspace(start, R, pieces + 1).astype(int)
-    pool = cf.ThreadPoolExecutor(n, thread_name_prefix="commons-kernel")
-    try:
-        futures = [pool.submit(fn, int(bounds[k]), int(bounds[k + 1]), *args)
-                   for k in range(pieces)]
-        for f in futures:
-            f.result()
-    finally:  # after a Ctrl-C or an error, the ranges not started are dropped
-        pool.shutdown(wait=True, cancel_futures=True)
+    _in_pool(n, fn, [(int(bounds[k]), int(bounds[k + 1]), *args) for k in range(pieces)])
 
 
 def _raise_error(model: Model, err: np.ndarray, step: int) -> None:
@@ -270,8 +276,7 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     nb = org_blocks(R, N, threads()) if plan.orgs is not None else 1
     if nb > 1:
         if not getattr(plan, "orgs_compiled", False):
-            _compiling(plan.orgs, on_error, 0, 1, 0, 0, 0, 0, *fused_args,
-                       np.zeros(5, np.int64))
+            _compiling(plan.orgs, on_error, 0, 1, 0, 0, 0, 0, *fused_args, sync_array(1))
             plan.orgs_compiled = True
         run_orgs(plan.orgs, nb, R, N, E, T, *fused_args)
     else:

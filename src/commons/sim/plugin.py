@@ -107,21 +107,25 @@ in the subset of Python numba compiles, marked ``@jitable`` and registered with
 
     ReputationFine.cparams = ("rate",)   # what P holds, in order
 
+    @jitable
+    def _fine_one(r, i, S, net, rate):  # organisation i of replicate r
+        watchers = net.in_ptr[i + 1] - net.in_ptr[i]
+        trust = 0.0
+        for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
+            trust += S.trust[r, net.in_edges[k]]
+        rate_i = rate[r] * (1.0 - trust / max(watchers, 1))
+        if S.detected[r, i]:
+            fine = rate_i * max(S.observed[r, i] - S.quota[r, i], 0.0)
+            S.charges[r, 0, i] += fine     # row 0: fines to the regulator (charge_index)
+            S.sanctioned[r, i] = S.sanctioned[r, i] or fine > 0.0
+        S.penalty_rate[r, i] += rate_i * S.detect_prob[r, i]
+
     @compiled(ReputationFine, "sanction")
     @jitable
     def _reputation_fine(r, t, S, P, M, rng, net, TP):
         (rate,) = P
         for i in range(S.detected.shape[1]):
-            watchers = net.in_ptr[i + 1] - net.in_ptr[i]
-            trust = 0.0
-            for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
-                trust += S.trust[r, net.in_edges[k]]
-            rate_i = rate[r] * (1.0 - trust / max(watchers, 1))
-            if S.detected[r, i]:
-                fine = rate_i * max(S.observed[r, i] - S.quota[r, i], 0.0)
-                S.charges[r, 0, i] += fine     # row 0: fines to the regulator (charge_index)
-                S.sanctioned[r, i] = S.sanctioned[r, i] or fine > 0.0
-            S.penalty_rate[r, i] += rate_i * S.detect_prob[r, i]
+            _fine_one(r, i, S, net, rate)
 
     commons.testing.check_plugin(ReputationFine(5.0))   # now also: both forms, same bits
     print(model.run(50, 8, rng=1).provenance["engine"])  # "numba": fused with the built-ins
@@ -142,17 +146,8 @@ threads then shares each replicate's organisations among the threads::
     @jitable
     def _reputation_fine_split(r, t, S, P, M, rng, net, TP, i0, i1):
         (rate,) = P
-        for i in range(i0, i1):             # only organisations i0..i1-1, the rest as above
-            watchers = net.in_ptr[i + 1] - net.in_ptr[i]
-            trust = 0.0
-            for k in range(net.in_ptr[i], net.in_ptr[i + 1]):
-                trust += S.trust[r, net.in_edges[k]]
-            rate_i = rate[r] * (1.0 - trust / max(watchers, 1))
-            if S.detected[r, i]:
-                fine = rate_i * max(S.observed[r, i] - S.quota[r, i], 0.0)
-                S.charges[r, 0, i] += fine
-                S.sanctioned[r, i] = S.sanctioned[r, i] or fine > 0.0
-            S.penalty_rate[r, i] += rate_i * S.detect_prob[r, i]
+        for i in range(i0, i1):             # only organisations i0..i1-1
+            _fine_one(r, i, S, net, rate)
 
 It writes only the rows of organisations i0..i1-1 (and the edges leaving them), and a
 replicate's own fields (``S.external[r]``) only when ``i0 == 0``. A form without ``orgs``
