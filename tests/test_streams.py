@@ -1,5 +1,8 @@
 """Counter-based random streams: known answers, independence, seeding."""
 
+from functools import cache, partial
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -58,6 +61,39 @@ def test_compiled_philox_equals_the_numpy_reference(words):
     got = uniforms(keys, int(c1), int(c2), 3, int(c3))
     ref = np.stack(philox4x32(np.arange(3, dtype=np.uint64), c1, c2, c3, k0, k1), axis=-1)
     np.testing.assert_array_equal(got[0], (ref.astype(np.float64) + 0.5) / 2.0**32)
+
+
+@cache
+def _packed_draws(numba, packed):
+    @numba.njit
+    def draw(rng, t, block, n):
+        return np.array([packed(k, t, rng, block) for k in range(n)])
+    return draw
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 60),
+       st.integers(0, 3), st.integers(0, 2))
+def test_packed_uniforms_are_the_reference_words_four_to_a_block(k0, k1, t, stream, block):
+    # item k of a packed stream is word k % 4 of the block at counter k // 4, in compiled code
+    # and on the numpy path, computed here from the numpy reference of Philox
+    numba = pytest.importorskip("numba")
+    from commons.sim._jit import packed
+    from commons.sim.engine import Context
+
+    n = 11
+    keys = np.array([[k0, k1]], dtype=np.uint64)
+    words = np.stack(philox4x32(np.arange(3, dtype=np.uint64)[:, None], np.uint64(t + 1),
+                                np.uint64(stream), np.uint64(block), np.uint64(k0),
+                                np.uint64(k1)), axis=-1)
+    want = (words.reshape(-1)[:n].astype(np.float64) + 0.5) / 2.0**32
+
+    rng = (np.uint64(k0), np.uint64(k1), np.uint64(stream))
+    np.testing.assert_array_equal(_packed_draws(numba, packed)(rng, t, block, n), want)
+    ctx = SimpleNamespace(streams=Streams(keys), t=t, stream_ids={"p": stream}, N=n)
+    ctx.uniforms = partial(Context.uniforms, ctx)
+    np.testing.assert_array_equal(Context.packed_uniforms(ctx, "p", n, block)[0], want)
+    assert Context.packed_uniforms(ctx, "p", 0, block).shape == (1, 0)
 
 
 @pytest.mark.statistical

@@ -8,7 +8,9 @@ identity and the engine runs the plug-ins' numpy forms instead.
 Random numbers in a compiled form come from :func:`u4` (the four uniforms of one Philox block)
 or :func:`u1` (its first), addressed exactly as the numpy path's ``ctx.uniforms``: counter
 (index, round + 1, stream, block) under the replicate's key, so both paths draw the same
-numbers, and a compiled form draws only the blocks it uses.
+numbers, and a compiled form draws only the blocks it uses. A plug-in that needs one number
+per item (an edge, a pair, a path) packs four items to a block (:func:`packed`, the numpy
+path's ``ctx.packed_uniforms``): a quarter of the blocks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ except ImportError:  # pragma: no cover - numba is a declared dependency of the 
     def jitable(fn):
         return fn
 
-__all__ = ["HAVE_NUMBA", "jitable", "normal", "philox", "u1", "u4"]
+__all__ = ["HAVE_NUMBA", "jitable", "normal", "packed", "philox", "u1", "u4"]
 
 _M0 = 0xD2511F53
 _M1 = 0xCD9E8D57
@@ -87,6 +89,23 @@ def u4(index, t, rng, block=0):
 def u1(index, t, rng, block=0):
     """The first uniform of :func:`u4` (the others are computed and dropped)."""
     return u4(index, t, rng, block)[0]
+
+
+@jitable
+def packed(k, t, rng, block=0):
+    """Uniform ``k`` of a stream packed four to a block: ``u4(k // 4, t, rng, block)[k % 4]``.
+
+    A loop over items in order computes each block once by keeping the last one::
+
+        g = -1
+        v = (0.5, 0.5, 0.5, 0.5)
+        for k in range(n):
+            if k >> 2 != g:
+                g = k >> 2
+                v = u4(g, t, rng, block)
+            x = v[k & 3]
+    """
+    return u4(np.int64(k) >> 2, t, rng, block)[np.int64(k) & 3]
 
 
 @jitable

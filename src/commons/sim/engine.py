@@ -176,6 +176,30 @@ class Context:
         return self.streams.uniforms(self.t, self.stream_ids[plugin],
                                      self.N if n is None else n, block)
 
+    def packed_uniforms(self, plugin: Plugin, n: int, block: int = 0) -> np.ndarray:
+        """This round's uniforms (R, n) of the plug-in's stream, one per item, packed four to a
+        Philox block: item k is number k % 4 of block k // 4 (compiled forms: ``packed``).
+
+        For plug-ins that need one number per edge, pair or path: a quarter of the blocks of
+        ``uniforms(plugin, n)[..., 0]``.
+
+        Parameters
+        ----------
+        plugin : Plugin
+            The plug-in drawing (a plug-in of this model).
+        n : int
+            Number of items.
+        block : int
+            Another packed stream of the same plug-in.
+
+        Returns
+        -------
+        ndarray, shape (R, n)
+            Uniforms in the open interval (0, 1).
+        """
+        u = self.uniforms(plugin, n=-(-n // 4), block=block)
+        return u.reshape(u.shape[0], 4 * u.shape[1])[:, :n]
+
 
 # ---------------------------------------------------------------------- set-up
 def bind(model: Model, ctx: Context) -> State:

@@ -20,7 +20,7 @@ __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "csta
 CState = namedtuple("CState", list(FIELDS))
 CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "in_ptr",
                            "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
-                           "tri_ij", "tri_id"])
+                           "tri_ij"])
 
 
 def cstate(st: State) -> CState:
@@ -44,7 +44,7 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
     ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
-    (``tri_id``: each path's place in ``TrustNetwork.triads``, its random counter).
+    (in the order of ``TrustNetwork.triads``: a path's place there is its random counter).
 
     The offsets and the organisation and edge numbers are uint64 (``reverse`` and ``pair``,
     which hold -1 for a missing reverse edge, are int64): numba indexes an array with an
@@ -64,21 +64,18 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     in_ptr = np.zeros(N + 1, np.int64)
     np.cumsum(np.bincount(network.indices, minlength=N), out=in_ptr[1:])
     if triads and E:
-        e_kj, e_ki, e_ij = network.triads
-        o = np.argsort(e_kj, kind="stable")
+        e_kj, tri_ki, tri_ij = network.triads  # ordered by k -> j
         tri_ptr = np.zeros(E + 1, np.int64)
         np.cumsum(np.bincount(e_kj, minlength=E), out=tri_ptr[1:])
-        tri_ki, tri_ij = e_ki[o].astype(np.int64), e_ij[o].astype(np.int64)
-        tri_id = o.astype(np.int64)
     else:
         tri_ptr = np.zeros(E + 1, np.int64)
-        tri_ki = tri_ij = tri_id = np.zeros(0, np.int64)
+        tri_ki = tri_ij = np.zeros(0, np.int64)
     u = np.uint64
     return CNet(network.indptr.astype(u), network.indices.astype(u), network.src.astype(u),
                 rev.astype(np.int64), pair, in_ptr.astype(u), order.astype(u),
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),
-                tri_ki.astype(u), tri_ij.astype(u), tri_id.astype(u))
+                tri_ki.astype(u), tri_ij.astype(u))
 
 
 def _c(value: Any) -> Any:

@@ -166,7 +166,8 @@ class TrustNetwork:
         kj, ki, ij : ndarray of int
             Three edge-index arrays of equal length (possibly empty): for each triad, the edge
             k -> j that gossip updates, and the edges k -> i and i -> j along which it travels
-            (Sommerfeld et al. 2007 on gossip as indirect reciprocity).
+            (Sommerfeld et al. 2007 on gossip as indirect reciprocity). Ordered by k -> j,
+            then by k -> i: the paths into one edge are consecutive.
         """
         if self.n_edges == 0:
             z = np.zeros(0, np.int64)
@@ -185,7 +186,9 @@ class TrustNetwork:
         want = k * self.n + j
         pos = np.minimum(np.searchsorted(key, want), self.n_edges - 1)
         found = key[pos] == want
-        return pos[found], e1[found], e2[found]
+        kj, ki, ij = pos[found], e1[found], e2[found]
+        order = np.argsort(kj, kind="stable")
+        return kj[order], ki[order], ij[order]
 
     def adjacency(self) -> sp.csr_array:
         """The 0/1 adjacency as a scipy CSR array (row i: whom i watches).

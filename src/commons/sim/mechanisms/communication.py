@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._jit import jitable, u1
+from .._jit import jitable, u4
 from .._params import as_rounds, per_replicate, rounds_array
 from .._steps import in_rounds, since
 from ..plugin import Plugin, compiled
@@ -24,13 +24,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Covenant", "Gossip", "Meetings", "MutualSupport"]
 
 
-def _pair_uniforms(ctx, plugin, column: int = 0) -> np.ndarray:
-    """One uniform per unordered pair, shared by the edges i -> j and j -> i, shape (R, E)."""
+def _pair_uniforms(ctx, plugin) -> np.ndarray:
+    """One uniform per unordered pair, shared by the edges i -> j and j -> i, shape (R, E).
+
+    The pairs are numbered in the order of their first edge (the smaller of e and its
+    reverse), and their uniforms packed four to a Philox block (``ctx.packed_uniforms``).
+    """
     net = ctx.network
-    u = ctx.uniforms(plugin, n=net.n_edges)[..., column]
+    idx = np.arange(net.n_edges)
     rev = net.reverse
-    first = np.where(rev >= 0, np.minimum(np.arange(net.n_edges), rev), np.arange(net.n_edges))
-    return u[:, first]
+    first = np.where(rev >= 0, np.minimum(idx, rev), idx)
+    rank = np.cumsum(first == idx) - 1
+    u = ctx.packed_uniforms(plugin, int(rank[-1]) + 1 if rank.size else 0)
+    return u[:, rank[first]]
 
 
 class Meetings(Plugin):
@@ -348,13 +354,13 @@ class Gossip(Plugin):
         """
         P = ctx.params[self]
         net = ctx.network
-        u = ctx.uniforms(self, n=net.n_edges)
+        u = ctx.packed_uniforms(self, net.n_edges)
         violated = ~st.compliant[:, net.indices]
-        seen = violated & (u[..., 0] < P["see"][:, None])
+        seen = violated & (u < P["see"][:, None])
         e_kj, e_ki, e_ij = net.triads
         heard = seen.copy()
         if e_kj.size:
-            v = ctx.uniforms(self, n=e_kj.size, block=1)[..., 0]
+            v = ctx.packed_uniforms(self, e_kj.size, block=1)
             told = seen[:, e_ij] & (v < P["tell"][:, None] * st.trust[:, e_ki])
             hits = np.zeros_like(heard, dtype=np.int64)
             np.add.at(hits, (slice(None), e_kj), told.astype(np.int64))
@@ -446,14 +452,21 @@ class MutualSupport(Plugin):
 def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
     b = boost[r]
+    k = -1  # the pair's number, in the order of its first edge
+    g = -1  # the packed block last drawn, four pairs to a block
+    v = (0.5, 0.5, 0.5, 0.5)
     for e in range(net.indices.shape[0]):
         if net.pair[e] != e:
             continue  # met with its pair's draw, below
-        v = u1(e, t, rng)  # one draw per pair, shared by both edges
-        _meet(r, e, v < p[r, e], b, S)
+        k += 1
+        if k >> 2 != g:
+            g = k >> 2
+            v = u4(g, t, rng)
+        x = v[k & 3]  # one draw per pair, shared by both edges
+        _meet(r, e, x < p[r, e], b, S)
         back = net.reverse[e]
         if back >= 0 and back != e:
-            _meet(r, back, v < p[r, back], b, S)
+            _meet(r, back, x < p[r, back], b, S)
 
 
 @jitable
@@ -518,17 +531,29 @@ def _gossip(r, t, S, P, M, rng, net, TP):
     see, tell, drop, cost = P
     heard, seen = M
     E = net.indices.shape[0]
+    g = -1  # the packed block last drawn (four edges, or paths, to a block)
+    v = (0.5, 0.5, 0.5, 0.5)
     for e in range(E):  # who sees a violation first hand
-        seen[r, e] = (not S.compliant[r, net.indices[e]]) and u1(e, t, rng) < see[r]
-        heard[r, e] = seen[r, e]
+        s = False
+        if not S.compliant[r, net.indices[e]]:
+            if e >> 2 != g:
+                g = e >> 2
+                v = u4(g, t, rng)
+            s = v[e & 3] < see[r]
+        seen[r, e] = s
+        heard[r, e] = s
+    g = -1
     for e in range(E):  # word passed along k -> i -> j, from the first-hand sightings
         if heard[r, e]:
             continue
         for k in range(net.tri_ptr[e], net.tri_ptr[e + 1]):
-            if seen[r, net.tri_ij[k]] and \
-                    u1(net.tri_id[k], t, rng, 1) < tell[r] * S.trust[r, net.tri_ki[k]]:
-                heard[r, e] = True
-                break
+            if seen[r, net.tri_ij[k]]:
+                if np.int64(k) >> 2 != g:
+                    g = np.int64(k) >> 2
+                    v = u4(g, t, rng, 1)
+                if v[np.int64(k) & 3] < tell[r] * S.trust[r, net.tri_ki[k]]:
+                    heard[r, e] = True
+                    break
     d = drop[r]
     for e in range(E):
         if heard[r, e]:
