@@ -4,7 +4,8 @@ One fused numba loop per replicate (``prange`` over replicates), written for thi
 
 * a counter-based generator (Philox4x32-10, the engine's) drawn only where a number is used:
   a detection draw only for organisations over the quota, one block per organisation for
-  learning, and the Box–Muller transcendental functions only for those who revise;
+  learning, and the normal (its quantile, Wichura's AS 241, the engine's) only for those who
+  revise;
 * beta = 1/2 exploited: h**beta is a square root and the best replies are squares;
 * the unconstrained best reply (a beta / c)**2 computed once per replicate;
 * the imitation's logistic skipped when the copy draw already exceeds the trust (the copy
@@ -23,10 +24,10 @@ import math
 import numba as nb
 import numpy as np
 
+from commons.sim._jit import normal
 from commons.sim._philox import philox
 
 INV32 = 1.0 / 4294967296.0
-TWO_PI = 2.0 * math.pi
 
 
 @nb.njit(parallel=True, cache=True, fastmath=False)
@@ -97,8 +98,7 @@ def run(T, keys, indptr, indices, a, x0, out_x, out_s):
                         br = v * v
                         if br < q:
                             br = q
-                    z = math.sqrt(-2.0 * math.log(f1)) * math.cos(TWO_PI * f2)
-                    xn[i] = min(max(br + sigma * z, 0.0), xmax)
+                    xn[i] = min(max(br + sigma * normal(f1), 0.0), xmax)
                 else:
                     xn[i] = x[i]
                     deg = d1 - d0

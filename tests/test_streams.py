@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -147,3 +147,30 @@ def test_resolve_seed():
         resolve_seed("seed")
     with pytest.raises(ValueError, match="non-negative"):
         resolve_seed(-1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.floats(1e-300, 1.0, exclude_max=True),
+                 st.integers(0, 2**32 - 1).map(lambda w: (w + 0.5) / 2.0**32)))
+@example(0.075)  # the edges of the centre (|p - 1/2| = 0.425) and of the far tail (r = 5)
+@example(0.925)
+@example(1.3887943864964021e-11)
+@example(0.5)
+def test_the_normal_quantile_is_scipys_and_the_same_bits_compiled(p):
+    # z = Phi^-1(p) to 1e-15 relative (scipy's ndtri, an independent implementation), and the
+    # compiled form the plug-ins call gives the numpy form's bits
+    from scipy.special import ndtri
+
+    from commons.sim._jit import normal
+    from commons.sim.streams import normal_quantile
+
+    z = float(normal_quantile(np.array([p]))[0])
+    assert z == pytest.approx(float(ndtri(p)), rel=4e-15, abs=1e-300)
+    assert float(normal_quantile(p)) == z
+    numba = pytest.importorskip("numba")
+    assert _compiled_normal(numba, normal)(p) == z
+
+
+@cache
+def _compiled_normal(numba, normal):
+    return numba.njit(lambda p: normal(p))

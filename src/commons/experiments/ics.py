@@ -20,7 +20,7 @@ from ..sim._jit import jitable
 from ..sim._params import per_replicate
 from ..sim.engine import Model
 from ..sim.plugin import Plugin, compiled
-from ..sim.streams import box_muller
+from ..sim.streams import normal_quantile
 from ..sim.technologies import ConcaveValues, PrivateConcave
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,7 +66,7 @@ class UncertainDemand(PrivateConcave):
 
     As :class:`~commons.PrivateConcave`, gross_i = a_i n_t**(1 - beta) h_i**beta - c x_i with
     need n_t = (1 + gamma)**t, but each replicate's growth is drawn from the plug-in's set-up
-    stream: gamma = max(0, g + sigma z), z ~ N(0, 1) (Box–Muller on two set-up uniforms). A
+    stream: gamma = max(0, g + sigma z), z ~ N(0, 1) (the normal quantile of a set-up uniform). A
     persistent shock to demand: nobody knows in advance how fast need will grow, and the
     organisations' best replies, the optimum and the rent benchmark all follow the realised
     path. With sigma = 0 it is PrivateConcave.
@@ -95,7 +95,7 @@ class UncertainDemand(PrivateConcave):
         values = super().bind(ctx)
         sigma = per_replicate("volatility", self.volatility, ctx.R, low=0.0)
         u = ctx.setup_uniforms(self)[:, 0, :]
-        z = box_muller(u[:, 1], u[:, 2])
+        z = normal_quantile(u[:, 1])
         return values._replace(gamma=np.maximum(values.gamma + sigma * z, 0.0))
 
 

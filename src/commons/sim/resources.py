@@ -450,8 +450,8 @@ class LakeStock(Resource):
             mu = math.log(m * m / math.sqrt(s * s + m * m))
             sigma = math.sqrt(math.log(1 + s * s / (m * m)))
             u = ctx.uniforms(self, 1)[:, 0, :]
-            from .streams import box_muller
-            eps = ew.exp(mu + sigma * box_muller(u[:, 0], u[:, 1]))
+            from .streams import normal_quantile
+            eps = ew.exp(mu + sigma * normal_quantile(u[:, 0]))
         else:
             eps = m
         q = self.recycling
@@ -573,7 +573,7 @@ def _lake_regenerate(r, t, S, P, M, rng, net, TP):
     (released,) = M
     if mean < 0.0:  # a lognormal inflow
         v = u4(0, t, rng)
-        eps = np.exp(mu + sigma * normal(v[0], v[1]))
+        eps = np.exp(mu + sigma * normal(v[0]))
     else:
         eps = mean
     p = S.stock[r]

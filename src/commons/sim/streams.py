@@ -279,7 +279,42 @@ def _compiled_uniforms():
     return _FAST[0]
 
 
-def box_muller(u1, u2):
-    """A standard normal from two uniforms in (0, 1): sqrt(-2 ln u1) cos(2 pi u2)."""
+def normal_quantile(p):
+    """Standard normals from uniforms in (0, 1): the normal quantile of each (Wichura's AS 241).
+
+    The numpy form of :func:`commons.sim._jit.normal`: the same operations in the same order
+    (each branch computed where it applies), so compiled and numpy plug-ins draw the same bits.
+
+    Parameters
+    ----------
+    p : ndarray
+        Uniforms in the open interval (0, 1).
+
+    Returns
+    -------
+    ndarray
+        z with Phi(z) = p, of p's shape.
+    """
     from . import _elementwise as ew
-    return np.sqrt(-2.0 * ew.log(u1)) * ew.cos(2.0 * np.pi * u2)
+    from ._jit import _QA, _QB, _QC, _QD, _QE, _QF
+
+    def horner(c, x):
+        return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x
+                + c[1]) * x + c[0]
+
+    shape = np.shape(p)
+    p = np.asarray(p, dtype=np.float64).reshape(-1)
+    q = p - 0.5
+    centre = np.abs(q) <= 0.425
+    r = 0.180625 - q * q
+    z = q * horner(_QA, r) / horner(_QB, r)
+    if not np.all(centre):
+        tail = ~centre
+        qt = q[tail]
+        pt = p[tail]
+        rt = np.sqrt(-ew.log(np.where(qt < 0.0, pt, 1.0 - pt)))
+        near = rt <= 5.0
+        v = np.where(near, horner(_QC, rt - 1.6) / horner(_QD, rt - 1.6),
+                     horner(_QE, rt - 5.0) / horner(_QF, rt - 5.0))
+        z[tail] = np.where(qt < 0.0, -v, v)
+    return z.reshape(shape)

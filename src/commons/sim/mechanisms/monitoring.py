@@ -10,7 +10,7 @@ from .. import _elementwise as ew
 from .._jit import jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
-from ..streams import box_muller
+from ..streams import normal_quantile
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine import Context
@@ -53,7 +53,7 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
         need |= everyone[:, None]
     st.inspected = need & (u[..., 0] < st.detect_prob)
     if np.any(noise > 0):
-        z = box_muller(u[..., 1], u[..., 2])
+        z = normal_quantile(u[..., 1])
         st.observed = np.where(st.inspected, st.granted * ew.exp(noise[:, None] * z),
                                st.granted)
     else:
@@ -227,9 +227,9 @@ def _observe(r, i, t, S, rng, noise, everyone):
         S.observed[r, i] = h
         S.detected[r, i] = False
         return False
-    v0, v1, v2, _ = u4(i, t, rng)
+    v0, v1, _, _ = u4(i, t, rng)
     hit = v0 < S.detect_prob[r, i]
-    seen = h * np.exp(noise * normal(v1, v2)) if (hit and noise > 0.0) else h
+    seen = h * np.exp(noise * normal(v1)) if (hit and noise > 0.0) else h
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
     S.detected[r, i] = hit and seen > q

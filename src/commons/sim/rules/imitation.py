@@ -11,7 +11,7 @@ from .._jit import jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import REPLY_READS, best_reply, best_response, prepare_replies
-from ..streams import box_muller
+from ..streams import normal_quantile
 from .base import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,7 +163,7 @@ class ReviseOrImitate(Rule):
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)
-        noisy = np.clip(br + P["sigma"][:, None] * box_muller(u[..., 1], u[..., 2]),
+        noisy = np.clip(br + P["sigma"][:, None] * normal_quantile(u[..., 1]),
                         0.0, ctx.max_draw)
         copied = imitate(st, ctx, u[..., 1], u[..., 2], P["s"])
         st.next_draws = np.where(u[..., 0] < P["mu"][:, None], noisy, copied)
@@ -207,7 +207,7 @@ def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     for i in range(i0, i1):
         v0, v1, v2, _ = u4(i, t, rng)
         if v0 < mu[r]:
-            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1, v2)
+            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1)
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)

@@ -20,7 +20,7 @@ from ..replies import (
     evaluate,
     prepare_replies,
 )
-from ..streams import box_muller
+from ..streams import normal_quantile
 from .base import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,13 +86,13 @@ class BestResponse(Rule):
             ``next_draws`` (R, N): the clipped noisy best reply for revising organisations, the
             current draw for the others.
         ctx : Context
-            The run's context (three uniforms per organisation and round from the rule's
-            stream: the revision draw and a Box–Muller pair).
+            The run's context (two uniforms per organisation and round from the rule's
+            stream: the revision draw, and the noise as a normal quantile).
         """
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)
-        target = br + P["sigma"][:, None] * box_muller(u[..., 1], u[..., 2])
+        target = br + P["sigma"][:, None] * normal_quantile(u[..., 1])
         revise = u[..., 0] < P["mu"][:, None]
         st.next_draws = np.where(revise, np.clip(target, 0.0, ctx.max_draw), st.draws)
 
@@ -239,9 +239,9 @@ def _best_response(r, t, S, P, M, rng, net, TP):
     mu, sigma, xmax = P
     prepare_replies(TP, r, t, S)
     for i in range(S.draws.shape[1]):
-        v0, v1, v2, _ = u4(i, t, rng)
+        v0, v1, _, _ = u4(i, t, rng)
         if v0 < mu[r]:
-            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1, v2)
+            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1)
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
