@@ -15,9 +15,8 @@ import pytest
 pytest.importorskip("numba")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks"))
 
-import strong_kernel  # noqa: E402
-
-from commons.experiments.scenarios import benchmark_cpr_v1, cpr_v1_graph  # noqa: E402
+import strong_kernel
+from commons.experiments.scenarios import benchmark_cpr_v1, cpr_v1_graph
 
 
 @pytest.mark.statistical

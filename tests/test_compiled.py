@@ -1,6 +1,7 @@
 """The compiled path: every compiled form gives its numpy form's results, fused kernels give
 the act-by-act results, and compiled runs keep the engine's guarantees."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import textwrap
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import commons
@@ -340,3 +341,37 @@ def test_a_new_process_loads_the_compiled_composition_from_the_cache(tmp_path):
     assert first == ["0", "1"]            # compiled once...
     assert second == ["1", "0"]           # ...and loaded, not compiled, by the next process
     assert len(list(tmp_path.glob("kernels/commons_kernel_*.py"))) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40),
+       st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40))
+@example([8.9, 2.27, 6.23, 0.84, 8.33, 7.87, 2.39, 8.76, 0.59], [0.0] * 9)  # numpy's row sum
+def test_the_members_share_is_added_in_organisation_order_on_both_paths(fines, costs):
+    # what is paid to the members is added organisation by organisation, left to right, by
+    # State.settle (numpy) and by the compiled settle alike; numpy's own sum of a row (eight
+    # running sums) rounds differently once several organisations pay
+    from functools import reduce
+
+    from commons.sim.layout import cstate
+    from commons.sim.state import State, charge_index
+
+    N = min(len(fines), len(costs))
+    state = State.empty(1, N, 0)
+    state.gross = np.zeros((1, N))
+    state.charges[0, charge_index("fine", "members")] = fines[:N]
+    state.charges[0, charge_index("cost", "members")] = costs[:N]
+    want = reduce(lambda a, b: a + b, [f + c for f, c in zip(fines[:N], costs[:N], strict=True)],
+                  0.0) / N
+    S = cstate(state)
+    assert _settle_share()(S) == want
+    state.settle()
+    np.testing.assert_array_equal(state.transfers, want)
+
+
+@functools.cache
+def _settle_share():
+    import numba
+
+    from commons.sim import _steps
+    return numba.njit(lambda S: _steps.settle_share(0, S))

@@ -64,36 +64,57 @@ def test_compiled_philox_equals_the_numpy_reference(words):
 
 
 @cache
-def _packed_draws(numba, packed):
+def _packed_draws(numba, packed, held):
     @numba.njit
     def draw(rng, t, block, n):
         return np.array([packed(k, t, rng, block) for k in range(n)])
-    return draw
+
+    @numba.njit
+    def pairs(rng, t, block, n, skip):  # two numbers per item, drawn where not skipped
+        out = np.full((n, 2), np.nan)
+        g, v = -1, (0.5, 0.5, 0.5, 0.5)
+        for k in range(n):
+            if k % skip != 0:
+                g, v = held(g, v, k, 1, t, rng, block)
+                out[k, 0] = v[2 * (k & 1)]
+                out[k, 1] = v[2 * (k & 1) + 1]
+        return out
+    return draw, pairs
 
 
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 60),
-       st.integers(0, 3), st.integers(0, 2))
-def test_packed_uniforms_are_the_reference_words_four_to_a_block(k0, k1, t, stream, block):
-    # item k of a packed stream is word k % 4 of the block at counter k // 4, in compiled code
-    # and on the numpy path, computed here from the numpy reference of Philox
+       st.integers(0, 3), st.integers(0, 2), st.integers(1, 4))
+def test_packed_uniforms_are_the_reference_words_four_to_a_block(k0, k1, t, stream, block,
+                                                                 skip):
+    # item k of a packed stream of one number is word k % 4 of the block at counter k // 4;
+    # of two numbers, words 2 (k % 2) and 2 (k % 2) + 1 of block k // 2: in compiled code
+    # (whichever items draw) and on the numpy path, from the numpy reference of Philox
     numba = pytest.importorskip("numba")
-    from commons.sim._jit import packed
+    from commons.sim._jit import held, packed
     from commons.sim.engine import Context
 
     n = 11
     keys = np.array([[k0, k1]], dtype=np.uint64)
-    words = np.stack(philox4x32(np.arange(3, dtype=np.uint64)[:, None], np.uint64(t + 1),
+    words = np.stack(philox4x32(np.arange(6, dtype=np.uint64)[:, None], np.uint64(t + 1),
                                 np.uint64(stream), np.uint64(block), np.uint64(k0),
                                 np.uint64(k1)), axis=-1)
-    want = (words.reshape(-1)[:n].astype(np.float64) + 0.5) / 2.0**32
-
+    flat = (words.reshape(-1).astype(np.float64) + 0.5) / 2.0**32
+    want, want2 = flat[:n], flat[:2 * n].reshape(n, 2)
+    draw, pairs = _packed_draws(numba, packed, held)
     rng = (np.uint64(k0), np.uint64(k1), np.uint64(stream))
-    np.testing.assert_array_equal(_packed_draws(numba, packed)(rng, t, block, n), want)
+    np.testing.assert_array_equal(draw(rng, t, block, n), want)
+    got = pairs(rng, t, block, n, skip)
+    drawn = np.arange(n) % skip != 0
+    np.testing.assert_array_equal(got[drawn], want2[drawn])
     ctx = SimpleNamespace(streams=Streams(keys), t=t, stream_ids={"p": stream}, N=n)
     ctx.uniforms = partial(Context.uniforms, ctx)
     np.testing.assert_array_equal(Context.packed_uniforms(ctx, "p", n, block)[0], want)
+    np.testing.assert_array_equal(Context.packed_uniforms(ctx, "p", n, block, width=2)[0],
+                                  want2)
     assert Context.packed_uniforms(ctx, "p", 0, block).shape == (1, 0)
+    with pytest.raises(ValueError, match="width"):
+        Context.packed_uniforms(ctx, "p", n, block, width=3)
 
 
 @pytest.mark.statistical

@@ -9,8 +9,8 @@ Random numbers in a compiled form come from :func:`u4` (the four uniforms of one
 or :func:`u1` (its first), addressed exactly as the numpy path's ``ctx.uniforms``: counter
 (index, round + 1, stream, block) under the replicate's key, so both paths draw the same
 numbers, and a compiled form draws only the blocks it uses. A plug-in that needs one number
-per item (an edge, a pair, a path) packs four items to a block (:func:`packed`, the numpy
-path's ``ctx.packed_uniforms``): a quarter of the blocks.
+per item (an edge, a pair, a path) packs four items to a block, and one that needs two
+numbers two items (:func:`packed`, :func:`held`; the numpy path's ``ctx.packed_uniforms``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - numba is a declared dependency of the 
     def jitable(fn):
         return fn
 
-__all__ = ["HAVE_NUMBA", "jitable", "normal", "packed", "philox", "u1", "u4"]
+__all__ = ["HAVE_NUMBA", "held", "jitable", "normal", "packed", "philox", "u1", "u4"]
 
 _M0 = 0xD2511F53
 _M1 = 0xCD9E8D57
@@ -94,17 +94,27 @@ def u1(index, t, rng, block=0):
 def packed(k, t, rng, block=0):
     """Uniform ``k`` of a stream packed four to a block: ``u4(k // 4, t, rng, block)[k % 4]``.
 
-    A loop over items in order computes each block once by keeping the last one::
-
-        g = -1
-        v = (0.5, 0.5, 0.5, 0.5)
-        for k in range(n):
-            if k >> 2 != g:
-                g = k >> 2
-                v = u4(g, t, rng, block)
-            x = v[k & 3]
+    A loop over items in order draws each block once by holding the last (:func:`held`).
     """
     return u4(np.int64(k) >> 2, t, rng, block)[np.int64(k) & 3]
+
+
+@jitable
+def held(g, v, k, shift, t, rng, block=0):
+    """The block of item ``k`` of a packed stream, ``k >> shift`` (2: four items of one number
+    to a block, 1: two items of two numbers), and its number: the block held, ``(g, v)``, if
+    it is that one, else the block drawn. A loop over items in order starts from
+    ``g = -1`` and draws each block once, and only if one of its items needs a number::
+
+        g, v = -1, (0.5, 0.5, 0.5, 0.5)
+        for k in range(n):
+            g, v = held(g, v, k, 2, t, rng)
+            x = v[k & 3]
+    """
+    h = np.int64(k) >> shift
+    if h != g:
+        return h, u4(h, t, rng, block)
+    return g, v
 
 
 # Wichura's AS 241 (PPND16): the standard normal quantile to about 1e-16, as rational
@@ -131,10 +141,15 @@ _QF = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.487536129085
 
 
 @jitable
-def _horner(c, x):
-    """c[0] + c[1] x + ... + c[7] x**7, innermost first (numpy's ``_elementwise`` matches)."""
-    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x
-            + c[1]) * x + c[0]
+def _poly(c, x):
+    """c[0] + c[1] x + ... + c[7] x**7 by Estrin's scheme: pairs, then pairs of pairs, in
+    powers x**2 and x**4. Three dependent steps where Horner's rule takes seven, so a normal
+    computed where it is used waits about half as long; the numpy path
+    (:func:`commons.sim.streams.normal_quantile`) evaluates the same expression."""
+    x2 = x * x
+    x4 = x2 * x2
+    return ((c[0] + c[1] * x) + (c[2] + c[3] * x) * x2) + \
+        ((c[4] + c[5] * x) + (c[6] + c[7] * x) * x2) * x4
 
 
 @jitable
@@ -150,14 +165,14 @@ def normal(p):
     q = p - 0.5
     if abs(q) <= 0.425:
         r = 0.180625 - q * q
-        return q * _horner(_QA, r) / _horner(_QB, r)
+        return q * _poly(_QA, r) / _poly(_QB, r)
     r = math.sqrt(-math.log(p if q < 0.0 else 1.0 - p))
     if r <= 5.0:
         r = r - 1.6
-        v = _horner(_QC, r) / _horner(_QD, r)
+        v = _poly(_QC, r) / _poly(_QD, r)
     else:
         r = r - 5.0
-        v = _horner(_QE, r) / _horner(_QF, r)
+        v = _poly(_QE, r) / _poly(_QF, r)
     return -v if q < 0.0 else v
 
 

@@ -176,12 +176,15 @@ class Context:
         return self.streams.uniforms(self.t, self.stream_ids[plugin],
                                      self.N if n is None else n, block)
 
-    def packed_uniforms(self, plugin: Plugin, n: int, block: int = 0) -> np.ndarray:
-        """This round's uniforms (R, n) of the plug-in's stream, one per item, packed four to a
-        Philox block: item k is number k % 4 of block k // 4 (compiled forms: ``packed``).
+    def packed_uniforms(self, plugin: Plugin, n: int, block: int = 0,
+                        width: int = 1) -> np.ndarray:
+        """This round's uniforms of the plug-in's stream for ``n`` items of ``width`` numbers
+        (1 or 2), packed into Philox blocks of four: item k takes numbers
+        ``width * (k % per)`` on of block ``k // per``, ``per = 4 // width`` (compiled forms:
+        ``packed`` and ``held``).
 
-        For plug-ins that need one number per edge, pair or path: a quarter of the blocks of
-        ``uniforms(plugin, n)[..., 0]``.
+        For plug-ins that need one or two numbers per organisation, edge, pair or path: a
+        quarter or a half of the blocks of ``uniforms(plugin, n)``.
 
         Parameters
         ----------
@@ -191,14 +194,20 @@ class Context:
             Number of items.
         block : int
             Another packed stream of the same plug-in.
+        width : {1, 2}
+            Numbers per item.
 
         Returns
         -------
-        ndarray, shape (R, n)
+        ndarray, shape (R, n) for width 1, (R, n, 2) for width 2
             Uniforms in the open interval (0, 1).
         """
-        u = self.uniforms(plugin, n=-(-n // 4), block=block)
-        return u.reshape(u.shape[0], 4 * u.shape[1])[:, :n]
+        if width not in (1, 2):
+            raise ValueError(f"width must be 1 or 2, got {width!r}")
+        per = 4 // width
+        u = self.uniforms(plugin, n=-(-n // per), block=block)
+        u = u.reshape(u.shape[0], per * u.shape[1], width)[:, :n]
+        return u[..., 0] if width == 1 else u
 
 
 # ---------------------------------------------------------------------- set-up

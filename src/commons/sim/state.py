@@ -408,7 +408,9 @@ class State:
         led = self.ledger
         self.fines = led["fine:regulator"] + led["fine:burned"] + led["fine:members"]
         self.costs = led["cost:regulator"] + led["cost:burned"] + led["cost:members"]
-        shared = (led["fine:members"] + led["cost:members"]).sum(axis=1, keepdims=True)
+        # added in organisation order, as compiled code adds (numpy's sum of a row adds in
+        # eight running sums: another rounding once several organisations pay)
+        shared = np.cumsum(led["fine:members"] + led["cost:members"], axis=1)[:, -1:]
         self.transfers = self.transfers + shared / self.N
         self.payoffs = self.gross - self.fines - self.costs + self.transfers
 

@@ -298,23 +298,25 @@ def normal_quantile(p):
     from . import _elementwise as ew
     from ._jit import _QA, _QB, _QC, _QD, _QE, _QF
 
-    def horner(c, x):
-        return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x
-                + c[1]) * x + c[0]
+    def poly(c, x):  # commons.sim._jit._poly, the same operations
+        x2 = x * x
+        x4 = x2 * x2
+        return ((c[0] + c[1] * x) + (c[2] + c[3] * x) * x2) + \
+            ((c[4] + c[5] * x) + (c[6] + c[7] * x) * x2) * x4
 
     shape = np.shape(p)
     p = np.asarray(p, dtype=np.float64).reshape(-1)
     q = p - 0.5
     centre = np.abs(q) <= 0.425
     r = 0.180625 - q * q
-    z = q * horner(_QA, r) / horner(_QB, r)
+    z = q * poly(_QA, r) / poly(_QB, r)
     if not np.all(centre):
         tail = ~centre
         qt = q[tail]
         pt = p[tail]
         rt = np.sqrt(-ew.log(np.where(qt < 0.0, pt, 1.0 - pt)))
         near = rt <= 5.0
-        v = np.where(near, horner(_QC, rt - 1.6) / horner(_QD, rt - 1.6),
-                     horner(_QE, rt - 5.0) / horner(_QF, rt - 5.0))
+        v = np.where(near, poly(_QC, rt - 1.6) / poly(_QD, rt - 1.6),
+                     poly(_QE, rt - 5.0) / poly(_QF, rt - 5.0))
         z[tail] = np.where(qt < 0.0, -v, v)
     return z.reshape(shape)

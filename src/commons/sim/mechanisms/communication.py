@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._jit import jitable, u4
+from .._jit import held, jitable
 from .._params import as_rounds, per_replicate, rounds_array
 from .._steps import in_rounds, since
 from ..plugin import Plugin, compiled
@@ -453,15 +453,12 @@ def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
     b = boost[r]
     k = -1  # the pair's number, in the order of its first edge
-    g = -1  # the packed block last drawn, four pairs to a block
-    v = (0.5, 0.5, 0.5, 0.5)
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four pairs to a block
     for e in range(net.indices.shape[0]):
         if net.pair[e] != e:
             continue  # met with its pair's draw, below
         k += 1
-        if k >> 2 != g:
-            g = k >> 2
-            v = u4(g, t, rng)
+        g, v = held(g, v, k, 2, t, rng)
         x = v[k & 3]  # one draw per pair, shared by both edges
         _meet(r, e, x < p[r, e], b, S)
         back = net.reverse[e]
@@ -531,14 +528,11 @@ def _gossip(r, t, S, P, M, rng, net, TP):
     see, tell, drop, cost = P
     heard, seen = M
     E = net.indices.shape[0]
-    g = -1  # the packed block last drawn (four edges, or paths, to a block)
-    v = (0.5, 0.5, 0.5, 0.5)
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four edges, or paths, to a block
     for e in range(E):  # who sees a violation first hand
         s = False
         if not S.compliant[r, net.indices[e]]:
-            if e >> 2 != g:
-                g = e >> 2
-                v = u4(g, t, rng)
+            g, v = held(g, v, e, 2, t, rng)
             s = v[e & 3] < see[r]
         seen[r, e] = s
         heard[r, e] = s
@@ -548,9 +542,7 @@ def _gossip(r, t, S, P, M, rng, net, TP):
             continue
         for k in range(net.tri_ptr[e], net.tri_ptr[e + 1]):
             if seen[r, net.tri_ij[k]]:
-                if np.int64(k) >> 2 != g:
-                    g = np.int64(k) >> 2
-                    v = u4(g, t, rng, 1)
+                g, v = held(g, v, k, 2, t, rng, 1)
                 if v[np.int64(k) & 3] < tell[r] * S.trust[r, net.tri_ki[k]]:
                     heard[r, e] = True
                     break

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
-from .._jit import jitable, normal, u4
+from .._jit import held, jitable, normal
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -47,7 +47,7 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
         Replicates where every organisation is inspected with its probability (costly
         inspections), not only those over their quota.
     """
-    u = ctx.uniforms(plugin)
+    u = ctx.packed_uniforms(plugin, ctx.N, width=2)  # two organisations to a block
     need = (noise[:, None] > 0) | (st.granted > st.quota)
     if everyone is not None:
         need |= everyone[:, None]
@@ -218,22 +218,25 @@ class PeerMonitoring(Plugin):
 
 # ---------------------------------------------------------------------- compiled forms
 @jitable
-def _observe(r, i, t, S, rng, noise, everyone):
-    """One organisation's inspection and what is seen (see observe)."""
+def _observe(r, i, t, S, rng, noise, everyone, g, v):
+    """One organisation's inspection and what is seen (see observe); (g, v) is the block
+    held (two organisations to a block, see ``held``). Returns whether it was inspected and
+    the block now held."""
     h = S.granted[r, i]
     q = S.quota[r, i]
     if not (everyone or noise > 0.0 or h > q):
         S.inspected[r, i] = False
         S.observed[r, i] = h
         S.detected[r, i] = False
-        return False
-    v0, v1, _, _ = u4(i, t, rng)
-    hit = v0 < S.detect_prob[r, i]
-    seen = h * np.exp(noise * normal(v1)) if (hit and noise > 0.0) else h
+        return False, g, v
+    g, v = held(g, v, i, 1, t, rng)
+    k = 2 * (np.int64(i) & 1)
+    hit = v[k] < S.detect_prob[r, i]
+    seen = h * np.exp(noise * normal(v[k + 1])) if (hit and noise > 0.0) else h
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
     S.detected[r, i] = hit and seen > q
-    return hit
+    return hit, g, v
 
 
 @compiled(CentralAudit, "monitor")
@@ -241,9 +244,11 @@ def _observe(r, i, t, S, rng, noise, everyone):
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
     n = 0.0
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)
     for i in range(S.granted.shape[1]):
         S.detect_prob[r, i] = p[r]
-        if _observe(r, i, t, S, rng, noise[r], cost[r] > 0.0):
+        hit, g, v = _observe(r, i, t, S, rng, noise[r], cost[r] > 0.0, g, v)
+        if hit:
             n += 1.0
     S.regulator_spending[r] += cost[r] * n
     if p[r] > 0.0:
@@ -254,6 +259,7 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)
     for i in range(i0, i1):
         if by == 0:
             d0 = net.indptr[i]
@@ -275,6 +281,6 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
             else:
                 m = 0.0
         S.detect_prob[r, i] = p0[r] + p1[r] * m
-        _observe(r, i, t, S, rng, noise[r], False)
+        _, g, v = _observe(r, i, t, S, rng, noise[r], False, g, v)
         if cost[r] > 0.0:
             S.charges[r, 4, i] += cost[r] * (net.indptr[i + 1] - net.indptr[i])

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._validation import check_integer
 from .. import _elementwise as ew
-from .._jit import jitable, normal, u4
+from .._jit import held, jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import (
@@ -87,10 +87,11 @@ class BestResponse(Rule):
             current draw for the others.
         ctx : Context
             The run's context (two uniforms per organisation and round from the rule's
-            stream: the revision draw, and the noise as a normal quantile).
+            stream, two organisations to a block: the revision draw, and the noise as a
+            normal quantile).
         """
         P = ctx.params[self]
-        u = ctx.uniforms(self)
+        u = ctx.packed_uniforms(self, ctx.N, width=2)
         br = best_response(ctx.technology, st, ctx)
         target = br + P["sigma"][:, None] * normal_quantile(u[..., 1])
         revise = u[..., 0] < P["mu"][:, None]
@@ -238,11 +239,13 @@ class SmithEntry(Rule):
 def _best_response(r, t, S, P, M, rng, net, TP):
     mu, sigma, xmax = P
     prepare_replies(TP, r, t, S)
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: two organisations to a block
     for i in range(S.draws.shape[1]):
-        v0, v1, _, _ = u4(i, t, rng)
-        if v0 < mu[r]:
-            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1)
-            S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
+        g, v = held(g, v, i, 1, t, rng)
+        k = 2 * (i & 1)
+        if v[k] < mu[r]:
+            x = best_reply(TP, r, i, t, S) + sigma[r] * normal(v[k + 1])
+            S.next_draws[r, i] = min(max(x, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
 
