@@ -375,3 +375,43 @@ def _settle_share():
 
     from commons.sim import _steps
     return numba.njit(lambda S: _steps.settle_share(0, S))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-3, 3).map(float) | st.floats(-1e6, 1e6), min_size=1,
+                max_size=30))
+@example([1.0, 0.0])
+@example([2.0, 2.0, 1.0, 1.0])
+def test_the_compiled_vote_median_is_numpys(values):
+    # the compiled median (a selection, then the largest below it for an even count) against
+    # numpy's median, ties and repeated values included
+    from commons.sim.mechanisms.governance import _select
+
+    got = _median()(np.array(values))
+    assert got == np.median(values)
+    buf = np.array(values)
+    k = len(values) // 2
+    _select(buf, len(values), k)
+    assert np.all(buf[:k] <= buf[k])
+    assert np.all(buf[k + 1:] >= buf[k])
+
+
+@functools.cache
+def _median():
+    import numba
+
+    from commons.sim.layout import cstate
+    from commons.sim.mechanisms.governance import _tally
+    from commons.sim.state import State
+
+    @numba.njit
+    def median(values, S):
+        N = S.excluded.shape[1]
+        n = values.shape[0]
+        proposal = np.zeros((1, N))
+        proposal[0, :n] = values
+        voters = np.zeros(N, np.bool_)
+        voters[:n] = True
+        return _tally(0, proposal, voters, S, np.zeros(N, np.int64), -1, 0, np.empty(N))
+    S = cstate(State.empty(1, 30, 0))
+    return lambda values: median(values, S)

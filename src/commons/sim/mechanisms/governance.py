@@ -379,7 +379,8 @@ def _regulator(r, t, S, P, M, rng, net, TP):
 
 @jitable
 def _select(buf, n, k):
-    """The k-th smallest of buf[:n] (0-based), reordering buf in place (quickselect)."""
+    """The k-th smallest of buf[:n] (0-based), reordering buf in place (quickselect, Hoare's
+    partition): on return no element of buf[:k] exceeds buf[k], none of buf[k + 1:n] is below."""
     lo = 0
     hi = n - 1
     while lo < hi:
@@ -429,7 +430,11 @@ def _tally(r, proposal, voters, S, labels, place, rule, buf):
     hi = _select(buf, n, n // 2)
     if n % 2 == 1:
         return hi
-    return (_select(buf, n, n // 2 - 1) + hi) / 2
+    lo = buf[0]  # the selection left buf[:n // 2] at or below hi: the lower middle is their
+    for k in range(1, n // 2):  # largest
+        if buf[k] > lo:
+            lo = buf[k]
+    return (lo + hi) / 2
 
 
 @compiled(QuotaVote, "communicate")
