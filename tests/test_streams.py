@@ -115,6 +115,8 @@ def test_packed_uniforms_are_the_reference_words_four_to_a_block(k0, k1, t, stre
     assert Context.packed_uniforms(ctx, "p", 0, block).shape == (1, 0)
     with pytest.raises(ValueError, match="width"):
         Context.packed_uniforms(ctx, "p", n, block, width=3)
+    with pytest.raises(ValueError, match="n must be"):
+        Context.packed_uniforms(ctx, "p", -1, block)
 
 
 @pytest.mark.statistical

@@ -257,9 +257,8 @@ def _contact_trust(r, t, S, P, M, rng, net, TP):
         for e in range(net.indptr[i], net.indptr[i + 1]):
             j = net.indices[e]
             w = S.trust[r, e] + decay[r] * (floor[r] - S.trust[r, e])
-            if S.granted[r, j] > S.quota[r, j]:
-                w = (1.0 - betrayal[r]) * w
-            S.trust[r, e] = w
+            broke = S.granted[r, j] > S.quota[r, j]
+            S.trust[r, e] = (1.0 - betrayal[r]) * w if broke else w  # a choice, not a jump
 
 
 # ---------------------------------------------------------------------- the scenario

@@ -204,6 +204,8 @@ class Context:
         """
         if width not in (1, 2):
             raise ValueError(f"width must be 1 or 2, got {width!r}")
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n!r}")
         per = 4 // width
         u = self.uniforms(plugin, n=-(-n // per), block=block)
         u = u.reshape(u.shape[0], per * u.shape[1], width)[:, :n]

@@ -18,7 +18,7 @@ from .state import FIELDS, State
 __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "cstate"]
 
 CState = namedtuple("CState", list(FIELDS))
-CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "in_ptr",
+CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "pairs", "in_ptr",
                            "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
                            "tri_ij"])
 
@@ -41,7 +41,8 @@ def cstate(st: State) -> CState:
 def cnet(network: Any, *, triads: bool = False) -> CNet:
     """The network's arrays for compiled code.
 
-    ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair);
+    ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair),
+    and ``pairs`` lists those first edges in order (a loop over pairs without a jump per edge);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
     ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
     (in the order of ``TrustNetwork.triads``: a path's place there is its random counter).
@@ -72,7 +73,8 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
         tri_ki = tri_ij = np.zeros(0, np.int64)
     u = np.uint64
     return CNet(network.indptr.astype(u), network.indices.astype(u), network.src.astype(u),
-                rev.astype(np.int64), pair, in_ptr.astype(u), order.astype(u),
+                rev.astype(np.int64), pair, np.flatnonzero(pair == idx).astype(u),
+                in_ptr.astype(u), order.astype(u),
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),
                 tri_ki.astype(u), tri_ij.astype(u))

@@ -452,12 +452,9 @@ class MutualSupport(Plugin):
 def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
     b = boost[r]
-    k = -1  # the pair's number, in the order of its first edge
     g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four pairs to a block
-    for e in range(net.indices.shape[0]):
-        if net.pair[e] != e:
-            continue  # met with its pair's draw, below
-        k += 1
+    for k in range(net.pairs.shape[0]):  # pair k, in the order of its first edge e
+        e = net.pairs[k]
         g, v = held(g, v, k, 2, t, rng)
         x = v[k & 3]  # one draw per pair, shared by both edges
         _meet(r, e, x < p[r, e], b, S)
@@ -469,8 +466,8 @@ def _meetings(r, t, S, P, M, rng, net, TP):
 @jitable
 def _meet(r, e, met, b, S):
     S.met[r, e] = met
-    if met:
-        S.trust[r, e] = S.trust[r, e] + b * (1.0 - S.trust[r, e])
+    w = S.trust[r, e]
+    S.trust[r, e] = w + b * (1.0 - w) if met else w  # a choice of values, not a jump
 
 
 @compiled(Covenant, "communicate")
@@ -514,6 +511,8 @@ def _covenant_listen(r, t, S, P, M, rng, net, TP):
     if not since(t, rounds) or E == 0:
         return
     lam = rate[r]
+    if lam == 0.0:  # (1 - 0) w + 0 kept is w: nothing to learn
+        return
     for e in range(E):
         if met_only and not S.met[r, e]:
             continue
