@@ -86,11 +86,7 @@ def finite_row(a, r, nonneg):
     if a.ndim == 1:
         v = a[r]
         return np.isfinite(v) and not (nonneg and v < 0)
-    for i in range(a.shape[1]):
-        v = a[r, i]
-        if not np.isfinite(v) or (nonneg and v < 0):
-            return False
-    return True
+    return finite_range(a, r, 0, a.shape[1], nonneg)
 
 
 @jitable

@@ -320,15 +320,21 @@ def _field_test(check: tuple[str, bool, int], lo: str, hi: str) -> str:
     return f"({lo} == 0 and E.finite_row(S.{field}, r, {nonneg}))"
 
 
-def _whole(step: _Step, pad: str) -> list[str]:
-    """A step for every organisation of replicate r, returning at a failed check."""
-    out = [pad + line for line in step.prologue] + _bound(step.lines, "z0", "zN", pad)
+def _checked(step: _Step, lo: str, hi: str, pad: str, on_fail: str) -> list[str]:
+    """The step's lines for organisations lo..hi-1, then its check: a failure records the act
+    and the round in ``err[r]`` and runs ``on_fail``."""
+    out = _bound(step.lines, lo, hi, pad)
     if step.check is not None:
-        out += [pad + f"if not {_field_test(step.check, 'z0', 'zN')}:",
+        out += [pad + f"if not {_field_test(step.check, lo, hi)}:",
                 pad + f"    err[r, 0] = {step.check[2] + 1}",
                 pad + "    err[r, 1] = t",
-                pad + "    return"]
+                pad + "    " + on_fail]
     return out
+
+
+def _whole(step: _Step, pad: str) -> list[str]:
+    """A step for every organisation of replicate r, returning at a failed check."""
+    return [pad + line for line in step.prologue] + _checked(step, "z0", "zN", pad, "return")
 
 
 def _split(unit: list[_Step], pad: str) -> list[str]:
@@ -351,13 +357,8 @@ def _split(unit: list[_Step], pad: str) -> list[str]:
     else:
         out += [pad + "if b == 0:"]
         inner, lo, hi = pad + "    ", "z0", "zN"
-    for step in unit:
-        out += _bound(step.lines, lo, hi, inner)
-        if step.check is not None:  # flags the barrier it precedes (see commons.sim._sync)
-            out += [inner + f"if not {_field_test(step.check, lo, hi)}:",
-                    inner + f"    err[r, 0] = {step.check[2] + 1}",
-                    inner + "    err[r, 1] = t",
-                    inner + "    X.fail(sync, nb, ep + 1)"]
+    for step in unit:  # a failed check flags the barrier it precedes (commons.sim._sync)
+        out += _checked(step, lo, hi, inner, "X.fail(sync, nb, ep + 1)")
     out += [pad + "ep += 1",
             pad + "if not X.barrier(sync, b, nb, ep):",
             pad + "    return",

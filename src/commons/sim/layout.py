@@ -59,8 +59,7 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     E = network.n_edges
     N = network.n
     rev = network.reverse
-    idx = np.arange(E)
-    pair = np.where(rev >= 0, np.minimum(idx, rev), idx).astype(np.int64)
+    pair = network.pair.astype(np.int64)
     order = np.argsort(network.indices, kind="stable")
     in_ptr = np.zeros(N + 1, np.int64)
     np.cumsum(np.bincount(network.indices, minlength=N), out=in_ptr[1:])
@@ -73,7 +72,7 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
         tri_ki = tri_ij = np.zeros(0, np.int64)
     u = np.uint64
     return CNet(network.indptr.astype(u), network.indices.astype(u), network.src.astype(u),
-                rev.astype(np.int64), pair, np.flatnonzero(pair == idx).astype(u),
+                rev.astype(np.int64), pair, np.flatnonzero(pair == np.arange(E)).astype(u),
                 in_ptr.astype(u), order.astype(u),
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),

@@ -140,6 +140,14 @@ class TrustNetwork:
         return np.where(found, order[pos], -1)
 
     @cached_property
+    def pair(self) -> np.ndarray:
+        """For each edge, the first edge of its unordered pair: the smaller of e and its
+        reverse (e itself when the graph lacks the reverse), shape (E,)."""
+        idx = np.arange(self.n_edges)
+        rev = self.reverse
+        return np.where(rev >= 0, np.minimum(idx, rev), idx)
+
+    @cached_property
     def overlap(self) -> np.ndarray:
         r"""Neighbourhood overlap of each edge i -> j (Onnela et al. 2007), shape (E,).
 

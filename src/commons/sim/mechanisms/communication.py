@@ -30,11 +30,8 @@ def _pair_uniforms(ctx, plugin) -> np.ndarray:
     The pairs are numbered in the order of their first edge (the smaller of e and its
     reverse), and their uniforms packed four to a Philox block (``ctx.packed_uniforms``).
     """
-    net = ctx.network
-    idx = np.arange(net.n_edges)
-    rev = net.reverse
-    first = np.where(rev >= 0, np.minimum(idx, rev), idx)
-    rank = np.cumsum(first == idx) - 1
+    first = ctx.network.pair
+    rank = np.cumsum(first == np.arange(first.size)) - 1
     u = ctx.packed_uniforms(plugin, int(rank[-1]) + 1 if rank.size else 0)
     return u[:, rank[first]]
 
