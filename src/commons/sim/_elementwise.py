@@ -45,6 +45,12 @@ def power(x, y) -> np.ndarray:
     compiled path takes the same shortcuts (``commons.sim._jit.cpow``)."""
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
+    if y.ndim and y.size and x.size and bool((y == y.flat[0]).all()):
+        # one exponent for all (beta as a per-replicate column, most often): the scalar path,
+        # which gives the same values and skips pow where a shortcut exists
+        return np.ascontiguousarray(power(np.broadcast_to(x, np.broadcast_shapes(x.shape,
+                                                                                  y.shape)),
+                                          y.flat[0]))
     if y.ndim == 0:
         v = float(y)
         if v == 0.5:

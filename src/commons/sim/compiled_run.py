@@ -256,11 +256,13 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
                 Pc, Mc = plugin_args(child, st, ctx)
                 children += [Pc, Mc, _stream(ctx, child)]
     args += children
-    rec = recorder_cls(R, N, T, record, np.asarray(model.technology.baseline(ctx)))
-    series = np.zeros((len(SERIES), R, T))
+    rec = recorder_cls(R, N, T, record, np.asarray(model.technology.baseline(ctx)),
+                       arrays=False)
+    # every (series, replicate, round) is written, or the run raises: no zeros needed
+    series = np.empty((len(SERIES), R, T))
     full = record == "full"
     shape = (R, T, N) if full else (0, 0, 0)
-    fx, fh, fp = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    fx, fh, fp = np.empty(shape), np.empty(shape), np.empty(shape)
     baseline = np.ascontiguousarray(np.broadcast_to(rec.baseline, (R, N)), np.float64)
     err = np.zeros((R, 2), np.int64)
     step = block_rounds(R, N, ctx.network.n_edges, T)

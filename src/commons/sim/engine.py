@@ -292,11 +292,14 @@ def play_round(model: Model, st: State, ctx: Context, plan: list[tuple[str, list
 class Recorder:
     """Series (R, T), optional full (R, T, N) arrays, and the accumulators metrics need."""
 
-    def __init__(self, R: int, N: int, T: int, record: str, baseline: np.ndarray) -> None:
+    def __init__(self, R: int, N: int, T: int, record: str, baseline: np.ndarray,
+                 arrays: bool = True) -> None:
         self.record = record
-        self.series = {k: np.zeros((R, T)) for k in SERIES}
+        # without ``arrays`` the caller supplies the series and full arrays (the fused kernel
+        # writes its own): a round's (R, T) zeros are not allocated only to be replaced
+        self.series = {k: np.zeros((R, T)) for k in SERIES} if arrays else {}
         self.full = ({k: np.zeros((R, T, N)) for k in ("draws", "granted", "payoffs")}
-                     if record == "full" else None)
+                     if record == "full" and arrays else None)
         self.baseline = baseline
         self.cum_payoff = np.zeros((R, N))
         self.pos_t = np.zeros((R, N))
