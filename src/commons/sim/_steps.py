@@ -210,21 +210,24 @@ def range_sum(a, r, e0, e1):
     one, which the compiler runs side by side (the mean trust of a recorded round, over every
     edge, was a chain of one add per edge)."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    e = e0
-    while e + 8 <= e1:
-        s0 += a[r, e]
-        s1 += a[r, e + 1]
-        s2 += a[r, e + 2]
-        s3 += a[r, e + 3]
-        s4 += a[r, e + 4]
-        s5 += a[r, e + 5]
-        s6 += a[r, e + 6]
-        s7 += a[r, e + 7]
-        e += 8
+    row = a[r]
+    e = np.uint64(e0)  # unsigned: no negative-index test on each load (half the time)
+    end = np.uint64(e1)
+    one = np.uint64(1)
+    while e + np.uint64(8) <= end:
+        s0 += row[e]
+        s1 += row[e + one]
+        s2 += row[e + np.uint64(2)]
+        s3 += row[e + np.uint64(3)]
+        s4 += row[e + np.uint64(4)]
+        s5 += row[e + np.uint64(5)]
+        s6 += row[e + np.uint64(6)]
+        s7 += row[e + np.uint64(7)]
+        e += np.uint64(8)
     total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    while e < e1:
-        total += a[r, e]
-        e += 1
+    while e < end:
+        total += row[e]
+        e += one
     return total
 
 

@@ -180,8 +180,11 @@ class QuotaVote(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
         "communicate": ("excluded", "stock", "memory")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("quota", "memory")}
+    # "tallied" and "fresh": who was excluded at the last vote, and whether there was one; a
+    # vote among the same voters gives the same quota, so compiled code does not count again
     memory: ClassVar[dict[str, tuple]] = {"voted": ("org", float), "scratch": ("org", float),
-                                          "local": ("org", float)}
+                                          "local": ("org", float), "tallied": ("org", bool),
+                                          "fresh": ("replicate", bool)}
     cparams: ClassVar[tuple[str, ...]] = ("proposal", "voters", "labels", "places", "autonomy",
                                           "ref", "rule", "every", "congruence")
 
@@ -273,6 +276,8 @@ class QuotaVote(Plugin):
             if st.t > 0:
                 quota = np.where(np.isnan(quota), mem["voted"], quota)
             mem["voted"] = np.where(np.isnan(quota), np.inf, quota)
+            mem["tallied"][...] = st.excluded
+            mem["fresh"][...] = True
         voted = mem["voted"]
         if self.congruent and ctx.resource.kind == "stock":
             voted = voted * np.minimum(st.stock / P["ref"], 1.0)[:, None]
@@ -437,13 +442,26 @@ def _tally(r, proposal, voters, S, labels, place, rule, buf):
     return (lo + hi) / 2
 
 
+@jitable
+def _same_voters(r, S, tallied, fresh):
+    """Whether replicate r has voted before with the same organisations excluded."""
+    if not fresh[r]:
+        return False
+    for i in range(S.excluded.shape[1]):  # noqa: SIM110 - no generators in numba
+        if tallied[r, i] != S.excluded[r, i]:
+            return False
+    return True
+
+
 @compiled(QuotaVote, "communicate")
 @jitable
 def _quota_vote(r, t, S, P, M, rng, net, TP):
     proposal, voters, labels, places, autonomy, ref, rule, every, congruence = P
-    voted, scratch, local = M
+    voted, scratch, local, tallied, fresh = M
     N = S.quota.shape[1]
-    if t % every == 0:
+    if t % every == 0 and not _same_voters(r, S, tallied, fresh):
+        # the proposals are fixed: the same voters as at the last vote give the same quota
+        # (where nobody could vote, the last one is kept either way)
         buf = scratch[r]
         system = _tally(r, proposal, voters, S, labels, -1, rule, buf)
         top = 0
@@ -461,6 +479,9 @@ def _quota_vote(r, t, S, P, M, rng, net, TP):
             if t > 0 and np.isnan(q):
                 q = voted[r, i]
             voted[r, i] = np.inf if np.isnan(q) else q
+        for i in range(N):
+            tallied[r, i] = S.excluded[r, i]
+        fresh[r] = True
     factor = min(S.stock[r] / ref[r], 1.0) if congruence == 1 else S.stock[r] / ref[r]
     for i in range(N):
         S.quota[r, i] = voted[r, i] * factor if congruence > 0 else voted[r, i]
