@@ -119,6 +119,39 @@ def test_packed_uniforms_are_the_reference_words_four_to_a_block(k0, k1, t, stre
         Context.packed_uniforms(ctx, "p", -1, block)
 
 
+@cache
+def _filled(numba, fill):
+    @numba.njit
+    def filled(rng, t, block, k0, k1, n):
+        out = np.full(n, -1.0)
+        fill(out, k0, k1, t, rng, block)
+        return out
+    return filled
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 60),
+       st.integers(0, 3), st.integers(0, 2), st.integers(0, 30), st.integers(0, 30))
+@example(1, 2, 0, 0, 0, 0, 24)  # whole blocks only
+@example(1, 2, 0, 0, 0, 5, 7)  # within one block
+@example(1, 2, 0, 0, 0, 3, 21)  # a part block at each end
+def test_filled_numbers_are_the_packed_stream_and_nothing_else(k0, k1, t, stream, block, lo, n):
+    # fill writes number k of a stream packed four to a block (word k % 4 of the block at
+    # counter k // 4) for lo <= k < hi, and nothing outside, from the numpy reference
+    numba = pytest.importorskip("numba")
+    from commons.sim._jit import fill
+
+    hi, size = lo + n, lo + n + 5
+    words = np.stack(philox4x32(np.arange(size // 4 + 1, dtype=np.uint64)[:, None],
+                                np.uint64(t + 1), np.uint64(stream), np.uint64(block),
+                                np.uint64(k0), np.uint64(k1)), axis=-1)
+    flat = (words.reshape(-1).astype(np.float64) + 0.5) / 2.0**32
+    want = np.full(size, -1.0)
+    want[lo:hi] = flat[lo:hi]
+    rng = (np.uint64(k0), np.uint64(k1), np.uint64(stream))
+    np.testing.assert_array_equal(_filled(numba, fill)(rng, t, block, lo, hi, size), want)
+
+
 @pytest.mark.statistical
 def test_uniforms_are_uniform_and_in_the_open_interval(seed):
     # statistic: the Kolmogorov–Smirnov test of 80 000 uniforms, at level 1e-4

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._jit import held, jitable
+from .._jit import fill, held, jitable
 from .._params import as_rounds, per_replicate, rounds_array
 from .._steps import in_rounds, since
 from ..plugin import Plugin, compiled
@@ -65,8 +65,10 @@ class Meetings(Plugin):
     role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("communicate",)
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust",)}
-    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust", "met")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust", "met", "memory")}
     cparams: ClassVar[tuple[str, ...]] = ("p", "boost")
+    # "draws": the round's uniforms, one per pair, drawn at once in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("edge", float)}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, base: Any = 0.05, slope: Any = 0.5, *, by: str = "overlap",
@@ -448,12 +450,12 @@ class MutualSupport(Plugin):
 @jitable
 def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
+    (u,) = M
     b = boost[r]
-    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four pairs to a block
+    fill(u[r], 0, net.pairs.shape[0], t, rng)  # every pair needs its number: drawn in one loop
     for k in range(net.pairs.shape[0]):  # pair k, in the order of its first edge e
         e = net.pairs[k]
-        g, v = held(g, v, k, 2, t, rng)
-        x = v[k & 3]  # one draw per pair, shared by both edges
+        x = u[r, k]  # one draw per pair, shared by both edges
         _meet(r, e, x < p[r, e], b, S)
         back = net.reverse[e]
         if back >= 0 and back != e:

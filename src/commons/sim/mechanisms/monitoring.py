@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
-from .._jit import held, jitable, normal
+from .._jit import fill, held, jitable, normal
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -86,7 +86,11 @@ class CentralAudit(Plugin):
     cparams: ClassVar[tuple[str, ...]] = ("p", "cost", "noise")
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "monitor": ("detect_prob", "inspected", "observed", "detected", "regulator_spending",
-                    "external")}
+                    "external", "memory")}
+    # "draws": two uniforms per organisation (inspected?, the error), drawn at once in
+    # compiled code when every organisation needs them (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
+    _numbers: ClassVar[int] = 2
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
     external: ClassVar[bool] = True
@@ -151,6 +155,8 @@ class PeerMonitoring(Plugin):
     cparams: ClassVar[tuple[str, ...]] = ("p0", "p1", "cost", "noise", "by")
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
+    memory: ClassVar[dict[str, tuple]] = CentralAudit.memory
+    _numbers: ClassVar[int] = 2
 
     def __init__(self, base: Any = 0.1, slope: Any = 0.4, *, by: str = "compliance",
                  cost: Any = 0.0, noise: Any = 0.0) -> None:
@@ -172,7 +178,7 @@ class PeerMonitoring(Plugin):
 
     def access(self, phase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         watch = {"compliance": ("compliant",), "trust": ("trust",), "count": ()}[self.by]
-        writes = ("detect_prob", "inspected", "observed", "detected")
+        writes = ("detect_prob", "inspected", "observed", "detected", "memory")
         if not self.budget_balanced:
             writes += ("charges",)
         return (*watch, "granted", "quota"), writes
@@ -218,36 +224,57 @@ class PeerMonitoring(Plugin):
 
 # ---------------------------------------------------------------------- compiled forms
 @jitable
-def _observe(r, i, t, S, rng, noise, everyone, g, v):
-    """One organisation's inspection and what is seen (see observe); (g, v) is the block
-    held (two organisations to a block, see ``held``). Returns whether it was inspected and
-    the block now held."""
+def _observe(r, i, t, S, rng, noise, dense, u, g, v):
+    """One organisation's inspection and what is seen (see observe), from its two numbers:
+    in ``u[r, i]`` when every organisation's were drawn at once (``dense``), else from the
+    block held (two organisations to a block, see ``held``), drawn only for an organisation
+    that needs them. Returns whether it was inspected and the block now held."""
     h = S.granted[r, i]
     q = S.quota[r, i]
-    if not (everyone or noise > 0.0 or h > q):
+    if dense:
+        a = u[r, i, 0]
+        b = u[r, i, 1]
+    elif h > q:
+        g, v = held(g, v, i, 1, t, rng)
+        k = 2 * (np.int64(i) & 1)
+        a = v[k]
+        b = v[k + 1]
+    else:  # no noise and within the quota: nothing wrong to see
         S.inspected[r, i] = False
         S.observed[r, i] = h
         S.detected[r, i] = False
         return False, g, v
-    g, v = held(g, v, i, 1, t, rng)
-    k = 2 * (np.int64(i) & 1)
-    hit = v[k] < S.detect_prob[r, i]
-    seen = h * np.exp(noise * normal(v[k + 1])) if (hit and noise > 0.0) else h
+    hit = a < S.detect_prob[r, i]
+    seen = h * np.exp(noise * normal(b)) if (hit and noise > 0.0) else h
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
     S.detected[r, i] = hit and seen > q
     return hit, g, v
 
 
+@jitable
+def _dense(r, t, rng, noise, everyone, u, i0, i1):
+    """Whether every organisation of i0..i1-1 needs its two numbers (an inspection that is
+    paid for, or noise), and if so, draw them all at once into ``u[r]``."""
+    if not (everyone or noise > 0.0):
+        return False
+    two = np.uint64(2)
+    fill(u[r].reshape(2 * u.shape[1]), two * np.uint64(i0), two * np.uint64(i1), t, rng)
+    return True
+
+
 @compiled(CentralAudit, "monitor")
 @jitable
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
+    (u,) = M
     n = 0.0
     g, v = -1, (0.5, 0.5, 0.5, 0.5)
-    for i in range(S.granted.shape[1]):
+    N = S.granted.shape[1]
+    dense = _dense(r, t, rng, noise[r], cost[r] > 0.0, u, 0, N)
+    for i in range(N):
         S.detect_prob[r, i] = p[r]
-        hit, g, v = _observe(r, i, t, S, rng, noise[r], cost[r] > 0.0, g, v)
+        hit, g, v = _observe(r, i, t, S, rng, noise[r], dense, u, g, v)
         if hit:
             n += 1.0
     S.regulator_spending[r] += cost[r] * n
@@ -259,7 +286,9 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
+    (u,) = M
     g, v = -1, (0.5, 0.5, 0.5, 0.5)
+    dense = _dense(r, t, rng, noise[r], False, u, i0, i1)
     for i in range(i0, i1):
         if by == 0:
             d0 = net.indptr[i]
@@ -281,6 +310,6 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
             else:
                 m = 0.0
         S.detect_prob[r, i] = p0[r] + p1[r] * m
-        _, g, v = _observe(r, i, t, S, rng, noise[r], False, g, v)
+        _, g, v = _observe(r, i, t, S, rng, noise[r], dense, u, g, v)
         if cost[r] > 0.0:
             S.charges[r, 4, i] += cost[r] * (net.indptr[i + 1] - net.indptr[i])

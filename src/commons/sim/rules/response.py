@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._validation import check_integer
 from .. import _elementwise as ew
-from .._jit import held, jitable, normal, u4
+from .._jit import fill, jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import (
@@ -59,8 +59,14 @@ class BestResponse(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": REPLY_READS}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    # "draws": the round's two uniforms per organisation (revise?, the error), drawn at once
+    # in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
     cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "xmax")
     stochastic: ClassVar[bool] = True
+    _numbers: ClassVar[int] = 2
 
     def __init__(self, revision_rate: Any = 1.0, noise: Any = 0.0) -> None:
         self.revision_rate = revision_rate
@@ -238,13 +244,13 @@ class SmithEntry(Rule):
 @jitable
 def _best_response(r, t, S, P, M, rng, net, TP):
     mu, sigma, xmax = P
+    (u,) = M
     prepare_replies(TP, r, t, S)
-    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: two organisations to a block
-    for i in range(S.draws.shape[1]):
-        g, v = held(g, v, i, 1, t, rng)
-        k = 2 * (i & 1)
-        if v[k] < mu[r]:
-            x = best_reply(TP, r, i, t, S) + sigma[r] * normal(v[k + 1])
+    N = S.draws.shape[1]
+    fill(u[r].reshape(2 * N), 0, 2 * N, t, rng)  # every organisation's two numbers, at once
+    for i in range(N):
+        if u[r, i, 0] < mu[r]:
+            x = best_reply(TP, r, i, t, S) + sigma[r] * normal(u[r, i, 1])
             S.next_draws[r, i] = min(max(x, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
