@@ -581,6 +581,9 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
     for i in range(N):  # each giver splits its gift by trust times the partner's deficit
         surplus = net_pay[r, i] - (group if mean else baseline[r, i])
         give = share[r] * (surplus if surplus > 0.0 else 0.0)
+        if not give > 0.0:  # nothing to give: every gift is 0 (and adds nothing)
+            given[r, i] = 0.0
+            continue
         weights = 0.0
         for e in range(net.indptr[i], net.indptr[i + 1]):
             weights += S.trust[r, e] * deficit[r, net.indices[e]]
