@@ -91,12 +91,17 @@ def finite_row(a, r, nonneg):
 
 @jitable
 def finite_range(a, r, i0, i1, nonneg):
-    """Whether a[r, i0:i1] is finite (and >= 0 with ``nonneg``)."""
+    """Whether a[r, i0:i1] is finite (and >= 0 with ``nonneg``).
+
+    Every value is tested, with no early exit, so the loop vectorises: lo <= v and |v| < inf
+    holds for a finite v >= lo, and fails for nan (every comparison with it is false) and for
+    infinities."""
+    lo = 0.0 if nonneg else -np.inf
+    ok = True
     for i in range(i0, i1):
         v = a[r, i]
-        if not np.isfinite(v) or (nonneg and v < 0):
-            return False
-    return True
+        ok &= (v >= lo) & (abs(v) < np.inf)
+    return ok
 
 
 #: Organisations per block of the recorder's sums: each block is summed in order, then the
@@ -117,56 +122,72 @@ def blocks(N: int) -> int:
 def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
                 part, net, k0, k1):
     """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
-    organisations, and each block's sums into ``part[r, k]``."""
+    organisations, and each block's sums into ``part[r, k]``.
+
+    Two loops over a block, both of which the compiler vectorises: one for what is kept per
+    organisation and the counts (integers: adding them in any order gives the same value),
+    and one for the sums, in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the
+    block) combined pairwise, then the block's last N mod 4 organisations in order: a fixed
+    order, whatever the machine's vector width."""
     N = S.draws.shape[1]
     for k in range(k0, k1):
-        xs = 0.0
-        hs = 0.0
-        rent = 0.0
-        fines = 0.0
-        costs = 0.0
-        reg = 0.0
-        burned = 0.0
-        # counts in integers: the same values as adding 1.0s, without a chain of float adds
+        a0 = np.uint64(k * RB)
+        a1 = np.uint64(min(N, (k + 1) * RB))
         comp = 0
         wrong = 0
         excl = 0
-        for i in range(np.uint64(k * RB), np.uint64(min(N, (k + 1) * RB))):
-            xs += S.draws[r, i]
-            hs += S.granted[r, i]
+        for i in range(a0, a1):
+            comp += np.int64(S.compliant[r, i])
+            wrong += np.int64(S.detected[r, i] & S.compliant[r, i] & S.sanctioned[r, i])
+            excl += np.int64(S.excluded[r, i])
             gain = S.payoffs[r, i] - baseline[r, i]
-            rent += gain
-            if S.compliant[r, i]:
-                comp += 1
-            fines += S.fines[r, i]
-            costs += S.costs[r, i]
-            reg += S.charges[r, 0, i] + S.charges[r, 3, i]
-            burned += S.charges[r, 1, i] + S.charges[r, 4, i]
-            if S.detected[r, i] and S.compliant[r, i] and S.sanctioned[r, i]:
-                wrong += 1
-            if S.excluded[r, i]:
-                excl += 1
             cum[r, i] += gain
-            if gain > 0.0:
-                pos_t[r, i] += t + 1
-                pos_n[r, i] += 1.0
-            if record_full:
+            # choices, not jumps (whether a round paid is as good as a coin toss to predict):
+            # adding 0 leaves a sum of positive terms as it was
+            up = gain > 0.0
+            pos_t[r, i] += float(t + 1) if up else 0.0
+            pos_n[r, i] += 1.0 if up else 0.0
+        if record_full:
+            for i in range(a0, a1):
                 full_x[r, t, i] = S.draws[r, i]
                 full_h[r, t, i] = S.granted[r, i]
                 full_p[r, t, i] = S.payoffs[r, i]
-        ws = range_sum(S.trust, r, np.int64(net.indptr[k * RB]),
-                       np.int64(net.indptr[min(N, (k + 1) * RB)]))
-        part[r, k, 0] = xs
-        part[r, k, 1] = hs
-        part[r, k, 2] = rent
+        four = np.uint64(4)
+        s0 = s1 = s2 = s3 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        i = a0
+        while i + four <= a1:
+            s0 = _plus(s0, _terms(r, i, S, baseline))
+            s1 = _plus(s1, _terms(r, i + np.uint64(1), S, baseline))
+            s2 = _plus(s2, _terms(r, i + np.uint64(2), S, baseline))
+            s3 = _plus(s3, _terms(r, i + np.uint64(3), S, baseline))
+            i += four
+        total = _plus(_plus(s0, s1), _plus(s2, s3))
+        while i < a1:
+            total = _plus(total, _terms(r, i, S, baseline))
+            i += np.uint64(1)
+        ws = range_sum(S.trust, r, np.int64(net.indptr[a0]), np.int64(net.indptr[a1]))
+        for m in range(7):  # draws, granted, rent, then fines, costs, regulator, burned
+            part[r, k, m if m < 3 else m + 1] = total[m]
         part[r, k, 3] = float(comp)
-        part[r, k, 4] = fines
-        part[r, k, 5] = costs
-        part[r, k, 6] = reg
-        part[r, k, 7] = burned
         part[r, k, 8] = float(wrong)
         part[r, k, 9] = float(excl)
         part[r, k, 10] = ws
+
+
+@jitable
+def _terms(r, i, S, baseline):
+    """What organisation i adds to the round's sums: its draw, grant, rent (payoff less
+    baseline), fines, costs, charges to the regulator and charges burned."""
+    return (S.draws[r, i], S.granted[r, i], S.payoffs[r, i] - baseline[r, i], S.fines[r, i],
+            S.costs[r, i], S.charges[r, 0, i] + S.charges[r, 3, i],
+            S.charges[r, 1, i] + S.charges[r, 4, i])
+
+
+@jitable
+def _plus(a, b):
+    """Two tuples of seven sums added element by element."""
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5],
+            a[6] + b[6])
 
 
 @jitable

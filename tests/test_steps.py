@@ -1,0 +1,42 @@
+"""The engine's own compiled steps, against numpy oracles."""
+
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+
+@cache
+def _compiled():
+    """finite_range and finite_row as compiled code runs them."""
+    numba = pytest.importorskip("numba")
+    from commons.sim._steps import finite_range, finite_row
+
+    return (numba.njit(lambda a, r, i0, i1, nonneg: finite_range(a, r, i0, i1, nonneg)),
+            numba.njit(lambda a, r, nonneg: finite_row(a, r, nonneg)))
+
+
+_VALUES = st.one_of(st.floats(-1e300, 1e300), st.sampled_from([np.nan, np.inf, -np.inf, -0.0]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 40)), elements=_VALUES),
+       st.booleans(), st.data())
+@example(np.array([[1.0, -np.inf, 2.0]]), False, None)  # -inf is not finite
+@example(np.array([[0.0, -0.0, 5.0]]), True, None)  # -0.0 counts as >= 0
+@example(np.array([[1.0, -1e-300]]), True, None)
+def test_finite_range_is_numpys_test_on_the_range(a, nonneg, data):
+    finite_range, finite_row = _compiled()
+    R, N = a.shape
+    r = 0 if data is None else data.draw(st.integers(0, R - 1))
+    i0 = 0 if data is None else data.draw(st.integers(0, N))
+    i1 = N if data is None else data.draw(st.integers(i0, N))
+    part = a[r, i0:i1]
+    want = bool(np.all(np.isfinite(part) & ((part >= 0) if nonneg else True)))
+    assert finite_range(a, r, np.uint64(i0), np.uint64(i1), nonneg) == want
+    whole = a[r]
+    assert finite_row(a, r, nonneg) == bool(np.all(np.isfinite(whole)
+                                                    & ((whole >= 0) if nonneg else True)))
