@@ -62,7 +62,7 @@ def philox(c0, c1, c2, c3, k0, k1):
     The same function as :func:`commons.sim.streams.philox4x32`. The words are carried as
     uint32 (the products in uint64), so the compiler keeps each in a 32-bit register: about
     12 ns a block one at a time here. The ten rounds are written out, not looped: a loop over
-    blocks then vectorises (:func:`fill`, 4.7 ns a block), which it does not while the
+    blocks then vectorises (:func:`fill`, 4.5 ns a block), which it does not while the
     rounds are a loop of their own.
     """
     mask = np.uint64(_MASK)

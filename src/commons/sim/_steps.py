@@ -124,11 +124,11 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
     """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
     organisations, and each block's sums into ``part[r, k]``.
 
-    Two loops over a block, both of which the compiler vectorises: one for what is kept per
-    organisation and the counts (integers: adding them in any order gives the same value),
-    and one for the sums, in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the
-    block) combined pairwise, then the block's last N mod 4 organisations in order: a fixed
-    order, whatever the machine's vector width."""
+    Two loops over a block: one for what is kept per organisation and the counts (integers:
+    adding them in any order gives the same value, so the compiler may vectorise it), and one
+    for the sums, in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the block)
+    combined pairwise, then the block's last N mod 4 organisations in order: four chains of
+    adds side by side instead of one, in a fixed order whatever the machine."""
     N = S.draws.shape[1]
     for k in range(k0, k1):
         a0 = np.uint64(k * RB)
