@@ -133,7 +133,7 @@ def _filled(numba, fill):
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 60),
        st.integers(0, 3), st.integers(0, 2), st.integers(0, 30), st.integers(0, 30))
 @example(1, 2, 0, 0, 0, 0, 24)  # whole blocks only
-@example(1, 2, 0, 0, 0, 5, 7)  # within one block
+@example(1, 2, 0, 0, 0, 5, 2)  # within one block
 @example(1, 2, 0, 0, 0, 3, 21)  # a part block at each end
 def test_filled_numbers_are_the_packed_stream_and_nothing_else(k0, k1, t, stream, block, lo, n):
     # fill writes number k of a stream packed four to a block (word k % 4 of the block at
