@@ -297,12 +297,7 @@ def normal_quantile(p):
     """
     from . import _elementwise as ew
     from ._jit import _QA, _QB, _QC, _QD, _QE, _QF
-
-    def poly(c, x):  # commons.sim._jit._poly, the same operations
-        x2 = x * x
-        x4 = x2 * x2
-        return ((c[0] + c[1] * x) + (c[2] + c[3] * x) * x2) + \
-            ((c[4] + c[5] * x) + (c[6] + c[7] * x) * x2) * x4
+    from ._jit import _poly as poly  # the compiled form's polynomial, run on arrays
 
     shape = np.shape(p)
     p = np.asarray(p, dtype=np.float64).reshape(-1)
