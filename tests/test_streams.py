@@ -152,6 +152,18 @@ def test_filled_numbers_are_the_packed_stream_and_nothing_else(k0, k1, t, stream
     np.testing.assert_array_equal(_filled(numba, fill)(rng, t, block, lo, hi, size), want)
 
 
+def test_fill_refuses_a_row_too_short_for_its_numbers():
+    # compiled code does not check its writes: a short scratch row would be overrun
+    numba = pytest.importorskip("numba")
+    from commons.sim._jit import fill
+
+    filled = _filled(numba, fill)
+    rng = (np.uint64(1), np.uint64(2), np.uint64(0))
+    with pytest.raises(IndexError, match="shorter than k1"):
+        filled(rng, 0, 0, 0, 9, 8)
+    np.testing.assert_array_equal(filled(rng, 0, 0, 8, 8, 8), np.full(8, -1.0))
+
+
 @pytest.mark.statistical
 def test_uniforms_are_uniform_and_in_the_open_interval(seed):
     # statistic: the Kolmogorov–Smirnov test of 80 000 uniforms, at level 1e-4

@@ -139,7 +139,10 @@ def fill(row, k0, k1, t, rng, block=0):
     4.5 ns a block here, against 12 ns drawn one at a time), for a plug-in that needs every
     number, e.g. one per edge, or two per organisation (k = 2 i, 2 i + 1, as :func:`held`
     with shift 1 gives them). ``row`` is one replicate's row of the plug-in's scratch memory,
-    at least k1 long."""
+    at least k1 long (an IndexError otherwise: compiled code does not check its writes)."""
+    if k1 > row.shape[0]:
+        raise IndexError("fill: the row is shorter than k1 (give the plug-in's scratch "
+                         "memory room for every number drawn)")
     mask = np.uint64(_MASK)
     c1 = np.uint32(np.uint64(t + 1) & mask)
     c2 = np.uint32(rng[2] & mask)
