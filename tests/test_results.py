@@ -349,3 +349,45 @@ def test_exports_name_the_extra_when_a_library_is_missing(run, monkeypatch, modu
     with pytest.raises(ImportError, match=rf"^RunResult.{method} needs {module}: pip install "
                                           r"'commons-engine\[results\]'$"):
         getattr(run, method)()
+
+
+@pytest.mark.parametrize("growth", [0.0, 0.05])
+@pytest.mark.parametrize("beta", [0.3, 0.5, 0.7])
+def test_rent_benchmark_of_private_returns_is_the_best_split_of_the_sustainable_yield(
+        beta, growth):
+    """The best sustainable group rent of round t (the denominator of efficiency), against a
+    direct numerical maximisation of sum_i a_i n_t**(1-beta) h_i**beta - c sum_i h_i over the
+    grants h >= 0 with sum_i h_i <= Y = g K / 4 (SLSQP): the closed form's split and its cap
+    at the yield, with need n_t = (1 + gamma)**t growing or constant."""
+    from scipy.optimize import minimize
+
+    from commons.sim.engine import Context, bind
+    from commons.sim.streams import Streams, replicate_keys
+    from commons.sim.targets import max_rent
+
+    a = np.array([0.7, 1.0, 1.3])
+    c, K, g, T = 0.5, 8.0, 0.25, 60
+    model = commons.Model(3, resource=commons.LogisticStock(capacity=K, growth=g),
+                          technology=commons.PrivateConcave(productivity=a, elasticity=beta,
+                                                            cost=c, need_growth=growth),
+                          max_draw=10.0)
+    ctx = Context(model, 2, T, Streams(replicate_keys(0, np.arange(2))), model.network)
+    bind(model, ctx)
+    got = max_rent(model.technology, ctx)
+    assert got.shape == (2, T)
+    Y = g * K / 4
+    for t in (0, T // 2, T - 1):
+        n = (1 + growth) ** t
+
+        def loss(h, n=n):
+            return -(np.sum(a * n ** (1 - beta) * h ** beta) - c * h.sum())
+
+        best = minimize(loss, np.full(3, Y / 6), method="SLSQP", bounds=[(1e-12, Y)] * 3,
+                        constraints=[{"type": "ineq", "fun": lambda h: Y - h.sum()}],
+                        options={"ftol": 1e-14, "maxiter": 500})
+        assert best.status in (0, 8)  # 8: no step improves further (at rounding's limit)
+        np.testing.assert_allclose(got[:, t], -best.fun, rtol=1e-6)
+    if growth == 0.0:  # the same every round
+        np.testing.assert_array_equal(got, got[:, :1].repeat(T, axis=1))
+    else:  # the need grows past the yield: the cap binds in the last rounds, not the first
+        assert got[0, -1] > got[0, 0]

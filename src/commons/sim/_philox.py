@@ -8,27 +8,22 @@ parallel over replicates with the bits of the numpy reference.
 import numba as nb
 import numpy as np
 
-from ._jit import philox
-from .streams import _INV32 as inv32
+from ._jit import fill, philox
 
 __all__ = ["philox", "uniforms"]
 
 
 @nb.njit(parallel=True, cache=True)
 def uniforms(keys, t1, stream, n, block):
-    """Uniforms (R, n, 4) in (0, 1) for counters (org, t1, stream, block), keys (R, 2)."""
+    """Uniforms (R, n, 4) in (0, 1) for counters (org, t1, stream, block), keys (R, 2).
+
+    Row r is stream ``stream``'s numbers 0..4n-1 in round t1 - 1, packed four to a block
+    (``out[r, i, j]`` is number 4 i + j), drawn by :func:`commons.sim._jit.fill` in one
+    vectorised loop per replicate."""
     R = keys.shape[0]
     out = np.empty((R, n, 4))
-    c1 = np.uint64(t1)
+    flat = out.reshape(R, 4 * n)
     c2 = np.uint64(stream)
-    c3 = np.uint64(block)
     for r in nb.prange(R):
-        k0 = keys[r, 0]
-        k1 = keys[r, 1]
-        for i in range(n):
-            a, b, c, d = philox(np.uint64(i), c1, c2, c3, k0, k1)
-            out[r, i, 0] = (float(a) + 0.5) * inv32
-            out[r, i, 1] = (float(b) + 0.5) * inv32
-            out[r, i, 2] = (float(c) + 0.5) * inv32
-            out[r, i, 3] = (float(d) + 0.5) * inv32
+        fill(flat[r], 0, 4 * n, t1 - 1, (keys[r, 0], keys[r, 1], c2), block)
     return out

@@ -124,12 +124,15 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
     """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
     organisations, and each block's sums into ``part[r, k]``.
 
-    Two loops over a block: one for what is kept per organisation and the counts (integers:
-    adding them in any order gives the same value, so the compiler may vectorise it), and one
-    for the sums, in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the block)
-    combined pairwise, then the block's last N mod 4 organisations in order: four chains of
-    adds side by side instead of one, in a fixed order whatever the machine."""
+    Loops over a block: the counts (integers: adding them in any order gives the same value,
+    so the compiler may vectorise the loop); what is kept per organisation, in loops that
+    each store to one or two arrays (the compiler vectorises a loop only when it can rule out
+    that its stores overlap its loads, which it gives up on for many arrays); and the sums,
+    in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the block) combined
+    pairwise, then the block's last N mod 4 organisations in order: four chains of adds side
+    by side instead of one, in a fixed order whatever the machine."""
     N = S.draws.shape[1]
+    tt = float(t + 1)
     for k in range(k0, k1):
         a0 = np.uint64(k * RB)
         a1 = np.uint64(min(N, (k + 1) * RB))
@@ -140,12 +143,13 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
             comp += np.int64(S.compliant[r, i])
             wrong += np.int64(S.detected[r, i] & S.compliant[r, i] & S.sanctioned[r, i])
             excl += np.int64(S.excluded[r, i])
-            gain = S.payoffs[r, i] - baseline[r, i]
-            cum[r, i] += gain
+        for i in range(a0, a1):
+            cum[r, i] += S.payoffs[r, i] - baseline[r, i]
+        for i in range(a0, a1):
             # choices, not jumps (whether a round paid is as good as a coin toss to predict):
             # adding 0 leaves a sum of positive terms as it was
-            up = gain > 0.0
-            pos_t[r, i] += float(t + 1) if up else 0.0
+            up = S.payoffs[r, i] - baseline[r, i] > 0.0
+            pos_t[r, i] += tt if up else 0.0
             pos_n[r, i] += 1.0 if up else 0.0
         if record_full:
             for i in range(a0, a1):

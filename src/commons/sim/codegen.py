@@ -390,12 +390,15 @@ def _begin_round(acts: list[Any]) -> list[str]:
             per_edge += ["for e in range(net.indptr[{lo}], net.indptr[{hi}]):",
                          f"    S.{spec.name}[r, e] = {value}"]
     lines += per_edge
+    # one loop per field: a loop storing one constant is a memset, while one loop storing
+    # to a dozen arrays stays scalar (the compiler would have to rule out their overlap)
+    for store in per_org:
+        lines += ["for i in range({lo}, {hi}):", store]
     if written & {"excluded", "exclusion_left"}:
-        per_org += ["    left = S.exclusion_left[r, i]",
-                    "    S.excluded[r, i] = left > 0",
-                    "    S.exclusion_left[r, i] = left - 1 if left > 1 else 0"]
-    if per_org:
-        lines += ["for i in range({lo}, {hi}):", *per_org]
+        lines += ["for i in range({lo}, {hi}):",
+                  "    left = S.exclusion_left[r, i]",
+                  "    S.excluded[r, i] = left > 0",
+                  "    S.exclusion_left[r, i] = left - 1 if left > 1 else 0"]
     return lines
 
 

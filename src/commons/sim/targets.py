@@ -89,13 +89,19 @@ def _(technology: PrivateConcave, ctx) -> np.ndarray:
 
 @max_rent.register
 def _(technology: PrivateConcave, ctx) -> np.ndarray:
-    r"""A_t H**beta - c H at H = min(Y_t, (beta A_t / c)**(1/(1-beta))), each round t."""
+    r"""A_t H**beta - c H at H = min(Y_t, (beta A_t / c)**(1/(1-beta))), each round t.
+
+    With no growth of need (gamma = 0) and the same yield every round, every round's value is
+    round 0's: it is computed once per replicate (the same operations on the same numbers)."""
     P = ctx.params[technology]
-    A, _ = _rent_curve(P, np.arange(ctx.rounds))
+    Y = _yield(ctx)
+    steady = not np.any(P.gamma) and bool(np.all(Y == Y[:, :1]))
+    A, _ = _rent_curve(P, np.arange(1 if steady else ctx.rounds))
     beta = P.beta[:, None]
     c = P.c[:, None]
-    H = np.minimum(_yield(ctx), ew.power(beta * A / c, 1.0 / (1.0 - beta)))
-    return A * ew.power(H, beta) - c * H
+    H = np.minimum(Y[:, :A.shape[1]], ew.power(beta * A / c, 1.0 / (1.0 - beta)))
+    rent = A * ew.power(H, beta) - c * H
+    return np.repeat(rent, ctx.rounds, axis=1) if steady else rent
 
 
 # ---------------------------------------------------------------------- the stage game
