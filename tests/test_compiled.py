@@ -38,7 +38,9 @@ def compose(resource, quota, monitoring, fine, rule, growth=0.0, shock=0.0):
     sanctions = ([commons.QuotaFine(fine, recipient="members" if fine > 5 else "regulator")]
                  if mon is not None else [])
     r = {"mix": lambda: commons.ReviseOrImitate(0.3, 0.2, 5.0),
+         "mix0": lambda: commons.ReviseOrImitate(0.3, 0.0, 5.0),
          "br": lambda: commons.BestResponse(0.5, noise=0.2),
+         "br0": lambda: commons.BestResponse(0.5, noise=0.0),
          "imitate": lambda: commons.Imitation(5.0),
          "fixed": lambda: commons.FixedDraw(commons.Uniform(0.2, 1.5))}[rule]()
     return commons.Model(
@@ -52,7 +54,8 @@ compositions = st.builds(
     compose, st.sampled_from(["logistic", "budget", "none"]),
     st.sampled_from(["share", "fixed", "none"]),
     st.sampled_from(["peer", "trust", "count", "audit", "none"]), st.floats(0.0, 10.0),
-    st.sampled_from(["mix", "br", "imitate", "fixed"]), st.sampled_from([0.0, 0.02]),
+    st.sampled_from(["mix", "mix0", "br", "br0", "imitate", "fixed"]),
+    st.sampled_from([0.0, 0.02]),
     st.sampled_from([0.0, 0.3]))
 
 

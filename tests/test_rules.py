@@ -188,3 +188,20 @@ def test_declared_metadata_holds():
     a = m.run(30, 1, rng=1, record="full").full["draws"]
     b = m.run(30, 1, rng=2, record="full").full["draws"]
     assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("rule", [lambda: commons.BestResponse(1.0, noise=0.0),
+                                  lambda: commons.ReviseOrImitate(1.0, noise=0.0)])
+def test_a_noise_free_revision_takes_the_private_optimum(rule, engine):
+    # PrivateConcave with nothing shared: organisation i's best reply is its private optimum
+    # (a_i beta / c)**(1/(1-beta)) = a_i**2 at beta = c = 1/2, taken as it is without noise
+    # (and capped at the largest draw, 3)
+    a = np.array([0.6, 0.9, 1.2, 1.5, 1.8])
+    model = commons.Model(5, resource=commons.NoStock(),
+                          technology=commons.PrivateConcave(a, 0.5, 0.5), rule=rule(),
+                          max_draw=3.0, initial_draws=0.1)
+    run = model.run(4, 3, rng=11, record="full", engine=engine)
+    best = np.minimum(a**2, 3.0)
+    np.testing.assert_allclose(run.full["draws"][:, 1:], np.broadcast_to(best, (3, 3, 5)),
+                               rtol=1e-14)

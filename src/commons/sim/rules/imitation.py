@@ -163,7 +163,9 @@ class ReviseOrImitate(Rule):
         P = ctx.params[self]
         u = ctx.uniforms(self)
         br = best_response(ctx.technology, st, ctx)
-        noisy = np.clip(br + P["sigma"][:, None] * normal_quantile(u[..., 1]),
+        sigma = P["sigma"][:, None]
+        # without noise the reply is taken as it is (no quantile, as compiled code skips it)
+        noisy = np.clip(np.where(sigma > 0.0, br + sigma * normal_quantile(u[..., 1]), br),
                         0.0, ctx.max_draw)
         copied = imitate(st, ctx, u[..., 1], u[..., 2], P["s"])
         st.next_draws = np.where(u[..., 0] < P["mu"][:, None], noisy, copied)
@@ -207,7 +209,9 @@ def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     for i in range(i0, i1):
         v0, v1, v2, _ = u4(i, t, rng)
         if v0 < mu[r]:
-            v = best_reply(TP, r, i, t, S) + sigma[r] * normal(v1)
+            v = best_reply(TP, r, i, t, S)
+            if sigma[r] > 0.0:  # without noise, no normal quantile to compute
+                v += sigma[r] * normal(v1)
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)

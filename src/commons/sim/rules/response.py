@@ -99,7 +99,9 @@ class BestResponse(Rule):
         P = ctx.params[self]
         u = ctx.packed_uniforms(self, ctx.N, width=2)
         br = best_response(ctx.technology, st, ctx)
-        target = br + P["sigma"][:, None] * normal_quantile(u[..., 1])
+        sigma = P["sigma"][:, None]
+        # without noise the reply is taken as it is (no quantile, as compiled code skips it)
+        target = np.where(sigma > 0.0, br + sigma * normal_quantile(u[..., 1]), br)
         revise = u[..., 0] < P["mu"][:, None]
         st.next_draws = np.where(revise, np.clip(target, 0.0, ctx.max_draw), st.draws)
 
@@ -250,7 +252,9 @@ def _best_response(r, t, S, P, M, rng, net, TP):
     fill(u[r].reshape(2 * N), 0, 2 * N, t, rng)  # every organisation's two numbers, at once
     for i in range(N):
         if u[r, i, 0] < mu[r]:
-            x = best_reply(TP, r, i, t, S) + sigma[r] * normal(u[r, i, 1])
+            x = best_reply(TP, r, i, t, S)
+            if sigma[r] > 0.0:  # without noise, no normal quantile to compute
+                x += sigma[r] * normal(u[r, i, 1])
             S.next_draws[r, i] = min(max(x, 0.0), xmax[r, i])
         else:
             S.next_draws[r, i] = S.draws[r, i]
