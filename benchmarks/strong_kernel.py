@@ -2,16 +2,18 @@
 
 One fused numba loop per replicate (``prange`` over replicates), written for this one model:
 
-* a counter-based generator (Philox4x32-10, the engine's) drawn only where a number is used:
-  a detection draw only for organisations over the quota, one block per organisation for
-  learning, and the normal (its quantile, Wichura's AS 241, the engine's) only for those who
-  revise;
+* a counter-based generator (Philox4x32-10, the engine's), each round's numbers drawn in
+  loops that the compiler vectorises (``commons.sim._jit.fill``, about 4.5 ns a block against
+  12 ns drawn one at a time): a detection number for every organisation, four to a block
+  (used by those over the quota; this is faster than drawing a block for each of them alone),
+  one block per organisation for learning, and the normal (its quantile, Wichura's AS 241,
+  the engine's) only for those who revise;
 * beta = 1/2 exploited: h**beta is a square root and the best replies are squares;
 * the unconstrained best reply (a beta / c)**2 computed once per replicate;
 * the imitation's logistic skipped when the copy draw already exceeds the trust (the copy
   probability w / (1 + e) never exceeds w);
-* trust on i's edges updated in the same pass as i's learning, and only the mean draw and
-  the stock recorded (BENCHMARK_MODEL step 8);
+* trust updated in a pass of its own before learning (5 % faster than in the same pass as
+  i's learning), and only the mean draw and the stock recorded (BENCHMARK_MODEL step 8);
 * the network's offsets and neighbours unsigned, so indexing skips the negative-index test.
 
 It follows BENCHMARK_MODEL's round exactly, so it agrees with the engine statistically.
@@ -24,10 +26,7 @@ import math
 import numba as nb
 import numpy as np
 
-from commons.sim._jit import normal
-from commons.sim._philox import philox
-
-INV32 = 1.0 / 4294967296.0
+from commons.sim._jit import fill, normal
 
 
 @nb.njit(parallel=True, cache=True, fastmath=False)
@@ -47,13 +46,14 @@ def run(T, keys, indptr, indices, a, x0, out_x, out_s):
         comp = np.empty(N, np.bool_)
         p = np.empty(N)
         xs = np.empty(N)
+        ul = np.empty(4 * N)
+        ud = np.empty(N)
         for i in range(N):
             v = a[r, i] * 0.5 / c
             xs[i] = v * v
         w = np.full(E, 0.5)
         S = K
         for t in range(T):
-            tt = np.uint64(t + 1)
             D = 0.0
             for i in range(N):
                 D += x[i]
@@ -62,6 +62,8 @@ def run(T, keys, indptr, indices, a, x0, out_x, out_s):
             for i in range(N):
                 h[i] = ratio * x[i]
                 comp[i] = h[i] <= q
+            # every organisation's detection number, four to a block, in one vectorised loop
+            fill(ud, 0, N, t, (k0, k1, np.uint64(1)))
             for i in range(N):
                 d0, d1 = indptr[i], indptr[i + 1]
                 m = 0.0
@@ -72,24 +74,25 @@ def run(T, keys, indptr, indices, a, x0, out_x, out_s):
                     m /= d1 - d0
                 p[i] = p0 + p1 * m
                 fine = 0.0
-                if not comp[i]:
-                    u0, _, _, _ = philox(np.uint64(i), tt, np.uint64(1), np.uint64(0), k0, k1)
-                    if (float(u0) + 0.5) * INV32 < p[i]:
-                        fine = phi * (h[i] - q)
+                if not comp[i] and ud[i] < p[i]:
+                    fine = phi * (h[i] - q)
                 pi[i] = a[r, i] * math.sqrt(h[i]) - c * x[i] - fine
             Sp = 0.0 if D > S else S - D
             S = min(K, Sp + g * Sp * (1 - Sp / K))
             xsum = 0.0
-            for i in range(N):
+            for i in range(N):  # trust, in a loop of its own: 5 % faster than in learning's
                 d0, d1 = indptr[i], indptr[i + 1]
                 top = q if q > h[i] else h[i]
                 for e in range(d0, d1):
                     ok = 1.0 if h[indices[e]] <= top else 0.0
                     w[e] = (1 - lam) * w[e] + lam * ok
-                u0, u1, u2, _ = philox(np.uint64(i), tt, np.uint64(2), np.uint64(0), k0, k1)
-                f0 = (float(u0) + 0.5) * INV32
-                f1 = (float(u1) + 0.5) * INV32
-                f2 = (float(u2) + 0.5) * INV32
+            # every organisation's learning block, drawn in one vectorised loop
+            fill(ul, 0, 4 * N, t, (k0, k1, np.uint64(2)))
+            for i in range(N):
+                d0, d1 = indptr[i], indptr[i + 1]
+                f0 = ul[4 * i]
+                f1 = ul[4 * i + 1]
+                f2 = ul[4 * i + 2]
                 if f0 < mu:
                     if xs[i] <= q:
                         br = xs[i]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
-from .._jit import jitable, normal, u4
+from .._jit import fill, jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import REPLY_READS, best_reply, best_response, prepare_replies
@@ -129,8 +129,14 @@ class ReviseOrImitate(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {
         "decide": ("next_draws",), "learn": (*REPLY_READS, "payoffs", "trust")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    # "draws": the round's block of four uniforms per organisation (revise?, the error or the
+    # neighbour, the copy), every block drawn in one loop in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
     cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "s", "xmax")
     stochastic: ClassVar[bool] = True
+    _numbers: ClassVar[int] = 4
 
     def __init__(self, revision_rate: Any = 0.1, noise: Any = 0.1,
                  selection: Any = 10.0) -> None:
@@ -205,9 +211,14 @@ def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
 @jitable
 def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
+    (u,) = M
     prepare_replies(TP, r, t, S)  # each thread: the same values
+    four = np.uint64(4)  # every organisation's block u4(i, t, rng), drawn at once
+    fill(u[r].reshape(4 * u.shape[1]), four * np.uint64(i0), four * np.uint64(i1), t, rng)
     for i in range(i0, i1):
-        v0, v1, v2, _ = u4(i, t, rng)
+        v0 = u[r, i, 0]
+        v1 = u[r, i, 1]
+        v2 = u[r, i, 2]
         if v0 < mu[r]:
             v = best_reply(TP, r, i, t, S)
             if sigma[r] > 0.0:  # without noise, no normal quantile to compute
