@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
-from .._jit import fill, jitable, normal, u4
+from .._jit import fill, jitable, normal
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import REPLY_READS, best_reply, best_response, prepare_replies
@@ -78,8 +78,14 @@ class Imitation(Rule):
 
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("next_draws",),
                                                    "learn": ("draws", "payoffs", "trust")}
+    writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
+                                                    "learn": ("next_draws", "memory")}
+    # "draws": the round's block of four uniforms per organisation (numbers 1 and 2 pick the
+    # neighbour and decide the copy), drawn in one loop in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
     cparams: ClassVar[tuple[str, ...]] = ("s",)
     stochastic: ClassVar[bool] = True
+    _numbers: ClassVar[int] = 4
 
     def __init__(self, selection: Any = 10.0) -> None:
         self.selection = selection
@@ -202,9 +208,18 @@ def _imitate_one(r, i, S, net, s, v1, v2):
 @jitable
 def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
+    (u,) = M
+    _blocks(r, t, rng, u, i0, i1)
     for i in range(i0, i1):
-        _, v1, v2, _ = u4(i, t, rng)
-        S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)
+        S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], u[r, i, 1], u[r, i, 2])
+
+
+@jitable
+def _blocks(r, t, rng, u, i0, i1):
+    """Every organisation's block u4(i, t, rng) of i0..i1-1 into ``u[r]``, in one loop that
+    the compiler vectorises."""
+    four = np.uint64(4)
+    fill(u[r].reshape(4 * u.shape[1]), four * np.uint64(i0), four * np.uint64(i1), t, rng)
 
 
 @compiled(ReviseOrImitate, "learn", orgs=True)
@@ -213,8 +228,7 @@ def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
     (u,) = M
     prepare_replies(TP, r, t, S)  # each thread: the same values
-    four = np.uint64(4)  # every organisation's block u4(i, t, rng), drawn at once
-    fill(u[r].reshape(4 * u.shape[1]), four * np.uint64(i0), four * np.uint64(i1), t, rng)
+    _blocks(r, t, rng, u, i0, i1)
     for i in range(i0, i1):
         v0 = u[r, i, 0]
         v1 = u[r, i, 1]
