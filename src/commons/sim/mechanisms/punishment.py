@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
-from .._jit import jitable, u4
+from .._jit import fill, jitable
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 
@@ -79,7 +79,11 @@ class PeerPunishment(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("compliant", "gross", "memory")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "sanction": ("charges", "sanctioned", "memory")}
-    memory: ClassVar[dict[str, tuple]] = {"punished": ("edge", bool), "points": ("edge", float)}
+    # "draws": the round's block of four uniforms per edge, drawn in one loop in compiled
+    # code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"punished": ("edge", bool), "points": ("edge", float),
+                                          "draws": ("edge", float, "_numbers")}
+    _numbers: ClassVar[int] = 4
     cparams: ClassVar[tuple[str, ...]] = ("propensity", "unit_cost", "ratio", "antisocial",
                                           "revenge", "points", "fehr_gachter")
     stochastic: ClassVar[bool] = True
@@ -181,20 +185,20 @@ class PeerPunishment(Plugin):
 @jitable
 def _peer_punishment(r, t, S, P, M, rng, net, TP):
     propensity, unit_cost, ratio, antisocial, revenge, points, fehr_gachter = P
-    punished, pts = M
+    punished, pts, u = M
     N = S.compliant.shape[1]
     E = net.indices.shape[0]
     c = unit_cost[r]
+    # every edge's block u4(e, t, rng) at once, in one loop that the compiler vectorises
+    fill(u[r].reshape(4 * E), 0, 4 * E, t, rng)
     for e in range(E):  # points on each edge i -> j, from last round's record
-        j = net.indices[e]
-        violated = not S.compliant[r, j]
+        violated = not S.compliant[r, net.indices[e]]
         back = net.reverse[e]
         punished_me = punished[r, back] if back >= 0 else False
-        act = False
-        if violated or punished_me or antisocial[r] > 0.0:  # else no draw can make one act
-            v0, v1, v2, _ = u4(e, t, rng)
-            act = ((violated and v0 < propensity[r]) or (not violated and v1 < antisocial[r])
-                   or (punished_me and v2 < revenge[r]))
+        # the same value as the test of each case in turn, without a jump on each number
+        act = ((violated & (u[r, e, 0] < propensity[r]))
+               | ((not violated) & (u[r, e, 1] < antisocial[r]))
+               | (punished_me & (u[r, e, 2] < revenge[r])))
         pts[r, e] = points if act else 0.0
     for i in range(N):  # what each punisher pays
         spent = 0.0
