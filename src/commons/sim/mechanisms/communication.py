@@ -308,7 +308,10 @@ class Gossip(Plugin):
     role: ClassVar[str] = "mechanism"
     phases: ClassVar[tuple[str, ...]] = ("sanction",)
     cparams: ClassVar[tuple[str, ...]] = ("see", "tell", "drop", "cost")
-    memory: ClassVar[dict[str, tuple]] = {"heard": ("edge", bool), "seen": ("edge", bool)}
+    # "draws": the round's first-hand numbers, one per edge (four to a block), drawn in one
+    # loop in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"heard": ("edge", bool), "seen": ("edge", bool),
+                                          "draws": ("edge", float)}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "violator"
 
@@ -524,17 +527,14 @@ def _covenant_listen(r, t, S, P, M, rng, net, TP):
 @jitable
 def _gossip(r, t, S, P, M, rng, net, TP):
     see, tell, drop, cost = P
-    heard, seen = M
+    heard, seen, u = M
     E = net.indices.shape[0]
-    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four edges, or paths, to a block
+    fill(u[r], 0, E, t, rng)  # every edge's first-hand number, at once
     for e in range(E):  # who sees a violation first hand
-        s = False
-        if not S.compliant[r, net.indices[e]]:
-            g, v = held(g, v, e, 2, t, rng)
-            s = v[e & 3] < see[r]
+        s = (not S.compliant[r, net.indices[e]]) & (u[r, e] < see[r])
         seen[r, e] = s
         heard[r, e] = s
-    g = -1
+    g, v = -1, (0.5, 0.5, 0.5, 0.5)  # the block held: four paths to a block
     for e in range(E):  # word passed along k -> i -> j, from the first-hand sightings
         if heard[r, e]:
             continue
