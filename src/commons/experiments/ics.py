@@ -253,12 +253,14 @@ def _budget_shares(r, t, S, P, M, rng, net, TP):
 @jitable
 def _contact_trust(r, t, S, P, M, rng, net, TP):
     decay, floor, betrayal = P
-    for i in range(S.quota.shape[1]):
-        for e in range(net.indptr[i], net.indptr[i + 1]):
-            j = net.indices[e]
-            w = S.trust[r, e] + decay[r] * (floor[r] - S.trust[r, e])
-            broke = S.granted[r, j] > S.quota[r, j]
-            S.trust[r, e] = (1.0 - betrayal[r]) * w if broke else w  # a choice, not a jump
+    d = decay[r]
+    f = floor[r]
+    keep = 1.0 - betrayal[r]
+    for e in range(net.indices.shape[0]):  # one loop over the edges, which vectorises
+        j = net.indices[e]
+        w = S.trust[r, e] + d * (f - S.trust[r, e])
+        broke = S.granted[r, j] > S.quota[r, j]
+        S.trust[r, e] = keep * w if broke else w  # a choice, not a jump
 
 
 # ---------------------------------------------------------------------- the scenario

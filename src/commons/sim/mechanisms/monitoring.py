@@ -277,7 +277,11 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
     (u,) = M
     _draw(r, t, rng, u, i0, i1)
-    for i in range(i0, i1):
+    base = p0[r]  # the parameters read once (the loops store to the state, which the
+    slope = p1[r]  # compiler cannot tell apart from them, so it would read them each time)
+    sigma = noise[r]
+    c = cost[r]
+    for i in range(i0, i1):  # the detection probabilities, then the inspections
         if by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]
@@ -297,7 +301,8 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
                 m = 1.0 - into / (a1 - a0)
             else:
                 m = 0.0
-        S.detect_prob[r, i] = p0[r] + p1[r] * m
-        _observe(r, i, S, noise[r], False, u)
-        if cost[r] > 0.0:
-            S.charges[r, 4, i] += cost[r] * (net.indptr[i + 1] - net.indptr[i])
+        S.detect_prob[r, i] = base + slope * m
+    for i in range(i0, i1):
+        _observe(r, i, S, sigma, False, u)
+        if c > 0.0:
+            S.charges[r, 4, i] += c * (net.indptr[i + 1] - net.indptr[i])
