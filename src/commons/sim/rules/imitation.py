@@ -210,8 +210,9 @@ def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
     (u,) = M
     _blocks(r, t, rng, u, i0, i1)
+    sel = s[r]
     for i in range(i0, i1):
-        S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], u[r, i, 1], u[r, i, 2])
+        S.next_draws[r, i] = _imitate_one(r, i, S, net, sel, u[r, i, 1], u[r, i, 2])
 
 
 @jitable
@@ -229,14 +230,17 @@ def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     (u,) = M
     prepare_replies(TP, r, t, S)  # each thread: the same values
     _blocks(r, t, rng, u, i0, i1)
+    rate = mu[r]  # read once: the loop stores to the state, which the compiler cannot tell
+    noise = sigma[r]  # apart from the parameters, so it would read them each time
+    sel = s[r]
     for i in range(i0, i1):
         v0 = u[r, i, 0]
         v1 = u[r, i, 1]
         v2 = u[r, i, 2]
-        if v0 < mu[r]:
+        if v0 < rate:
             v = best_reply(TP, r, i, t, S)
-            if sigma[r] > 0.0:  # without noise, no normal quantile to compute
-                v += sigma[r] * normal(v1)
+            if noise > 0.0:  # without noise, no normal quantile to compute
+                v += noise * normal(v1)
             S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
         else:
-            S.next_draws[r, i] = _imitate_one(r, i, S, net, s[r], v1, v2)
+            S.next_draws[r, i] = _imitate_one(r, i, S, net, sel, v1, v2)
