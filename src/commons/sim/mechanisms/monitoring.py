@@ -261,9 +261,13 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
     n = 0.0
     N = S.granted.shape[1]
     _draw(r, t, rng, u, 0, N)
+    prob = p[r]  # the parameters read once (see _peer_monitoring)
+    sigma = noise[r]
+    paid = cost[r] > 0.0
     for i in range(N):
-        S.detect_prob[r, i] = p[r]
-        hit = _observe(r, i, S, noise[r], cost[r] > 0.0, u)
+        S.detect_prob[r, i] = prob
+    for i in range(N):
+        hit = _observe(r, i, S, sigma, paid, u)
         if hit:
             n += 1.0
     S.regulator_spending[r] += cost[r] * n
