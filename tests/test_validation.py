@@ -107,3 +107,23 @@ def test_parameters_may_vary_over_replicates(make, name, bounds):
 
 
 PER_ORG = {"greed", "target"}
+
+
+def test_a_run_too_large_for_its_plug_ins_memory_is_refused(monkeypatch):
+    # peer punishment keeps per edge: whom it punished (bool), the points (float64) and the
+    # round's four numbers (float64): 1 + 8 + 32 = 41 bytes per edge and replicate
+    from commons.sim import memory
+
+    g = nx.connected_watts_strogatz_graph(20, 4, 0.1, seed=1)
+    model = commons.Model(20, network=g, technology=commons.PrivateConcave(1.0, 0.5, 0.5),
+                          resource=commons.NoStock(), monitoring=commons.CentralAudit(0.5),
+                          sanctions=[commons.PeerPunishment(1)], max_draw=2.0)
+    R, T, E = 50, 10, g.number_of_edges() * 2
+    assert memory.plugin_bytes(model, R) >= R * E * 41
+    base = memory.run_bytes(R, 20, E, T, "summary")
+    monkeypatch.setattr(memory, "available_memory", lambda: base + R * E * 40)
+    with pytest.raises(memory.InsufficientMemory, match="R = 50"):
+        model.run(T, R, rng=0)
+    monkeypatch.setattr(memory, "available_memory",
+                        lambda: base + memory.plugin_bytes(model, R))
+    model.run(T, R, rng=0)  # room for the plug-ins' memory: it runs

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["InsufficientMemory", "available_memory", "check_memory", "run_bytes"]
+import numpy as np
+
+__all__ = ["InsufficientMemory", "available_memory", "check_memory", "plugin_bytes", "run_bytes"]
 
 _SERIES = 14  # the 13 recorded series and the derived per-round efficiency
 
@@ -59,6 +61,29 @@ def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
     return series + full + state
 
 
+def plugin_bytes(model, R: int) -> int:
+    """Bytes of the memory the model's plug-ins declare (their arrays per replicate, e.g. a
+    punishment's four numbers per edge), for R replicates.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    R : int
+        Replicates.
+
+    Returns
+    -------
+    int
+        The sum over plug-ins and their memory of the array's size times its item size.
+    """
+    total = 0
+    for p in model.all_plugins():
+        for shape, dtype in p.memory_shapes(R, model.n, model.network.n_edges).values():
+            total += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return total
+
+
 def check_memory(model, R: int, T: int, record: str) -> None:
     """Refuse a run that needs more than the available memory, naming what drives it.
 
@@ -74,10 +99,10 @@ def check_memory(model, R: int, T: int, record: str) -> None:
     Raises
     ------
     InsufficientMemory
-        When :func:`run_bytes` exceeds :func:`available_memory`, with the estimate and what to
-        change.
+        When :func:`run_bytes` and :func:`plugin_bytes` together exceed
+        :func:`available_memory`, with the estimate and what to change.
     """
-    need = run_bytes(R, model.n, model.network.n_edges, T, record)
+    need = run_bytes(R, model.n, model.network.n_edges, T, record) + plugin_bytes(model, R)
     have = available_memory()
     if have is None or need <= have:
         return
