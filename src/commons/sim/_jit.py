@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover - numba is a declared dependency of the 
 #: ``jitable``, and inlined into its callers by numba (a loop calling it keeps no call)
 inlined = jitable(inline="always") if HAVE_NUMBA else jitable
 
-__all__ = ["HAVE_NUMBA", "fill", "held", "jitable", "normal", "packed", "philox", "u1", "u4"]
+__all__ = ["HAVE_NUMBA", "fill", "fill_items", "held", "jitable", "normal", "packed", "philox",
+           "u1", "u4"]
 
 _M0 = 0xD2511F53
 _M1 = 0xCD9E8D57
@@ -168,6 +169,17 @@ def fill(row, k0, k1, t, rng, block=0):
         row[j + two] = (float(c) + 0.5) * _INV32
         row[j + np.uint64(3)] = (float(d) + 0.5) * _INV32
     _part(row, last << np.uint64(2), hi, t, rng, block)
+
+
+@jitable
+def fill_items(u, r, i0, i1, t, rng, block=0):
+    """Items i0..i1-1 of replicate r's scratch ``u``, shape (R, n, w): ``u[r, i, j]`` is
+    number w i + j of the stream (:func:`fill`), so an item's w numbers are those of
+    :func:`packed` at w i .. w i + w - 1 (w = 4: the block ``u4(i, t, rng)``; w = 2: two items
+    to a block, as :func:`held` with shift 1 gives them)."""
+    w = np.uint64(u.shape[2])
+    fill(u[r].reshape(u.shape[1] * u.shape[2]), w * np.uint64(i0), w * np.uint64(i1), t, rng,
+         block)
 
 
 @jitable

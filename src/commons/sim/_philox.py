@@ -8,7 +8,7 @@ parallel over replicates with the bits of the numpy reference.
 import numba as nb
 import numpy as np
 
-from ._jit import fill, philox
+from ._jit import fill_items, philox
 
 __all__ = ["philox", "uniforms"]
 
@@ -18,12 +18,11 @@ def uniforms(keys, t1, stream, n, block):
     """Uniforms (R, n, 4) in (0, 1) for counters (org, t1, stream, block), keys (R, 2).
 
     Row r is stream ``stream``'s numbers 0..4n-1 in round t1 - 1, packed four to a block
-    (``out[r, i, j]`` is number 4 i + j), drawn by :func:`commons.sim._jit.fill` in one
-    vectorised loop per replicate."""
+    (``out[r, i, j]`` is number 4 i + j), drawn by :func:`commons.sim._jit.fill_items` in
+    one vectorised loop per replicate."""
     R = keys.shape[0]
     out = np.empty((R, n, 4))
-    flat = out.reshape(R, 4 * n)
     c2 = np.uint64(stream)
     for r in nb.prange(R):
-        fill(flat[r], 0, 4 * n, t1 - 1, (keys[r, 0], keys[r, 1], c2), block)
+        fill_items(out, r, 0, n, t1 - 1, (keys[r, 0], keys[r, 1], c2), block)
     return out

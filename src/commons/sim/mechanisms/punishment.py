@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
-from .._jit import fill, jitable
+from .._jit import fill_items, jitable
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 
@@ -189,8 +189,7 @@ def _peer_punishment(r, t, S, P, M, rng, net, TP):
     N = S.compliant.shape[1]
     E = net.indices.shape[0]
     c = unit_cost[r]
-    # every edge's block u4(e, t, rng) at once, in one loop that the compiler vectorises
-    fill(u[r].reshape(4 * E), 0, 4 * E, t, rng)
+    fill_items(u, r, 0, E, t, rng)  # every edge's block u4(e, t, rng), at once
     for e in range(E):  # points on each edge i -> j, from last round's record
         violated = not S.compliant[r, net.indices[e]]
         back = net.reverse[e]

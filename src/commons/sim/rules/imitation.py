@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
-from .._jit import fill, jitable, normal
+from .._jit import fill_items, jitable, normal
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import REPLY_READS, best_reply, best_response, prepare_replies
@@ -209,18 +209,10 @@ def _imitate_one(r, i, S, net, s, v1, v2):
 def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
     (u,) = M
-    _blocks(r, t, rng, u, i0, i1)
+    fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
     sel = s[r]
     for i in range(i0, i1):
         S.next_draws[r, i] = _imitate_one(r, i, S, net, sel, u[r, i, 1], u[r, i, 2])
-
-
-@jitable
-def _blocks(r, t, rng, u, i0, i1):
-    """Every organisation's block u4(i, t, rng) of i0..i1-1 into ``u[r]``, in one loop that
-    the compiler vectorises."""
-    four = np.uint64(4)
-    fill(u[r].reshape(4 * u.shape[1]), four * np.uint64(i0), four * np.uint64(i1), t, rng)
 
 
 @compiled(ReviseOrImitate, "learn", orgs=True)
@@ -229,7 +221,7 @@ def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
     (u,) = M
     prepare_replies(TP, r, t, S)  # each thread: the same values
-    _blocks(r, t, rng, u, i0, i1)
+    fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
     rate = mu[r]  # read once: the loop stores to the state, which the compiler cannot tell
     noise = sigma[r]  # apart from the parameters, so it would read them each time
     sel = s[r]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._validation import check_integer
 from .. import _elementwise as ew
-from .._jit import fill, jitable, normal, u4
+from .._jit import fill_items, jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import (
@@ -249,7 +249,7 @@ def _best_response(r, t, S, P, M, rng, net, TP):
     (u,) = M
     prepare_replies(TP, r, t, S)
     N = S.draws.shape[1]
-    fill(u[r].reshape(2 * N), 0, 2 * N, t, rng)  # every organisation's two numbers, at once
+    fill_items(u, r, 0, N, t, rng)  # every organisation's two numbers, at once
     for i in range(N):
         if u[r, i, 0] < mu[r]:
             x = best_reply(TP, r, i, t, S)
