@@ -237,6 +237,30 @@ def test_the_plugin_models_run_fused_with_the_numpy_bits(name):
         np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
 
 
+@pytest.mark.fused
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
+@settings(max_examples=5, deadline=None)
+def test_peers_counted_by_popcount_or_one_by_one_give_the_same_bits(seed, R):
+    # compliant neighbours counted from rows of bits (a dense network) and by a gather per
+    # edge (rows refused) give the same detection probabilities, so the same runs
+    from commons.sim import _bitsets
+    from commons.sim.layout import cnet
+    model = compose("logistic", "share", "peer", 3.0, "br")
+    assert cnet(model.network).rows.shape[0] == N
+    by_bits = model.run(20, R, rng=seed, record="full")
+    old = _bitsets.MAX_BYTES
+    try:
+        _bitsets.MAX_BYTES = 0  # no network gets rows: every count gathers
+        assert cnet(model.network).rows.shape[0] == 0
+        # a new model: a model keeps the network it built for compiled code
+        one_by_one = compose("logistic", "share", "peer", 3.0, "br").run(20, R, rng=seed,
+                                                                       record="full")
+    finally:
+        _bitsets.MAX_BYTES = old
+    for k in by_bits.full:
+        np.testing.assert_array_equal(by_bits.full[k], one_by_one.full[k], err_msg=k)
+
+
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
 def test_same_bits_for_a_hundred_splits_of_the_replicates(engine):
     model = compose("logistic", "share", "peer", 2.0, "mix", shock=0.3)
@@ -345,6 +369,25 @@ def test_a_new_process_loads_the_compiled_composition_from_the_cache(tmp_path):
     assert second == ["1", "0"]           # ...and loaded, not compiled, by the next process
     assert len(list(tmp_path.glob("kernels/commons_kernel_*.py"))) == 1
 
+
+
+def test_a_change_to_any_engine_module_names_a_new_kernel(tmp_path, monkeypatch):
+    # a helper that no form names (the popcount neighbour counts, say) changes the kernels'
+    # names too, so a cached kernel never outlives the code it was compiled from
+    import shutil
+
+    from commons.sim import codegen
+    root = tmp_path / "sim"
+    shutil.copytree(os.path.dirname(codegen.__file__), root,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    before = codegen._engine_digest(root)
+    assert codegen._engine_digest(root) == before
+    with open(root / "_bitsets.py", "a") as f:
+        f.write("\n# changed\n")
+    assert codegen._engine_digest.__wrapped__(root) != before
+    name = codegen._fingerprint("def run(): pass", [])
+    monkeypatch.setattr(codegen, "_engine_digest", lambda: b"another engine")
+    assert codegen._fingerprint("def run(): pass", []) != name
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40),

@@ -1,11 +1,14 @@
 """The trust network: networkx in, CSR inside."""
 
+import functools
+
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commons.sim._bitsets import adjacency_rows
 from commons.sim.network import TrustNetwork
 
 
@@ -100,3 +103,54 @@ def test_no_graph_means_no_edges():
     assert net.n_edges == 0
     assert net.degree.tolist() == [0] * 5
     assert np.all(net.neighbour_mean(np.ones((2, 5)), empty=0.5) == 0.5)
+
+
+@functools.cache
+def _counter():
+    import numba
+
+    from commons.sim._bitsets import count, pack
+
+    @numba.njit
+    def counts(rows, flags):
+        words = np.zeros(max(rows.shape[1], 1), np.uint64)
+        pack(words, flags)
+        out = np.zeros(rows.shape[0], np.int64)
+        for i in range(rows.shape[0]):
+            out[i] = count(rows[i], words)
+        return out
+    return counts
+
+
+@settings(deadline=None)
+@given(st.integers(1, 200), st.floats(0.0, 1.0), st.integers(0, 10**6), st.booleans())
+def test_neighbours_counted_by_popcount_are_the_neighbours_flagged(n, p, seed, directed):
+    # the oracle: each organisation's flagged neighbours counted one by one
+    g = nx.gnp_random_graph(n, p, seed=seed, directed=directed)
+    net = TrustNetwork.from_graph(g, n)
+    rows = adjacency_rows(net.indptr, net.indices, n)
+    words = -(-n // 64)
+    wanted = net.n_edges > 0 and words <= net.n_edges / n
+    assert rows.shape == ((n, words) if wanted else (0, 0))
+    if not wanted:
+        return
+    flags = np.random.default_rng(seed).random(n) < 0.5
+    got = _counter()(rows, flags)
+    for i in range(n):
+        nbrs = net.indices[net.indptr[i]:net.indptr[i + 1]]
+        assert got[i] == int(flags[nbrs].sum())
+        assert int(_counter()(rows[i:i + 1], np.ones(n, bool))[0]) == nbrs.size
+
+
+def test_rows_of_bits_are_not_built_where_they_would_miscount_or_cost_too_much(monkeypatch):
+    from commons.sim import _bitsets
+    indptr = np.array([0, 2, 3, 4])
+    twice = np.array([1, 1, 0, 0])  # organisation 0 lists neighbour 1 twice
+    assert adjacency_rows(indptr, twice, 3).shape == (0, 0)
+    ring = nx.cycle_graph(200)  # degree 2 < 4 words a row: a gather per edge is cheaper
+    net = TrustNetwork.from_graph(ring, 200)
+    assert adjacency_rows(net.indptr, net.indices, 200).shape == (0, 0)
+    dense = TrustNetwork.from_graph(nx.complete_graph(200), 200)
+    assert adjacency_rows(dense.indptr, dense.indices, 200).shape == (200, 4)
+    monkeypatch.setattr(_bitsets, "MAX_BYTES", 200 * 4 * 8 - 1)
+    assert adjacency_rows(dense.indptr, dense.indices, 200).shape == (0, 0)

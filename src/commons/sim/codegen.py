@@ -16,6 +16,7 @@ kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -426,6 +427,18 @@ def _flat(forms: list[Any]) -> list[Any]:
     return out
 
 
+@functools.cache
+def _engine_digest(root: Path = Path(__file__).parent) -> bytes:
+    """A hash of every source file of the engine (``commons.sim`` and below), read once per
+    process: a form's helpers may live in any of them, and a list of the modules kernels
+    call would go stale as soon as a form calls a new one."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.digest()
+
+
 def _fingerprint(source: str, forms: list[Any]) -> str:
     import numba
 
@@ -433,9 +446,8 @@ def _fingerprint(source: str, forms: list[Any]) -> str:
     h = hashlib.sha256(source.encode())
     h.update(f"{version}|{numba.__version__}|{sys.version}".encode())
     import importlib
+    h.update(_engine_digest())
     modules = {f.__module__ for f in _flat(forms) if importable(f)}
-    modules |= {"commons.sim._steps", "commons.sim._sync", "commons.sim._jit", "commons.sim.layout",
-                "commons.sim.replies", "commons.sim._roots", "commons.sim._curves"}
     files = {importlib.import_module(m).__file__ for m in modules}
     for path in sorted(files):
         h.update(Path(path).read_bytes())

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._bitsets import adjacency_rows
 from .state import FIELDS, State
 
 __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "cstate"]
@@ -20,7 +21,7 @@ __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "csta
 CState = namedtuple("CState", list(FIELDS))
 CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "pairs", "in_ptr",
                            "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
-                           "tri_ij"])
+                           "tri_ij", "rows"])
 
 
 def cstate(st: State) -> CState:
@@ -45,7 +46,10 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     and ``pairs`` lists those first edges in order (a loop over pairs without a jump per edge);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
     ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
-    (in the order of ``TrustNetwork.triads``: a path's place there is its random counter).
+    (in the order of ``TrustNetwork.triads``: a path's place there is its random counter);
+    ``rows`` holds each organisation's neighbours as bits, for counts by popcount, when the
+    network is small and dense enough (:func:`commons.sim._bitsets.adjacency_rows`; else
+    shape (0, 0)).
 
     The offsets and the organisation and edge numbers are uint64 (``reverse`` and ``pair``,
     which hold -1 for a missing reverse edge, are int64): numba indexes an array with an
@@ -76,7 +80,8 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
                 in_ptr.astype(u), order.astype(u),
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),
-                tri_ki.astype(u), tri_ij.astype(u))
+                tri_ki.astype(u), tri_ij.astype(u),
+                adjacency_rows(network.indptr, network.indices, N))
 
 
 def _c(value: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .. import _bitsets as bits
 from .. import _elementwise as ew
 from .._jit import fill_items, jitable, normal
 from .._params import per_replicate
@@ -155,7 +156,9 @@ class PeerMonitoring(Plugin):
     cparams: ClassVar[tuple[str, ...]] = ("p0", "p1", "cost", "noise", "by")
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
-    memory: ClassVar[dict[str, tuple]] = CentralAudit.memory
+    # "draws" as for CentralAudit; "bits": the compliant flags packed 64 to a word, where
+    # the neighbours are counted by popcount (commons.sim._bitsets; scratch)
+    memory: ClassVar[dict[str, tuple]] = {**CentralAudit.memory, "bits": ("org", np.uint64)}
     _numbers: ClassVar[int] = 2
 
     def __init__(self, base: Any = 0.1, slope: Any = 0.4, *, by: str = "compliance",
@@ -272,14 +275,24 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
-    (u,) = M
+    u, words = M
     fill_items(u, r, i0, i1, t, rng)  # every organisation's two numbers, at once
     base = p0[r]  # the parameters read once (the loops store to the state, which the
     slope = p1[r]  # compiler cannot tell apart from them, so it would read them each time)
     sigma = noise[r]
     c = cost[r]
+    N = S.granted.shape[1]
+    # the compliant neighbours counted by popcount where the network has rows of bits and
+    # this call covers the whole replicate (the flags are packed once for all)
+    dense = by == 0 and net.rows.shape[0] > 0 and i0 == 0 and i1 == N
+    if dense:
+        bits.pack(words[r], S.compliant[r])
     for i in range(i0, i1):  # the detection probabilities, then the inspections
-        if by == 0:
+        if dense:
+            d = net.indptr[i + 1] - net.indptr[i]
+            seen = bits.count(net.rows[i], words[r])
+            m = float(seen) / d if d > 0 else 0.0
+        elif by == 0:
             d0 = net.indptr[i]
             d1 = net.indptr[i + 1]
             seen = 0  # counted in integers, without a branch: the same value as adding
