@@ -132,6 +132,12 @@ def test_every_mechanism_compiled_gives_the_numpy_bits(mech, sanc, quota, tech, 
     assert _kernel.why_not(model) == ""
     for k in b.full:
         np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+    # what the draws do not show (trust, where no rule reads it) in the final state
+    for k in b.final:
+        np.testing.assert_array_equal(a.final[k], b.final[k], err_msg=k)
+    for k in b.series:  # recorded sums may be added in another order
+        np.testing.assert_allclose(a.series[k], b.series[k], rtol=1e-12, atol=1e-12,
+                                   err_msg=k)
 
 
 def technology(kind):

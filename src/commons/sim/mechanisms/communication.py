@@ -456,20 +456,14 @@ def _meetings(r, t, S, P, M, rng, net, TP):
     (u,) = M
     b = boost[r]
     fill(u[r], 0, net.pairs.shape[0], t, rng)  # every pair needs its number: drawn in one loop
-    for k in range(net.pairs.shape[0]):  # pair k, in the order of its first edge e
-        e = net.pairs[k]
-        x = u[r, k]  # one draw per pair, shared by both edges
-        _meet(r, e, x < p[r, e], b, S)
-        back = net.reverse[e]
-        if back >= 0 and back != e:
-            _meet(r, back, x < p[r, back], b, S)
-
-
-@jitable
-def _meet(r, e, met, b, S):
-    S.met[r, e] = met
-    w = S.trust[r, e]
-    S.trust[r, e] = w + b * (1.0 - w) if met else w  # a choice of values, not a jump
+    # then every edge in order, reading its pair's number (shared by both edges of a pair):
+    # one flat loop that vectorises, where a loop over pairs jumps to each reverse edge
+    E = net.indices.shape[0]
+    for e in range(E):
+        S.met[r, e] = u[r, net.pair_rank[e]] < p[r, e]
+    for e in range(E):
+        w = S.trust[r, e]
+        S.trust[r, e] = w + b * (1.0 - w) if S.met[r, e] else w  # a choice of values
 
 
 @compiled(Covenant, "communicate")
