@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
-from .._jit import fill_items, jitable, normal
+from .._jit import fill_items, jitable, normal, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -247,6 +247,31 @@ def _observe(r, i, S, noise, everyone, u):
     return hit
 
 
+@jitable
+def _observe_noisy(r, i0, i1, S, sigma, u):
+    """:func:`_observe` for organisations i0..i1 of a replicate with noise sigma > 0 (each is
+    inspected with its probability), in two loops: the normal quantile's central ratio for
+    every organisation first, without a branch, so that it runs in SIMD lanes (parked in
+    ``observed``); then each inspection, mending the 15 % of numbers in the quantile's tails.
+    The same operations as :func:`_observe`, so the same bits. Returns the number inspected."""
+    for i in range(i0, i1):
+        S.observed[r, i] = normal_centre(u[r, i, 1])
+    n = 0
+    for i in range(i0, i1):
+        h = S.granted[r, i]
+        hit = u[r, i, 0] < S.detect_prob[r, i]
+        seen = h
+        if hit:
+            v = u[r, i, 1]
+            z = normal_tail(v) if abs(v - 0.5) > 0.425 else S.observed[r, i]
+            seen = h * np.exp(sigma * z)
+            n += 1
+        S.inspected[r, i] = hit
+        S.observed[r, i] = seen
+        S.detected[r, i] = hit and seen > S.quota[r, i]
+    return n
+
+
 @compiled(CentralAudit, "monitor")
 @jitable
 def _central_audit(r, t, S, P, M, rng, net, TP):
@@ -262,10 +287,13 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
     paid = cost[r] > 0.0
     for i in range(N):
         S.detect_prob[r, i] = prob
-    for i in range(N):
-        hit = _observe(r, i, S, sigma, paid, u)
-        if hit:
-            n += 1.0
+    if sigma > 0.0:
+        n = float(_observe_noisy(r, 0, N, S, sigma, u))
+    else:
+        for i in range(N):
+            hit = _observe(r, i, S, sigma, paid, u)
+            if hit:
+                n += 1.0
     S.regulator_spending[r] += cost[r] * n
     if p[r] > 0.0:
         S.external[r] = True
@@ -312,7 +340,11 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
             else:
                 m = 0.0
         S.detect_prob[r, i] = base + slope * m
-    for i in range(i0, i1):
-        _observe(r, i, S, sigma, False, u)
-        if c > 0.0:
+    if sigma > 0.0:
+        _observe_noisy(r, i0, i1, S, sigma, u)
+    else:
+        for i in range(i0, i1):
+            _observe(r, i, S, sigma, False, u)
+    if c > 0.0:
+        for i in range(i0, i1):
             S.charges[r, 4, i] += c * (net.indptr[i + 1] - net.indptr[i])
