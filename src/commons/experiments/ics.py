@@ -200,6 +200,9 @@ class ContactTrust(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust", "granted", "quota")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust",)}
     cparams: ClassVar[tuple[str, ...]] = ("decay", "floor", "betrayal")
+    # scratch of the compiled form: what each organisation's trust is multiplied by this
+    # round, 1 - lambda if it drew over its quota, else 1
+    memory: ClassVar[dict[str, tuple]] = {"factor": ("org", float)}
 
     def __init__(self, decay: Any = 0.1, floor: Any = 0.1, *, betrayal: Any = 0.5,
                  initial: Any = None) -> None:
@@ -253,14 +256,15 @@ def _budget_shares(r, t, S, P, M, rng, net, TP):
 @jitable
 def _contact_trust(r, t, S, P, M, rng, net, TP):
     decay, floor, betrayal = P
+    (factor,) = M
     d = decay[r]
     f = floor[r]
     keep = 1.0 - betrayal[r]
+    for j in range(S.granted.shape[1]):  # each partner's factor once, not once per edge
+        factor[r, j] = keep if S.granted[r, j] > S.quota[r, j] else 1.0
     for e in range(net.indices.shape[0]):  # one loop over the edges, which vectorises
-        j = net.indices[e]
         w = S.trust[r, e] + d * (f - S.trust[r, e])
-        broke = S.granted[r, j] > S.quota[r, j]
-        S.trust[r, e] = keep * w if broke else w  # a choice, not a jump
+        S.trust[r, e] = factor[r, net.indices[e]] * w  # 1.0 * w is w, to the bit
 
 
 # ---------------------------------------------------------------------- the scenario
