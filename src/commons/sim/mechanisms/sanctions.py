@@ -409,25 +409,26 @@ def _graduated_sanction(r, t, S, P, M, rng, net, TP, i0, i1):
     (clean,) = M
     last = schedule.shape[0] - 1
     sc = scale[r]
+    excluding = exclude_after > 0 and exclusion_rounds > 0
     for i in range(i0, i1):
+        # choices of values, not jumps: whether an organisation was detected is as hard to
+        # predict as a coin toss (a fine of 0 added leaves the non-negative charges as they
+        # were, to the bit)
         hit = S.detected[r, i]
         record = S.offences[r, i]
         rate = sc * schedule[min(record, last)]
         over = S.observed[r, i] - S.quota[r, i]
-        if hit:
-            S.charges[r, row, i] += rate * (over if over > 0.0 else 0.0)
-            S.sanctioned[r, i] = True
-            S.recorded[r, i] = True
-            record += 1
-            if exclude_after > 0 and exclusion_rounds > 0 and record >= exclude_after:
-                S.exclusion_left[r, i] = max(S.exclusion_left[r, i], exclusion_rounds)
-                S.excluded_now[r, i] = True
-            clean[r, i] = 0
-        else:
-            clean[r, i] += 1
-        if forgive_after > 0 and clean[r, i] >= forgive_after:
-            record = max(record - 1, 0)
-            clean[r, i] = 0
+        S.charges[r, row, i] += rate * (over if over > 0.0 else 0.0) if hit else 0.0
+        S.sanctioned[r, i] |= hit
+        S.recorded[r, i] |= hit
+        record += np.int64(hit)
+        if excluding and hit and record >= exclude_after:
+            S.exclusion_left[r, i] = max(S.exclusion_left[r, i], exclusion_rounds)
+            S.excluded_now[r, i] = True
+        streak = 0 if hit else clean[r, i] + 1
+        forgive = forgive_after > 0 and streak >= forgive_after
+        record = max(record - 1, 0) if forgive else record
+        clean[r, i] = 0 if forgive else streak
         S.offences[r, i] = record
         expect = schedule[last] if top else schedule[min(record, last)]
         S.penalty_rate[r, i] += sc * expect * S.detect_prob[r, i]
