@@ -470,3 +470,16 @@ def _median():
         return _tally(0, proposal, voters, S, np.zeros(N, np.int64), -1, 0, np.empty(N))
     S = cstate(State.empty(1, 30, 0))
     return lambda values: median(values, S)
+
+
+@given(st.floats(allow_nan=True), st.floats(allow_nan=True), st.floats(allow_nan=True))
+@example(1.0, float("nan"), 2.0)   # no quota: judged against one's own draw
+@example(1.0, 2.0, float("nan"))   # a NaN draw of one's own: nobody complies
+@example(float("nan"), 2.0, 1.0)
+@example(0.0, -0.0, -1.0)
+def test_compliance_trusts_one_number_per_partner_is_the_comparison_it_replaces(g, q, h):
+    # compiled compliance trust compares key_j <= h_i, key_j = -inf where g_j <= q_j else g_j
+    # (one number gathered per edge), in place of g_j <= max(q_j, h_i) as the form of the
+    # shared organisations still writes it: the same answer for any floats, NaNs included
+    key = -np.inf if g <= q else g
+    assert (key <= h) == (g <= (q if q > h else h))

@@ -457,7 +457,7 @@ def _meetings(r, t, S, P, M, rng, net, TP):
     b = boost[r]
     fill(u[r], 0, net.pairs.shape[0], t, rng)  # every pair needs its number: drawn in one loop
     # then every edge in order, reading its pair's number (shared by both edges of a pair):
-    # one flat loop that vectorises, where a loop over pairs jumps to each reverse edge
+    # two flat loops that vectorise, where a loop over pairs jumps to each reverse edge
     E = net.indices.shape[0]
     for e in range(E):
         S.met[r, e] = u[r, net.pair_rank[e]] < p[r, e]
