@@ -244,7 +244,8 @@ prepare_replies = TypeDispatch("prepare_replies", "Round-level work before best 
 def _best_reply_concave(TP, r, i, t, S):
     beta = TP.beta[r]
     e = 1.0 / (1.0 - beta)
-    need = ipow(1.0 + TP.gamma[r], t)
+    g = TP.gamma[r]
+    need = ipow(1.0 + g, t) if g != 0.0 else 1.0  # 1**t is 1, to the bit: no loop
     base = TP.a[r, i] * beta
     xs = cpow(base / (TP.c[r] + S.unit_charge[r, i]), e) * need
     q = S.quota[r, i]
