@@ -379,7 +379,6 @@ def test_a_new_process_loads_the_compiled_composition_from_the_cache(tmp_path):
     assert len(list(tmp_path.glob("kernels/commons_kernel_*.py"))) == 1
 
 
-
 def test_a_change_to_any_engine_module_names_a_new_kernel(tmp_path, monkeypatch):
     # a helper that no form names (the popcount neighbour counts, say) changes the kernels'
     # names too, so a cached kernel never outlives the code it was compiled from
@@ -397,6 +396,7 @@ def test_a_change_to_any_engine_module_names_a_new_kernel(tmp_path, monkeypatch)
     name = codegen._fingerprint("def run(): pass", [])
     monkeypatch.setattr(codegen, "_engine_digest", lambda: b"another engine")
     assert codegen._fingerprint("def run(): pass", []) != name
+
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40),
