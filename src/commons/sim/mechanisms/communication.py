@@ -560,12 +560,16 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
     N = S.gross.shape[1]
     if net.indices.shape[0] == 0:
         return
+    # each organisation's charges added kind by kind (the same order as a sum per
+    # organisation, so the same bits), in loops over the organisations that vectorise
+    for i in range(N):
+        net_pay[r, i] = 0.0
+    for k in range(S.charges.shape[1]):
+        for i in range(N):
+            net_pay[r, i] += S.charges[r, k, i]
     total = 0.0
     for i in range(N):
-        charged = 0.0
-        for k in range(S.charges.shape[1]):
-            charged += S.charges[r, k, i]
-        net_pay[r, i] = S.gross[r, i] - charged + S.transfers[r, i]
+        net_pay[r, i] = S.gross[r, i] - net_pay[r, i] + S.transfers[r, i]
         total += net_pay[r, i]
     group = total / N
     for i in range(N):
