@@ -154,3 +154,18 @@ def test_rows_of_bits_are_not_built_where_they_would_miscount_or_cost_too_much(m
     assert adjacency_rows(dense.indptr, dense.indices, 200).shape == (200, 4)
     monkeypatch.setattr(_bitsets, "MAX_BYTES", 200 * 4 * 8 - 1)
     assert adjacency_rows(dense.indptr, dense.indices, 200).shape == (0, 0)
+
+
+@given(graphs())
+def test_each_pair_is_numbered_by_its_first_edge_and_shared_by_both_edges(g):
+    # oracle: the unordered pairs {i, j}, numbered in the order their first edge appears
+    n = g.number_of_nodes()
+    net = TrustNetwork.from_graph(g, n)
+    src = np.repeat(np.arange(n), np.diff(net.indptr))
+    edges = list(zip(src.tolist(), net.indices.tolist(), strict=True))
+    first = {}
+    for e, (i, j) in enumerate(edges):
+        first.setdefault(frozenset((i, j)), e)
+    numbers = {k: place for place, k in enumerate(sorted(first, key=first.get))}
+    want = [numbers[frozenset(ij)] for ij in edges]
+    assert net.pair_rank.tolist() == want

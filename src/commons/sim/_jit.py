@@ -31,8 +31,8 @@ except ImportError:  # pragma: no cover - numba is a declared dependency of the 
 #: ``jitable``, and inlined into its callers by numba (a loop calling it keeps no call)
 inlined = jitable(inline="always") if HAVE_NUMBA else jitable
 
-__all__ = ["HAVE_NUMBA", "fill", "fill_items", "held", "jitable", "normal", "normal_centre",
-           "normal_tail", "packed", "philox", "u1", "u4"]
+__all__ = ["HAVE_NUMBA", "fill", "fill_items", "held", "in_centre", "jitable", "normal",
+           "normal_centre", "normal_tail", "packed", "philox", "u1", "u4"]
 
 _M0 = 0xD2511F53
 _M1 = 0xCD9E8D57
@@ -238,9 +238,16 @@ def normal(p):
     the same operations in the same order (:func:`commons.sim.streams.normal_quantile`), so
     both give the same bits.
     """
-    if abs(p - 0.5) <= 0.425:
+    if in_centre(p):
         return normal_centre(p)
     return normal_tail(p)
+
+
+@jitable
+def in_centre(p):
+    """Whether AS 241 takes p's quantile from its central ratio (|p - 1/2| <= 0.425), not
+    from its tails."""
+    return abs(p - 0.5) <= 0.425
 
 
 @jitable(error_model="numpy")

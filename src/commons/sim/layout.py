@@ -43,9 +43,9 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     """The network's arrays for compiled code.
 
     ``pair[e]`` is the smaller of e and its reverse edge (one shared draw per unordered pair),
-    and ``pairs`` lists those first edges in order (a loop over pairs without a jump per edge);
-    ``pair_rank[e]`` is the place of e's pair in ``pairs`` (a loop over edges that reads each
-    pair's number);
+    and ``pairs`` lists those first edges in order (its length is the number of pairs);
+    ``pair_rank[e]`` is the place of e's pair in ``pairs`` (``TrustNetwork.pair_rank``:
+    a loop over edges reads each pair's number there);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
     ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
     (in the order of ``TrustNetwork.triads``: a path's place there is its random counter);
@@ -83,15 +83,8 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),
                 tri_ki.astype(u), tri_ij.astype(u),
-                adjacency_rows(network.indptr, network.indices, N), _ranks(pair))
-
-
-def _ranks(pair: np.ndarray) -> np.ndarray:
-    """``rank[e]``: the place of edge e's pair (its first edge ``pair[e]``) among the pairs,
-    numbered in the order of their first edges."""
-    first = pair == np.arange(pair.shape[0])
-    place = np.cumsum(first) - 1  # the place of each first edge among the first edges
-    return place[pair].astype(np.uint64)
+                adjacency_rows(network.indptr, network.indices, N),
+                network.pair_rank.astype(u))
 
 
 def _c(value: Any) -> Any:

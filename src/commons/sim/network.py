@@ -148,6 +148,13 @@ class TrustNetwork:
         return np.where(rev >= 0, np.minimum(idx, rev), idx)
 
     @cached_property
+    def pair_rank(self) -> np.ndarray:
+        """For each edge, the number of its unordered pair: pairs are numbered 0, 1, ... in the
+        order of their first edges (:attr:`pair`), shape (E,); ``pair_rank.max() + 1`` pairs."""
+        first = self.pair == np.arange(self.n_edges)
+        return (np.cumsum(first) - 1)[self.pair]
+
+    @cached_property
     def overlap(self) -> np.ndarray:
         r"""Neighbourhood overlap of each edge i -> j (Onnela et al. 2007), shape (E,).
 

@@ -30,10 +30,9 @@ def _pair_uniforms(ctx, plugin) -> np.ndarray:
     The pairs are numbered in the order of their first edge (the smaller of e and its
     reverse), and their uniforms packed four to a Philox block (``ctx.packed_uniforms``).
     """
-    first = ctx.network.pair
-    rank = np.cumsum(first == np.arange(first.size)) - 1
-    u = ctx.packed_uniforms(plugin, int(rank[-1]) + 1 if rank.size else 0)
-    return u[:, rank[first]]
+    rank = ctx.network.pair_rank
+    u = ctx.packed_uniforms(plugin, int(rank.max()) + 1 if rank.size else 0)
+    return u[:, rank]
 
 
 class Meetings(Plugin):

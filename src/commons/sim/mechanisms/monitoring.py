@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
-from .._jit import fill_items, jitable, normal, normal_centre, normal_tail
+from .._jit import fill_items, in_centre, jitable, normal, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -263,7 +263,7 @@ def _observe_noisy(r, i0, i1, S, sigma, u):
         seen = h
         if hit:
             v = u[r, i, 1]
-            z = normal_tail(v) if abs(v - 0.5) > 0.425 else S.observed[r, i]
+            z = S.observed[r, i] if in_centre(v) else normal_tail(v)
             seen = h * np.exp(sigma * z)
             n += 1
         S.inspected[r, i] = hit
