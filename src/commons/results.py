@@ -134,6 +134,8 @@ def derived_series(model, ctx, rec) -> dict[str, np.ndarray]:
     Ostrom, E., Walker, J. & Gardner, R. (1992). Covenants with and without a sword:
     self-governance is possible. *American Political Science Review* 86, 404-417.
     """
+    if "rent" not in rec.series:
+        return {}
     rent = rec.series["rent"]
     return {"efficiency": _ratio(rent, _best_rent(model, ctx, rent.shape))}
 
@@ -169,6 +171,13 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     ``equality`` is computed on each organisation's cumulative payoff above the outside option
     and ``sustainability`` on the rounds in which that payoff was positive.
 
+    A metric is computed when what it is made from was recorded: ``collapsed``,
+    ``time_to_collapse`` and ``final_stock_ratio`` always (the final state); ``efficiency``,
+    ``tail_efficiency`` and ``tragedy`` with the ``rent`` series; ``regulator_net`` with
+    ``regulator_income`` and ``regulator_spending``; ``burned`` with ``burned``;
+    ``equality``, ``sustainability`` and ``peace`` with the per-organisation accumulators,
+    which every ``record`` mode keeps and a run that names its series does not.
+
     Parameters
     ----------
     model : Model
@@ -179,9 +188,9 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
         The final state; reads ``collapsed``, ``collapse_round`` and ``stock``.
     rec : Recorder
         The run's records: the series (R, T) ``rent``, ``regulator_income``,
-        ``regulator_spending``, ``burned``, and the per-organisation accumulators (R, N)
-        ``cum_payoff``, ``pos_t``, ``pos_n`` and the count of active organisations ``active``
-        (R,).
+        ``regulator_spending``, ``burned``, and, when ``rec.accumulate``, the
+        per-organisation accumulators (R, N) ``cum_payoff``, ``pos_t``, ``pos_n`` and the
+        count of active organisations ``active`` (R,).
 
     Returns
     -------
@@ -200,29 +209,31 @@ def compute_metrics(model, ctx, st, rec) -> dict[str, np.ndarray]:
     30*, 3643-3652.
     """
     T = ctx.rounds
-    rent = rec.series["rent"]
-    best = _best_rent(model, ctx, rent.shape)
-    tail = max(1, math.ceil(T / 10))
-    ratio = _ratio
-    eff = ratio(rent.sum(axis=1), best.sum(axis=1))
-    tail_eff = ratio(rent[:, -tail:].sum(axis=1), best[:, -tail:].sum(axis=1))
+    s = rec.series
     collapsed = st.collapsed.copy()
-    ttc = np.where(collapsed, st.collapse_round + 1.0, np.inf)
     ref = np.asarray(model.resource.reference_stock(ctx), dtype=np.float64)
-    return {
-        "efficiency": eff,
-        "tail_efficiency": tail_eff,
-        "equality": equality(rec.cum_payoff),
-        "sustainability": sustainability(rec.pos_t, rec.pos_n),
-        "peace": rec.active / T,
-        "collapsed": collapsed,
-        "time_to_collapse": ttc,
-        "final_stock_ratio": ratio(st.stock, ref),
-        "tragedy": collapsed | (tail_eff < model.tragedy_threshold),
-        "regulator_net": (rec.series["regulator_income"]
-                          - rec.series["regulator_spending"]).sum(axis=1),
-        "burned": rec.series["burned"].sum(axis=1),
-    }
+    out: dict[str, np.ndarray] = {}
+    if "rent" in s:
+        rent = s["rent"]
+        best = _best_rent(model, ctx, rent.shape)
+        tail = max(1, math.ceil(T / 10))
+        out["efficiency"] = _ratio(rent.sum(axis=1), best.sum(axis=1))
+        out["tail_efficiency"] = _ratio(rent[:, -tail:].sum(axis=1),
+                                        best[:, -tail:].sum(axis=1))
+    if rec.accumulate:
+        out["equality"] = equality(rec.cum_payoff)
+        out["sustainability"] = sustainability(rec.pos_t, rec.pos_n)
+        out["peace"] = rec.active / T
+    out["collapsed"] = collapsed
+    out["time_to_collapse"] = np.where(collapsed, st.collapse_round + 1.0, np.inf)
+    out["final_stock_ratio"] = _ratio(st.stock, ref)
+    if "rent" in s:
+        out["tragedy"] = collapsed | (out["tail_efficiency"] < model.tragedy_threshold)
+    if "regulator_income" in s and "regulator_spending" in s:
+        out["regulator_net"] = (s["regulator_income"] - s["regulator_spending"]).sum(axis=1)
+    if "burned" in s:
+        out["burned"] = s["burned"].sum(axis=1)
+    return out
 
 
 def _check_level(level: Any) -> float:
@@ -295,7 +306,8 @@ class RunResult:
     metrics : dict of (R,) arrays
         See :func:`compute_metrics`.
     final : dict
-        Final stock (R,), draws (R, N), trust (R, E) and cumulative rent (R, N).
+        Final stock (R,), draws (R, N), trust (R, E) and cumulative rent (R, N) (not kept by
+        a run that names its series).
     provenance : dict
         Model composition and parameters, rounds, replicates, seed entropy and spawn key,
         engine, library version, wall time.
@@ -322,7 +334,10 @@ class RunResult:
 
     @property
     def tragedy_rate(self) -> float:
-        """Share of replicates that ended in tragedy."""
+        """Share of replicates that ended in tragedy (needs the ``rent`` series recorded)."""
+        if "tragedy" not in self.metrics:
+            raise KeyError("tragedy is made from the rent series, which this run did not "
+                           f"record (record={self.provenance.get('record')!r})")
         return float(np.mean(self.metrics["tragedy"]))
 
     def summary(self, level: float = 0.95):
@@ -354,11 +369,13 @@ class RunResult:
                             index=pd.Index(names, name="metric"))
 
     def __repr__(self) -> str:
+        head = (f"RunResult(R={self.replicates}, T={self.rounds}, "
+                f"engine={self.provenance['engine']!r}")
+        if "efficiency" not in self.metrics:  # a run that recorded no rent
+            return f"{head}, series={list(self.series)})"
         eff = np.asarray(self.metrics["efficiency"], dtype=np.float64)
         mean = float(eff[np.isfinite(eff)].mean()) if np.isfinite(eff).any() else math.nan
-        return (f"RunResult(R={self.replicates}, T={self.rounds}, "
-                f"engine={self.provenance['engine']!r}, "
-                f"efficiency={mean:.3g}, tragedy_rate={self.tragedy_rate:.3g})")
+        return f"{head}, efficiency={mean:.3g}, tragedy_rate={self.tragedy_rate:.3g})"
 
     def to_pandas(self):
         """Per-replicate metrics as a pandas DataFrame indexed by replicate.

@@ -61,12 +61,13 @@ def supports(model: Any) -> bool:
 
 
 def plan_for(model: Any) -> Any:
-    """The model's compiled plan (cached on the model), or None without numba."""
+    """The model's compiled plan (cached on the model, for the current
+    :data:`commons.sim.codegen.FUSE`), or None without numba."""
     if not have_numba():
         return None
-    plan = model.__dict__.get("_compiled_plan")
-    if plan is None:
-        from .codegen import kernel_for
-        plan = kernel_for(model)
-        model.__dict__["_compiled_plan"] = plan
+    from . import codegen
+    fuse, plan = model.__dict__.get("_compiled_plan", (None, None))
+    if plan is None or fuse != codegen.FUSE:  # a plan made act by act is not a fused one
+        plan = codegen.kernel_for(model)
+        model.__dict__["_compiled_plan"] = (codegen.FUSE, plan)
     return plan

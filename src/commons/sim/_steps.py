@@ -16,7 +16,7 @@ from .state import KINDS, RECIPIENTS
 
 __all__ = ["after_appropriate", "after_decide", "blocks", "clip_next", "finite_range",
            "finite_row", "in_rounds", "range_sum", "record_orgs", "record_total", "settle",
-           "settle_share", "since"]
+           "settle_share", "since", "sum4"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -111,6 +111,9 @@ RB = 256
 #: Sums per block: draws, granted, rent, compliant, fines, costs, to the regulator, burned,
 #: wrongful, excluded, trust.
 NSUMS = 11
+#: The block sum each series (:data:`commons.sim.engine.SERIES`, in order) is made from, and
+#: -1 for the stock and the regulator's spending, which are read from the state.
+SUM_OF_SERIES = (0, 1, -1, 2, 3, 4, 5, 10, 6, -1, 7, 8, 9)
 
 
 def blocks(N: int) -> int:
@@ -120,112 +123,168 @@ def blocks(N: int) -> int:
 
 @jitable
 def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos_t, pos_n,
-                part, net, k0, k1):
+                rows, part, net, k0, k1):
     """Per-organisation accumulators of round t for blocks k0..k1-1 of :data:`RB`
-    organisations, and each block's sums into ``part[r, k]``.
+    organisations, and each block's sums into ``part[r, k]``: only the sums of the kept
+    series (``rows[s] >= 0`` for series s, see :func:`record_total`), and the accumulators
+    only when ``cum`` has rows.
 
-    Loops over a block: the counts (integers: adding them in any order gives the same value,
-    so the compiler may vectorise the loop); what is kept per organisation, in loops that
-    each store to one or two arrays (the compiler vectorises a loop only when it can rule out
-    that its stores overlap its loads, which it gives up on for many arrays); and the sums,
-    in four running sums (organisations i = 0, 1, 2, 3 mod 4 of the block) combined
-    pairwise, then the block's last N mod 4 organisations in order: four chains of adds side
-    by side instead of one, in a fixed order whatever the machine."""
+    A loop over the block for each thing kept: the counts (integers: adding them in any
+    order gives the same value, so the compiler may vectorise the loop); what is kept per
+    organisation, in loops that each store to one or two arrays (the compiler vectorises a
+    loop only when it can rule out that its stores overlap its loads, which it gives up on
+    for many arrays); each sum of numbers in four running sums (:func:`sum4`), in a fixed
+    order whatever the machine and whatever else is kept. The fused kernel inlines this
+    function (:func:`commons.sim.codegen._inlined`)."""
     N = S.draws.shape[1]
-    tt = float(t + 1)
+    acc = cum.shape[0] > 0
     for k in range(k0, k1):
         a0 = np.uint64(k * RB)
         a1 = np.uint64(min(N, (k + 1) * RB))
-        comp = 0
-        wrong = 0
-        excl = 0
-        for i in range(a0, a1):
-            comp += np.int64(S.compliant[r, i])
-            wrong += np.int64(S.detected[r, i] & S.compliant[r, i] & S.sanctioned[r, i])
-            excl += np.int64(S.excluded[r, i])
-        for i in range(a0, a1):
-            cum[r, i] += S.payoffs[r, i] - baseline[r, i]
-        for i in range(a0, a1):
-            # choices, not jumps (whether a round paid is as good as a coin toss to predict):
-            # adding 0 leaves a sum of positive terms as it was
-            up = S.payoffs[r, i] - baseline[r, i] > 0.0
-            pos_t[r, i] += tt if up else 0.0
-            pos_n[r, i] += 1.0 if up else 0.0
+        if rows[4] >= 0:
+            part[r, k, 3] = _count(S.compliant[r], S.compliant[r], S.compliant[r], a0, a1)
+        if rows[11] >= 0:  # wrongful: detected, compliant and sanctioned
+            part[r, k, 8] = _count(S.detected[r], S.compliant[r], S.sanctioned[r], a0, a1)
+        if acc or rows[12] >= 0:
+            part[r, k, 9] = _count(S.excluded[r], S.excluded[r], S.excluded[r], a0, a1)
+        if acc:
+            _accumulate(S.payoffs[r], baseline[r], cum[r], pos_t[r], pos_n[r], float(t + 1),
+                        a0, a1)
         if record_full:
-            for i in range(a0, a1):
-                full_x[r, t, i] = S.draws[r, i]
-                full_h[r, t, i] = S.granted[r, i]
-                full_p[r, t, i] = S.payoffs[r, i]
-        four = np.uint64(4)
-        s0 = s1 = s2 = s3 = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        i = a0
+            _keep_full(S.draws[r], S.granted[r], S.payoffs[r], full_x[r, t], full_h[r, t],
+                       full_p[r, t], a0, a1)
+        if rows[0] >= 0:
+            part[r, k, 0] = sum4(S.draws[r], S.draws[r], 0, a0, a1)
+        if rows[1] >= 0:
+            part[r, k, 1] = sum4(S.granted[r], S.granted[r], 0, a0, a1)
+        if rows[3] >= 0:  # the rent: payoffs less the outside option
+            part[r, k, 2] = sum4(S.payoffs[r], baseline[r], -1, a0, a1)
+        if rows[5] >= 0:
+            part[r, k, 4] = sum4(S.fines[r], S.fines[r], 0, a0, a1)
+        if rows[6] >= 0:
+            part[r, k, 5] = sum4(S.costs[r], S.costs[r], 0, a0, a1)
+        if rows[8] >= 0:  # charges of kinds 0 and 3: fines and fees to the regulator
+            part[r, k, 6] = sum4(S.charges[r, 0], S.charges[r, 3], 1, a0, a1)
+        if rows[10] >= 0:  # kinds 1 and 4: burned
+            part[r, k, 7] = sum4(S.charges[r, 1], S.charges[r, 4], 1, a0, a1)
+        if rows[7] >= 0:
+            part[r, k, 10] = range_sum(S.trust, r, np.int64(net.indptr[a0]),
+                                       np.int64(net.indptr[a1]))
+
+
+@jitable
+def _count(a, b, c, a0, a1):
+    """How many i in a0..a1-1 have a[i], b[i] and c[i] all true, as a float."""
+    n = 0
+    for i in range(a0, a1):
+        n += np.int64(a[i] & b[i] & c[i])
+    return float(n)
+
+
+@jitable
+def _accumulate(pay, base, cum, pos_t, pos_n, tt, a0, a1):
+    """Each organisation's payoff above its outside option added to ``cum``; where it is
+    positive, the round number ``tt`` (1-based) to ``pos_t`` and 1 to ``pos_n``."""
+    for i in range(a0, a1):
+        cum[i] += pay[i] - base[i]
+    for i in range(a0, a1):
+        # choices, not jumps (whether a round paid is as good as a coin toss to predict):
+        # adding 0 leaves a sum of positive terms as it was
+        up = pay[i] - base[i] > 0.0
+        pos_t[i] += tt if up else 0.0
+        pos_n[i] += 1.0 if up else 0.0
+
+
+@jitable
+def _keep_full(x, h, p, out_x, out_h, out_p, a0, a1):
+    """Draws, grants and payoffs of organisations a0..a1-1 into the round's full records."""
+    for i in range(a0, a1):
+        out_x[i] = x[i]
+        out_h[i] = h[i]
+        out_p[i] = p[i]
+
+
+@jitable
+def sum4(a, b, how, a0, a1):
+    """The sum over i = a0..a1-1 of a[i] (``how`` 0), a[i] - b[i] (-1) or a[i] + b[i] (1),
+    in four running sums (organisations i = 0, 1, 2, 3 mod 4) combined pairwise, then the
+    last (a1 - a0) mod 4 terms in order: four chains of adds side by side instead of one."""
+    four = np.uint64(4)
+    one = np.uint64(1)
+    two = np.uint64(2)
+    three = np.uint64(3)
+    s0 = s1 = s2 = s3 = 0.0
+    i = a0
+    if how == 0:
         while i + four <= a1:
-            s0 = _plus(s0, _terms(r, i, S, baseline))
-            s1 = _plus(s1, _terms(r, i + np.uint64(1), S, baseline))
-            s2 = _plus(s2, _terms(r, i + np.uint64(2), S, baseline))
-            s3 = _plus(s3, _terms(r, i + np.uint64(3), S, baseline))
+            s0 += a[i]
+            s1 += a[i + one]
+            s2 += a[i + two]
+            s3 += a[i + three]
             i += four
-        total = _plus(_plus(s0, s1), _plus(s2, s3))
+        total = (s0 + s1) + (s2 + s3)
         while i < a1:
-            total = _plus(total, _terms(r, i, S, baseline))
-            i += np.uint64(1)
-        ws = range_sum(S.trust, r, np.int64(net.indptr[a0]), np.int64(net.indptr[a1]))
-        for m in range(7):  # draws, granted, rent, then fines, costs, regulator, burned
-            part[r, k, m if m < 3 else m + 1] = total[m]
-        part[r, k, 3] = float(comp)
-        part[r, k, 8] = float(wrong)
-        part[r, k, 9] = float(excl)
-        part[r, k, 10] = ws
+            total += a[i]
+            i += one
+        return total
+    if how < 0:
+        while i + four <= a1:
+            s0 += a[i] - b[i]
+            s1 += a[i + one] - b[i + one]
+            s2 += a[i + two] - b[i + two]
+            s3 += a[i + three] - b[i + three]
+            i += four
+        total = (s0 + s1) + (s2 + s3)
+        while i < a1:
+            total += a[i] - b[i]
+            i += one
+        return total
+    while i + four <= a1:
+        s0 += a[i] + b[i]
+        s1 += a[i + one] + b[i + one]
+        s2 += a[i + two] + b[i + two]
+        s3 += a[i + three] + b[i + three]
+        i += four
+    total = (s0 + s1) + (s2 + s3)
+    while i < a1:
+        total += a[i] + b[i]
+        i += one
+    return total
 
 
 @jitable
-def _terms(r, i, S, baseline):
-    """What organisation i adds to the round's sums: its draw, grant, rent (payoff less
-    baseline), fines, costs, charges to the regulator and charges burned."""
-    return (S.draws[r, i], S.granted[r, i], S.payoffs[r, i] - baseline[r, i], S.fines[r, i],
-            S.costs[r, i], S.charges[r, 0, i] + S.charges[r, 3, i],
-            S.charges[r, 1, i] + S.charges[r, 4, i])
-
-
-@jitable
-def _plus(a, b):
-    """Two tuples of seven sums added element by element."""
-    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5],
-            a[6] + b[6])
-
-
-@jitable
-def record_total(r, t, S, series, active, part):
-    """The series of round t from the blocks' sums, added in block order."""
+def record_total(r, t, S, series, rows, active, part):
+    """The kept series of round t from the blocks' sums, added in block order: series s
+    (:data:`commons.sim.engine.SERIES`) into ``series[rows[s], r, t]`` where rows[s] >= 0,
+    and the organisations not excluded into ``active[r]`` when ``active`` has rows."""
     N = S.draws.shape[1]
     E = S.trust.shape[1]
-    xs = hs = rent = comp = fines = costs = reg = burned = wrong = excl = ws = 0.0
+    for s in range(rows.shape[0]):
+        row = rows[s]
+        if row < 0:
+            continue
+        if s == 2:
+            v = S.stock[r]
+        elif s == 9:
+            v = S.regulator_spending[r]
+        else:
+            v = _block_total(part, r, SUM_OF_SERIES[s])
+            if s == 0 or s == 4:  # the mean draw, the compliance: over the organisations
+                v /= N
+            elif s == 7:  # the mean trust: over the edges
+                v = v / E if E > 0 else np.nan
+        series[row, r, t] = v
+    if active.shape[0] > 0:
+        active[r] += float(N) - _block_total(part, r, 9)
+
+
+@jitable
+def _block_total(part, r, m):
+    """Sum m of replicate r over its blocks, in block order."""
+    v = 0.0
     for k in range(part.shape[1]):
-        xs += part[r, k, 0]
-        hs += part[r, k, 1]
-        rent += part[r, k, 2]
-        comp += part[r, k, 3]
-        fines += part[r, k, 4]
-        costs += part[r, k, 5]
-        reg += part[r, k, 6]
-        burned += part[r, k, 7]
-        wrong += part[r, k, 8]
-        excl += part[r, k, 9]
-        ws += part[r, k, 10]
-    active[r] += float(N) - excl
-    series[0, r, t] = xs / N
-    series[1, r, t] = hs
-    series[2, r, t] = S.stock[r]
-    series[3, r, t] = rent
-    series[4, r, t] = comp / N
-    series[5, r, t] = fines
-    series[6, r, t] = costs
-    series[7, r, t] = ws / E if E > 0 else np.nan
-    series[8, r, t] = reg
-    series[9, r, t] = S.regulator_spending[r]
-    series[10, r, t] = burned
-    series[11, r, t] = wrong
-    series[12, r, t] = excl
+        v += part[r, k, m]
+    return v
 
 
 @jitable

@@ -258,9 +258,11 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     args += children
     rec = recorder_cls(R, N, T, record, np.asarray(model.technology.baseline(ctx)),
                        arrays=False)
-    # every (series, replicate, round) is written, or the run raises: no zeros needed
-    series = np.empty((len(SERIES), R, T))
-    full = record == "full"
+    # every kept (series, replicate, round) is written, or the run raises: no zeros needed;
+    # rows[s] is series s's row, -1 for a series not kept
+    series = np.empty((len(rec.kept), R, T))
+    rows = np.array([rec.kept.index(k) if k in rec.kept else -1 for k in SERIES], np.int64)
+    full = rec.full_kept
     shape = (R, T, N) if full else (0, 0, 0)
     fx, fh, fp = np.empty(shape), np.empty(shape), np.empty(shape)
     baseline = np.ascontiguousarray(np.broadcast_to(rec.baseline, (R, N)), np.float64)
@@ -270,8 +272,11 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     max_draw = np.ascontiguousarray(ctx.max_draw)
     from ._steps import NSUMS, blocks
     part = np.zeros((R, blocks(N), NSUMS))  # the recorder's sums per block of organisations
-    fused_args = (S, net, keys, max_draw, TP, *args, series, fx, fh, fp, full, baseline,
-                  rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active, part, err)
+    none = np.zeros((0, 0))  # the accumulators of a run that keeps none
+    acc = (rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active) if rec.accumulate else \
+        (none, none, none, np.zeros(0))
+    fused_args = (S, net, keys, max_draw, TP, *args, series, rows, fx, fh, fp, full,
+                  baseline, *acc, part, err)
     on_error = lambda exc: _compile_error(model, plan, exc, S, net, keys, TP,  # noqa: E731
                                           st, ctx)
     E = ctx.network.n_edges
@@ -287,7 +292,7 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
             plan.compiled = True
         run_pieces(plan.fused, R, N, E, T, *fused_args)
     _raise_error(model, err, step)
-    for k, name in enumerate(SERIES):
+    for k, name in enumerate(rec.kept):
         rec.series[name] = series[k]
     if full:
         rec.full = {"draws": fx, "granted": fh, "payoffs": fp}

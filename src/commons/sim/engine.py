@@ -12,7 +12,7 @@ with it to rounding.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +31,7 @@ from .streams import Streams, replicate_keys, resolve_seed
 
 __all__ = ["SERIES", "Context", "PluginError", "simulate"]
 
-RecordMode = Literal["summary", "full", "final"]
+RecordMode = Literal["summary", "full", "final"] | Sequence[str]
 SERIES = ("mean_draw", "total_granted", "stock", "rent", "compliance", "fines", "costs",
           "mean_trust", "regulator_income", "regulator_spending", "burned", "wrongful",
           "excluded")
@@ -289,48 +289,110 @@ def play_round(model: Model, st: State, ctx: Context, plan: list[tuple[str, list
     st.next_draws = np.clip(st.next_draws, 0.0, ctx.max_draw)
 
 
-class Recorder:
-    """Series (R, T), optional full (R, T, N) arrays, and the accumulators metrics need."""
+#: The series the metrics are made from, kept by ``record="final"`` (and not returned).
+METRIC_SERIES = ("rent", "regulator_income", "regulator_spending", "burned")
 
-    def __init__(self, R: int, N: int, T: int, record: str, baseline: np.ndarray,
+
+def record_plan(record: Any) -> tuple[tuple[str, ...], bool, bool]:
+    """What a run records: the series kept, whether the per-organisation accumulators of the
+    metrics are kept (cumulative payoff, rounds in profit, active organisations), and
+    whether every draw, grant and payoff is kept.
+
+    Parameters
+    ----------
+    record : {"summary", "full", "final"} or sequence of str
+        The run's ``record`` (see :func:`simulate`); a sequence names series of
+        :data:`SERIES`.
+
+    Returns
+    -------
+    (tuple of str, bool, bool)
+        The series in :data:`SERIES` order, the accumulators, the full records.
+
+    Raises
+    ------
+    ValueError
+        For any other mode, an empty sequence or a name not in :data:`SERIES`.
+    """
+    if isinstance(record, str):
+        if record in ("summary", "full"):
+            return SERIES, True, record == "full"
+        if record == "final":
+            return METRIC_SERIES, True, False
+        raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
+                         f"names, got {record!r}")
+    try:
+        names = list(record)
+    except TypeError:
+        raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
+                         f"names, got {record!r}") from None
+    unknown = [n for n in names if not isinstance(n, str) or n not in SERIES]
+    if unknown or not names:
+        what = f"unknown series {unknown}" if unknown else "no series"
+        raise ValueError(f"record names {what}: choose from {', '.join(SERIES)}")
+    return tuple(k for k in SERIES if k in names), False, False
+
+
+def record_label(record: Any) -> str | list[str]:
+    """``record`` as the provenance keeps it: the mode, or the list of series kept."""
+    return record if isinstance(record, str) else list(record_plan(record)[0])
+
+
+#: Each series' value in a round, from the state and each organisation's payoff above its
+#: outside option (R, N).
+_SERIES_OF = {
+    "mean_draw": lambda st, net: st.draws.mean(axis=1),
+    "total_granted": lambda st, net: st.granted.sum(axis=1),
+    "stock": lambda st, net: st.stock,
+    "rent": lambda st, net: net.sum(axis=1),
+    "compliance": lambda st, net: st.compliant.mean(axis=1),
+    "fines": lambda st, net: st.fines.sum(axis=1),
+    "costs": lambda st, net: st.costs.sum(axis=1),
+    "mean_trust": lambda st, net: st.trust.mean(axis=1) if st.trust.shape[1] else np.nan,
+    "regulator_income": lambda st, net: st.income("regulator"),
+    "regulator_spending": lambda st, net: st.regulator_spending,
+    "burned": lambda st, net: st.income("burned"),
+    "wrongful": lambda st, net: (st.wrongful & st.sanctioned).sum(axis=1),
+    "excluded": lambda st, net: st.excluded.sum(axis=1),
+}
+
+
+class Recorder:
+    """Series (R, T), optional full (R, T, N) arrays, and the accumulators metrics need.
+
+    Only what ``record`` keeps (:func:`record_plan`) is computed: the series named, and the
+    accumulators (``cum_payoff``, ``pos_t``, ``pos_n``, ``active``, None without them)."""
+
+    def __init__(self, R: int, N: int, T: int, record: Any, baseline: np.ndarray,
                  arrays: bool = True) -> None:
         self.record = record
+        self.kept, self.accumulate, self.full_kept = record_plan(record)
         # without ``arrays`` the caller supplies the series and full arrays (the fused kernel
         # writes its own): a round's (R, T) zeros are not allocated only to be replaced
-        self.series = {k: np.zeros((R, T)) for k in SERIES} if arrays else {}
+        self.series = {k: np.zeros((R, T)) for k in self.kept} if arrays else {}
         self.full = ({k: np.zeros((R, T, N)) for k in ("draws", "granted", "payoffs")}
-                     if record == "full" and arrays else None)
+                     if self.full_kept and arrays else None)
         self.baseline = baseline
-        self.cum_payoff = np.zeros((R, N))
-        self.pos_t = np.zeros((R, N))
-        self.pos_n = np.zeros((R, N))
-        self.active = np.zeros(R)
+        acc = self.accumulate
+        self.cum_payoff = np.zeros((R, N)) if acc else None
+        self.pos_t = np.zeros((R, N)) if acc else None
+        self.pos_n = np.zeros((R, N)) if acc else None
+        self.active = np.zeros(R) if acc else None
 
     def __call__(self, st: State, t: int) -> None:
-        s = self.series
         net = st.payoffs - self.baseline
-        s["mean_draw"][:, t] = st.draws.mean(axis=1)
-        s["total_granted"][:, t] = st.granted.sum(axis=1)
-        s["stock"][:, t] = st.stock
-        s["rent"][:, t] = net.sum(axis=1)
-        s["compliance"][:, t] = st.compliant.mean(axis=1)
-        s["fines"][:, t] = st.fines.sum(axis=1)
-        s["costs"][:, t] = st.costs.sum(axis=1)
-        s["mean_trust"][:, t] = st.trust.mean(axis=1) if st.trust.shape[1] else np.nan
-        s["regulator_income"][:, t] = st.income("regulator")
-        s["regulator_spending"][:, t] = st.regulator_spending
-        s["burned"][:, t] = st.income("burned")
-        s["wrongful"][:, t] = (st.wrongful & st.sanctioned).sum(axis=1)
-        s["excluded"][:, t] = st.excluded.sum(axis=1)
+        for k, values in self.series.items():
+            values[:, t] = _SERIES_OF[k](st, net)
         if self.full is not None:
             self.full["draws"][:, t] = st.draws
             self.full["granted"][:, t] = st.granted
             self.full["payoffs"][:, t] = st.payoffs
-        self.cum_payoff += net
-        pos = net > 0
-        self.pos_t += pos * (t + 1)
-        self.pos_n += pos
-        self.active += (~st.excluded).sum(axis=1)
+        if self.accumulate:
+            self.cum_payoff += net
+            pos = net > 0
+            self.pos_t += pos * (t + 1)
+            self.pos_n += pos
+            self.active += (~st.excluded).sum(axis=1)
 
 
 def run_numpy(model: Model, ctx: Context, record: str) -> tuple[State, Recorder]:
@@ -383,9 +445,12 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
         Seed. Replicate r of sweep point p draws from
         ``SeedSequence(entropy, spawn_key=(p, r))``, so any split of the replicates into
         batches gives the same bits.
-    record : {"summary", "full", "final"}
+    record : {"summary", "full", "final"} or sequence of str
         "summary": per-round series (R, T); "full": also draws, grants and payoffs (R, T, N);
-        "final": metrics and final state only.
+        "final": metrics and final state only. A sequence of names of :data:`SERIES` keeps
+        those series only, and the metrics made from them and the final state (see
+        :func:`commons.results.compute_metrics`): a run that needs, say, the mean draw and
+        the stock computes nothing else each round.
     engine : {"auto", "numba", "numpy"}
         "auto" and "numba" run the plug-ins' compiled forms (one fused kernel when every act
         has one, else act by act beside the numpy forms); "numba" insists on numba being
@@ -410,8 +475,9 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     T = check_integer("rounds", rounds, low=1)
     ids = _replicate_ids(replicates, replicate_ids)
     R = ids.size
-    if record not in ("summary", "full", "final"):
-        raise ValueError(f"record must be 'summary', 'full' or 'final', got {record!r}")
+    if not isinstance(record, str):  # a sequence of series: as a tuple, in SERIES order
+        record = record_plan(record)[0]
+    record_plan(record)  # an unknown mode raises here, before any work
     if engine not in ("auto", "numba", "numpy"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
     if np.ndim(point) == 0:
@@ -451,10 +517,11 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
                   "point": (int(point) if np.ndim(point) == 0 else
                             {"min": int(points.min()), "max": int(points.max())}),
                   "entropy": entropy, "spawn_prefix": list(prefix),
-                  "engine": used, "record": record, "wall_seconds": wall,
+                  "engine": used, "record": record_label(record), "wall_seconds": wall,
                   "version": _version}
     series = {**rec.series, **derived_series(model, ctx, rec)} if record != "final" else {}
-    return RunResult(series=series, full=rec.full, metrics=metrics,
-                     final={"stock": st.stock.copy(), "draws": st.draws.copy(),
-                            "trust": st.trust.copy(), "cumulative_rent": rec.cum_payoff},
+    final = {"stock": st.stock.copy(), "draws": st.draws.copy(), "trust": st.trust.copy()}
+    if rec.cum_payoff is not None:
+        final["cumulative_rent"] = rec.cum_payoff
+    return RunResult(series=series, full=rec.full, metrics=metrics, final=final,
                      provenance=provenance, replicate_ids=ids)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
 __all__ = ["InsufficientMemory", "available_memory", "check_memory", "plugin_bytes", "run_bytes"]
-
-_SERIES = 14  # the 13 recorded series and the derived per-round efficiency
-
 
 class InsufficientMemory(MemoryError):
     """A run or sweep that would need more memory than the machine has available."""
@@ -36,10 +34,12 @@ def available_memory() -> int | None:
         return None
 
 
-def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
+def run_bytes(R: int, N: int, E: int, T: int, record: Any) -> int:
     """Bytes a run of R replicates, N organisations, E edges and T rounds holds at its peak.
 
-    Series: 14 float64 per replicate and round (unless ``record="final"``); full records: 3
+    Series: one float64 per replicate and round for each series the run keeps (13 and the
+    derived efficiency for "summary" and "full"; the four the metrics are made from for
+    "final"; the named ones, with the efficiency when ``rent`` is named); full records: 3
     float64 per agent-round; the state and its temporaries: about 60 float64 per organisation
     and 8 per edge, per replicate.
 
@@ -47,16 +47,19 @@ def run_bytes(R: int, N: int, E: int, T: int, record: str) -> int:
     ----------
     R, N, E, T : int
         Replicates, organisations, directed edges and rounds.
-    record : {"summary", "full", "final"}
-        What the run keeps.
+    record : {"summary", "full", "final"} or sequence of str
+        What the run keeps (see :func:`commons.simulate`).
 
     Returns
     -------
     int
         The estimate, in bytes.
     """
-    series = 0 if record == "final" else _SERIES * R * T * 8
-    full = 3 * R * T * N * 8 if record == "full" else 0
+    from .engine import record_plan
+    kept, _, full_kept = record_plan(record)
+    n_series = len(kept) + (1 if "rent" in kept and record != "final" else 0)
+    series = n_series * R * T * 8
+    full = 3 * R * T * N * 8 if full_kept else 0
     state = R * (60 * N + 8 * E) * 8
     return series + full + state
 
@@ -84,7 +87,7 @@ def plugin_bytes(model, R: int) -> int:
     return total
 
 
-def check_memory(model, R: int, T: int, record: str) -> None:
+def check_memory(model, R: int, T: int, record: Any) -> None:
     """Refuse a run that needs more than the available memory, naming what drives it.
 
     Parameters
@@ -93,7 +96,7 @@ def check_memory(model, R: int, T: int, record: str) -> None:
         The model to run.
     R, T : int
         Replicates and rounds.
-    record : {"summary", "full", "final"}
+    record : {"summary", "full", "final"} or sequence of str
         What the run keeps.
 
     Raises

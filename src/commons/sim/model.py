@@ -289,7 +289,8 @@ class Model:
 
     # ------------------------------------------------------------------ running
     def run(self, rounds: int, replicates: int = 1, *, rng: Any = None,
-            record: Literal["summary", "full", "final"] = "summary", engine: str = "auto",
+            record: Literal["summary", "full", "final"] | Sequence[str] = "summary",
+            engine: str = "auto",
             point: Any = 0, replicate_ids: Any = None) -> RunResult:
         """Run the model for ``rounds`` rounds in ``replicates`` replicates at once.
 
@@ -301,8 +302,9 @@ class Model:
             Number of replicates R >= 1.
         rng : None, int, SeedSequence or Generator
             The seed (see :func:`commons.simulate`).
-        record : {"summary", "full", "final"}
-            What to keep: per-round series, also per-organisation arrays, or the end only.
+        record : {"summary", "full", "final"} or sequence of str
+            What to keep: per-round series, also per-organisation arrays, the end only, or
+            only the named series (see :func:`commons.simulate`).
         engine : {"auto", "numba", "numpy"}
             Compiled forms where available, compiled forms required, or numpy throughout.
         point : int or (R,) array of int
