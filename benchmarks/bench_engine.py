@@ -4,7 +4,9 @@ All in one process, one machine, ratios taken in the same run:
 
 * CPR-v1 on the engine (its plug-ins' compiled forms fused into one kernel) against
   ``strong_kernel.run``: a numba kernel written for CPR-v1 alone, drawing each counter-based
-  random number only where it is used (the baseline);
+  random number only where it is used (the baseline); twice: with the engine's summary
+  record (13 series and the metrics' per-organisation sums), and recording what the hand
+  kernel records, the mean draw and the stock (``record=("mean_draw", "stock")``);
 * the five plug-in models of ``plugin_models.py`` against the engine's CPR-v1 rate at the same
   R, N and T (target: at least 0.5x) and against the baseline;
 * the fused kernel against the same compiled forms run act by act (the design choice);
@@ -17,8 +19,8 @@ Every ratio (the engine to the hand kernel, the plug-in models to CPR-v1, scalin
 threads) is the median over pairs of runs taken alternately in one process, which cancels
 most of a shared machine's drift.
 
-Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s"}
-(agent-round updates per second, median of repeats, compilation excluded).
+Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s",
+"record"} (agent-round updates per second, median of repeats, compilation excluded).
 
     python benchmarks/bench_engine.py --quick     # smaller sizes, a few minutes
     python benchmarks/bench_engine.py             # R = 1000, N = 100, T = 200
@@ -128,14 +130,23 @@ def main() -> None:
                                       lambda: strong_kernel.run_strong_numba(g100, R, T, 1),
                                       pairs)
     base, cpr = work / t_base, work / t_cpr
+    # the same outputs as the hand kernel: the benchmark model records the mean draw and the
+    # stock (BENCHMARK_MODEL step 8), the engine's summary 13 series and the metrics' sums
+    two = ("mean_draw", "stock")
+    t_two, _, two_ratio = paired(lambda: cpr_model.run(T, R, rng=1, record=two),
+                                 lambda: strong_kernel.run_strong_numba(g100, R, T, 1), pairs)
     rows = [{"model": "CPR-v1", "R": R, "N": 100, "T": T, "aru_per_s": cpr,
-             "baseline_aru_per_s": base}]
+             "baseline_aru_per_s": base, "record": "summary"},
+            {"model": "CPR-v1", "R": R, "N": 100, "T": T, "aru_per_s": work / t_two,
+             "baseline_aru_per_s": base, "record": list(two)}]
     print(f"{'model':<16}{'N':>5}{'M aru/s':>10}{'/ hand kernel':>15}{'/ CPR-v1':>10}"
           f"{'fused / acts':>14}")
     print(f"{'hand kernel':<16}{100:>5}{base / 1e6:>10.2f}")
     acts = acts_aru(benchmark_cpr_v1(100), R, T, 1)
     print(f"{'CPR-v1':<16}{100:>5}{cpr / 1e6:>10.2f}{cpr_ratio:>14.2f}x{1.0:>9.2f}x"
           f"{cpr / acts:>13.2f}x")
+    print(f"{'  draw, stock':<16}{100:>5}{work / t_two / 1e6:>10.2f}{two_ratio:>14.2f}x"
+          "   (recording the mean draw and the stock only, as the hand kernel does)")
     for name, make in plugin_models.MODELS.items():
         model = make()
         model.run(2, 2, rng=0)
@@ -145,7 +156,7 @@ def main() -> None:
         to_cpr = per_cpr * model.n / 100      # (aru of the model) / (aru of CPR-v1), paired
         acts = acts_aru(model, R, T, 1)
         rows.append({"model": name, "R": R, "N": model.n, "T": T, "aru_per_s": aru,
-                     "baseline_aru_per_s": base})
+                     "baseline_aru_per_s": base, "record": "summary"})
         print(f"{name:<16}{model.n:>5}{aru / 1e6:>10.2f}{aru / base:>14.2f}x{to_cpr:>9.2f}x"
               f"{aru / acts:>13.2f}x")
     print()
