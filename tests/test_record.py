@@ -137,6 +137,7 @@ def test_a_run_without_rent_says_what_it_lacks():
     ([], "record names no series"),
     (["stock", "biomass"], r"unknown series \['biomass'\]"),
     (["stock", 3], r"unknown series \[3\]"),
+    (["efficiency"], "efficiency is derived from rent: name 'rent'"),
     ("stock", "record must be 'summary', 'full', 'final' or a sequence"),
     (5, "record must be 'summary', 'full', 'final' or a sequence"),
     (None, "record must be"),

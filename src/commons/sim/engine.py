@@ -329,7 +329,9 @@ def record_plan(record: Any) -> tuple[tuple[str, ...], bool, bool]:
     unknown = [n for n in names if not isinstance(n, str) or n not in SERIES]
     if unknown or not names:
         what = f"unknown series {unknown}" if unknown else "no series"
-        raise ValueError(f"record names {what}: choose from {', '.join(SERIES)}")
+        hint = (" (efficiency is derived from rent: name 'rent')" if "efficiency" in unknown
+                else "")
+        raise ValueError(f"record names {what}: choose from {', '.join(SERIES)}{hint}")
     return tuple(k for k in SERIES if k in names), False, False
 
 
