@@ -237,7 +237,7 @@ def _compiling(fn: Any, on_error: Any, *args: Any) -> None:
         raise on_error(exc) from exc
 
 
-def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> tuple:
+def run_fused(model: Model, ctx: Any, record: Any, bind, recorder_cls, plan) -> tuple:
     """The whole run in the fused kernel, launched in blocks of rounds."""
     from .engine import SERIES
     st: State = bind(model, ctx)
@@ -300,7 +300,7 @@ def run_fused(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> 
     return st, rec
 
 
-def run_mixed(model: Model, ctx: Any, record: str, bind, recorder_cls, plan) -> tuple:
+def run_mixed(model: Model, ctx: Any, record: Any, bind, recorder_cls, plan) -> tuple:
     """Round by round in Python: compiled acts as batch calls, the others in numpy."""
     from .engine import play_round, schedule
     st: State = bind(model, ctx)

@@ -397,7 +397,7 @@ class Recorder:
             self.active += (~st.excluded).sum(axis=1)
 
 
-def run_numpy(model: Model, ctx: Context, record: str) -> tuple[State, Recorder]:
+def run_numpy(model: Model, ctx: Context, record: Any) -> tuple[State, Recorder]:
     """The readable reference: phases in numpy over (R, N) arrays, one Python call per act."""
     st = bind(model, ctx)
     rec = Recorder(ctx.R, ctx.N, ctx.rounds, record,

@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = ["InsufficientMemory", "available_memory", "check_memory", "plugin_bytes", "run_bytes"]
 
+
 class InsufficientMemory(MemoryError):
     """A run or sweep that would need more memory than the machine has available."""
 
