@@ -267,3 +267,65 @@ def test_tickets_of_the_shared_counter_go_to_one_thread_each():
         w.join(60)
     np.testing.assert_array_equal(np.sort(got.ravel()), np.arange(n * k))
     assert sync[n + 3] == n * k
+
+
+class RankTrust(commons.ComplianceTrust):
+    """Trust on i -> j moves toward 1 when j was granted more than i, through a prepared
+    score (2 g + 1) that the form reads for every partner."""
+
+    memory = {"score": ("org", float)}
+
+    def learn(self, st, ctx):
+        net = ctx.network
+        score = 2.0 * st.granted + 1.0
+        up = score[:, net.indices] > score[:, net.src]
+        st.trust = 0.5 * st.trust + 0.5 * up
+
+
+@jitable
+def _rank_score(r, t, S, P, M, rng, net, TP, i0, i1):
+    (score,) = M
+    for i in range(i0, i1):
+        score[r, i] = 2.0 * S.granted[r, i] + 1.0
+
+
+@compiled(RankTrust, "learn", orgs=True, prepare=_rank_score)
+@jitable
+def _rank_trust(r, t, S, P, M, rng, net, TP, i0, i1):
+    (score,) = M
+    for i in range(i0, i1):
+        for e in range(net.indptr[i], net.indptr[i + 1]):
+            up = 1.0 if score[r, net.indices[e]] > score[r, i] else 0.0
+            S.trust[r, e] = 0.5 * S.trust[r, e] + 0.5 * up
+
+
+@pytest.mark.fused
+def test_a_prepared_form_reads_every_organisations_preparation(monkeypatch):
+    # the form reads the scores of partners that other threads prepare: each thread prepares
+    # its organisations, then all meet at a barrier; the numpy form is the oracle
+    n = 3 * RB + 5
+    model = commons.scenarios.benchmark_cpr_v1(n).replace(trust=RankTrust())
+    one = _run(model, 10, 1, monkeypatch, 1)
+    split = _run(model, 10, 1, monkeypatch, 3)
+    _same(one, split)
+    reference = model.run(10, 1, rng=7, record="full", engine="numpy")
+    np.testing.assert_array_equal(split.final["trust"], reference.final["trust"])
+    np.testing.assert_array_equal(split.full["draws"], reference.full["draws"])
+
+
+def test_the_kernel_meets_at_a_barrier_between_preparing_and_acting():
+    from commons.sim import codegen
+    model = commons.scenarios.benchmark_cpr_v1(50)
+    forms = codegen.compiled_forms(model)
+    k = next(i for i, f in enumerate(forms) if getattr(f, "prepare", None) is not None)
+    source = codegen._source(model.acts, forms)
+    orgs = source[source.index("def orgs("):]
+    between = orgs[orgs.index(f"q{k}("):orgs.index(f"f{k}(")]
+    assert "X.barrier(" in between
+    whole = source[source.index("def one("):source.index("def orgs(")]
+    assert whole.index(f"q{k}(") < whole.index(f"f{k}(")
+
+
+def test_prepare_needs_a_form_by_organisations():
+    with pytest.raises(ValueError, match="prepare= runs per organisation range"):
+        compiled(RankTrust, "learn", prepare=_rank_score)

@@ -477,8 +477,8 @@ class Plugin:
         return self is other
 
 
-def compiled(plugin_cls: type[Plugin], *phases: str,
-             orgs: bool = False) -> Callable[[Callable], Callable]:
+def compiled(plugin_cls: type[Plugin], *phases: str, orgs: bool = False,
+             prepare: Callable | None = None) -> Callable[[Callable], Callable]:
     """Register a function as the compiled form of ``plugin_cls``'s ``phases``.
 
     The function is written once, for one replicate, in the subset of Python numba compiles
@@ -503,15 +503,32 @@ def compiled(plugin_cls: type[Plugin], *phases: str,
         (``S.external[r]``) only when ``i0 == 0``. A replicate of many organisations is then
         shared among threads when a run has fewer replicates than threads; a form without it
         runs in one thread while the others wait. The engine calls it with (0, N) otherwise.
+    prepare : callable, optional
+        With ``orgs``: a ``@jitable`` function of the same signature, run for every
+        organisation before the form, which may then read what it wrote for any
+        organisation. Threads sharing a replicate each prepare their organisations and meet
+        at a barrier before the form; a replicate in one thread is prepared whole. It writes
+        only its organisations' rows of the plug-in's memory (e.g. each organisation's
+        compliance as its partners judge it, gathered once per edge by the form).
 
     Returns
     -------
     callable
         A decorator that registers the function and returns it unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``prepare`` without ``orgs``.
     """
+    if prepare is not None and not orgs:
+        raise ValueError("prepare= runs per organisation range: it needs orgs=True")
+
     def deco(fn: Callable) -> Callable:
         if orgs:
             fn.orgwise = True
+        if prepare is not None:
+            fn.prepare = prepare
         forms = dict(plugin_cls.__dict__.get("_compiled_forms", {}))
         for ph in phases:
             forms[ph] = (getattr(plugin_cls, ph), fn)

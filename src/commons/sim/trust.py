@@ -41,7 +41,7 @@ class ComplianceTrust(Plugin):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust",)}
     cparams: ClassVar[tuple[str, ...]] = ("lam",)
     # scratch of the compiled form: each organisation's draw as its partners judge it, -inf
-    # if within its quota (see _compliance_trust)
+    # if within its quota (see _compliance_keys)
     memory: ClassVar[dict[str, tuple]] = {"key": ("org", float)}
 
     def __init__(self, rate: Any = 0.1, initial: Any = 0.5) -> None:
@@ -78,30 +78,25 @@ class ComplianceTrust(Plugin):
 
 
 # ---------------------------------------------------------------------- compiled form
-@compiled(ComplianceTrust, "learn", orgs=True)
+@jitable
+def _compliance_keys(r, t, S, P, M, rng, net, TP, i0, i1):
+    """Organisation j's draw as its partners judge it: j complies with i's standard when
+    g_j <= max(q_j, h_i), which is key_j <= h_i for key_j = -inf where g_j <= q_j and g_j
+    elsewhere (NaNs included: a NaN h_i or g_j fails both, a NaN q_j leaves g_j <= h_i)."""
+    (key,) = M
+    for j in range(i0, i1):
+        g = S.granted[r, j]
+        key[r, j] = -np.inf if g <= S.quota[r, j] else g
+
+
+@compiled(ComplianceTrust, "learn", orgs=True, prepare=_compliance_keys)
 @jitable
 def _compliance_trust(r, t, S, P, M, rng, net, TP, i0, i1):
     (lam,) = P
     (key,) = M
     lr = lam[r]
-    N = S.granted.shape[1]
-    if i0 == 0 and i1 == N:
-        # j complies with i's standard when g_j <= max(q_j, h_i), which is key_j <= h_i for
-        # key_j = -inf where g_j <= q_j and g_j elsewhere (NaNs included: a NaN h_i or g_j
-        # fails both, a NaN q_j leaves g_j <= h_i): one number gathered per edge, not two
-        for j in range(N):
-            g = S.granted[r, j]
-            key[r, j] = -np.inf if g <= S.quota[r, j] else g
-        for i in range(N):
-            hi = S.granted[r, i]
-            for e in range(net.indptr[i], net.indptr[i + 1]):
-                ok = 1.0 if key[r, net.indices[e]] <= hi else 0.0
-                S.trust[r, e] = (1.0 - lr) * S.trust[r, e] + lr * ok
-        return
-    for i in range(i0, i1):  # a share of the organisations (the others' keys may be unset)
+    for i in range(i0, i1):  # one number gathered per edge (every key set, see prepare)
         hi = S.granted[r, i]
         for e in range(net.indptr[i], net.indptr[i + 1]):
-            j = net.indices[e]
-            qj = S.quota[r, j]
-            ok = 1.0 if S.granted[r, j] <= (qj if qj > hi else hi) else 0.0
+            ok = 1.0 if key[r, net.indices[e]] <= hi else 0.0
             S.trust[r, e] = (1.0 - lr) * S.trust[r, e] + lr * ok
