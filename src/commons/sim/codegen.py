@@ -303,8 +303,8 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
             tail = ", {lo}, {hi})" if ranged else ")"
             call = f"(r, t, {views[str(k)]}, P{k}, M{k}, (k0, k1, s{k}), net, TP" + tail
             if _prepare(fn):  # every organisation prepared, then (threads: a barrier) the act
-                steps.append(_Step([f"q{k}{call}"], ranged, view=tuple(a.plugin.view(a.phase)),
-                                   writes=("memory",)))
+                # (it writes only the plug-in's memory, no field of the state)
+                steps.append(_Step([f"q{k}{call}"], ranged, view=tuple(a.plugin.view(a.phase))))
             lines.append(f"f{k}{call}")
         check = CHECKS.get(a.phase)
         field = check[0] if check is not None and check[0] in a.writes else (
