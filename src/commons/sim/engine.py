@@ -335,11 +335,6 @@ def record_plan(record: Any) -> tuple[tuple[str, ...], bool, bool]:
     return tuple(k for k in SERIES if k in names), False, False
 
 
-def record_label(record: Any) -> str | list[str]:
-    """``record`` as the provenance keeps it: the mode, or the list of series kept."""
-    return record if isinstance(record, str) else list(record_plan(record)[0])
-
-
 #: Each series' value in a round, from the state and each organisation's payoff above its
 #: outside option (R, N).
 _SERIES_OF = {
@@ -477,9 +472,9 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
     T = check_integer("rounds", rounds, low=1)
     ids = _replicate_ids(replicates, replicate_ids)
     R = ids.size
+    kept = record_plan(record)[0]  # a bad request raises here, before any work
     if not isinstance(record, str):  # a sequence of series: as a tuple, in SERIES order
-        record = record_plan(record)[0]
-    record_plan(record)  # an unknown mode raises here, before any work
+        record = kept
     if engine not in ("auto", "numba", "numpy"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
     if np.ndim(point) == 0:
@@ -519,7 +514,9 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
                   "point": (int(point) if np.ndim(point) == 0 else
                             {"min": int(points.min()), "max": int(points.max())}),
                   "entropy": entropy, "spawn_prefix": list(prefix),
-                  "engine": used, "record": record_label(record), "wall_seconds": wall,
+                  "engine": used,
+                  "record": record if isinstance(record, str) else list(record),
+                  "wall_seconds": wall,
                   "version": _version}
     series = {**rec.series, **derived_series(model, ctx, rec)} if record != "final" else {}
     final = {"stock": st.stock.copy(), "draws": st.draws.copy(), "trust": st.trust.copy()}
