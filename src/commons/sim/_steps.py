@@ -208,48 +208,31 @@ def _keep_full(x, h, p, out_x, out_h, out_p, a0, a1):
 def sum4(a, b, how, a0, a1):
     """The sum over i = a0..a1-1 of a[i] (``how`` 0), a[i] - b[i] (-1) or a[i] + b[i] (1),
     in four running sums (organisations i = 0, 1, 2, 3 mod 4) combined pairwise, then the
-    last (a1 - a0) mod 4 terms in order: four chains of adds side by side instead of one."""
+    last (a1 - a0) mod 4 terms in order: four chains of adds side by side instead of one.
+    ``how`` is the same for the whole loop, so the compiler takes the choice out of it."""
     four = np.uint64(4)
     one = np.uint64(1)
-    two = np.uint64(2)
-    three = np.uint64(3)
     s0 = s1 = s2 = s3 = 0.0
     i = a0
-    if how == 0:
-        while i + four <= a1:
-            s0 += a[i]
-            s1 += a[i + one]
-            s2 += a[i + two]
-            s3 += a[i + three]
-            i += four
-        total = (s0 + s1) + (s2 + s3)
-        while i < a1:
-            total += a[i]
-            i += one
-        return total
-    if how < 0:
-        while i + four <= a1:
-            s0 += a[i] - b[i]
-            s1 += a[i + one] - b[i + one]
-            s2 += a[i + two] - b[i + two]
-            s3 += a[i + three] - b[i + three]
-            i += four
-        total = (s0 + s1) + (s2 + s3)
-        while i < a1:
-            total += a[i] - b[i]
-            i += one
-        return total
     while i + four <= a1:
-        s0 += a[i] + b[i]
-        s1 += a[i + one] + b[i + one]
-        s2 += a[i + two] + b[i + two]
-        s3 += a[i + three] + b[i + three]
+        s0 += _term(a, b, how, i)
+        s1 += _term(a, b, how, i + one)
+        s2 += _term(a, b, how, i + np.uint64(2))
+        s3 += _term(a, b, how, i + np.uint64(3))
         i += four
     total = (s0 + s1) + (s2 + s3)
     while i < a1:
-        total += a[i] + b[i]
+        total += _term(a, b, how, i)
         i += one
     return total
+
+
+@jitable
+def _term(a, b, how, i):
+    """Term i of :func:`sum4`."""
+    if how == 0:
+        return a[i]
+    return a[i] - b[i] if how < 0 else a[i] + b[i]
 
 
 @jitable

@@ -233,18 +233,22 @@ def _observe(r, i, S, noise, everyone, u):
     nothing wrong to see: it is not inspected (and its numbers are not used). Returns whether
     it was inspected."""
     h = S.granted[r, i]
-    q = S.quota[r, i]
-    if not (everyone or noise > 0.0 or h > q):
-        S.inspected[r, i] = False
-        S.observed[r, i] = h
-        S.detected[r, i] = False
+    if not (everyone or noise > 0.0 or h > S.quota[r, i]):
+        _inspection(r, i, S, False, h)
         return False
     hit = u[r, i, 0] < S.detect_prob[r, i]
     seen = h * np.exp(noise * normal(u[r, i, 1])) if (hit and noise > 0.0) else h
+    _inspection(r, i, S, hit, seen)
+    return hit
+
+
+@jitable
+def _inspection(r, i, S, hit, seen):
+    """Organisation i inspected (``hit``) and seen to draw ``seen``: detected when inspected
+    and seen over its quota."""
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
-    S.detected[r, i] = hit and seen > q
-    return hit
+    S.detected[r, i] = hit and seen > S.quota[r, i]
 
 
 @jitable
@@ -266,9 +270,7 @@ def _observe_noisy(r, i0, i1, S, sigma, u):
             z = S.observed[r, i] if in_centre(v) else normal_tail(v)
             seen = h * np.exp(sigma * z)
             n += 1
-        S.inspected[r, i] = hit
-        S.observed[r, i] = seen
-        S.detected[r, i] = hit and seen > S.quota[r, i]
+        _inspection(r, i, S, hit, seen)
     return n
 
 
