@@ -140,6 +140,7 @@ def test_a_run_without_rent_says_what_it_lacks():
     (["efficiency"], "efficiency is derived from rent: name 'rent'"),
     ("stock", "record must be 'summary', 'full', 'final' or a sequence"),
     (5, "record must be 'summary', 'full', 'final' or a sequence"),
+    (b"stock", "record must be 'summary', 'full', 'final' or a sequence"),
     (None, "record must be"),
 ])
 def test_bad_record_requests_are_refused(record, match):

@@ -322,6 +322,8 @@ def record_plan(record: Any) -> tuple[tuple[str, ...], bool, bool]:
         raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
                          f"names, got {record!r}")
     try:
+        if isinstance(record, bytes | bytearray):  # iterable, but of numbers, not names
+            raise TypeError
         names = list(record)
     except TypeError:
         raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
