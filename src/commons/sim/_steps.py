@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jitable
+from ._lanes import lane_sum, lane_terms
 from .state import KINDS, RECIPIENTS
 
 __all__ = ["after_appropriate", "after_decide", "blocks", "clip_next", "finite_range",
            "finite_row", "in_rounds", "range_sum", "record_orgs", "record_total", "settle",
-           "settle_share", "since", "sum4"]
+           "settle_share", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -133,9 +134,10 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
     order gives the same value, so the compiler may vectorise the loop); what is kept per
     organisation, in loops that each store to one or two arrays (the compiler vectorises a
     loop only when it can rule out that its stores overlap its loads, which it gives up on
-    for many arrays); each sum of numbers in four running sums (:func:`sum4`), in a fixed
-    order whatever the machine and whatever else is kept. The fused kernel inlines this
-    function (:func:`commons.sim.codegen._inlined`)."""
+    for many arrays); each sum of numbers in four running sums, the lanes of one vector
+    (:func:`commons.sim._lanes.lane_terms`), in a fixed order whatever the machine and
+    whatever else is kept. The fused kernel inlines this function
+    (:func:`commons.sim.codegen._inlined`)."""
     N = S.draws.shape[1]
     acc = cum.shape[0] > 0
     for k in range(k0, k1):
@@ -154,19 +156,19 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
             _keep_full(S.draws[r], S.granted[r], S.payoffs[r], full_x[r, t], full_h[r, t],
                        full_p[r, t], a0, a1)
         if rows[0] >= 0:
-            part[r, k, 0] = sum4(S.draws[r], S.draws[r], 0, a0, a1)
+            part[r, k, 0] = lane_terms(S.draws[r], S.draws[r], 0, a0, a1)
         if rows[1] >= 0:
-            part[r, k, 1] = sum4(S.granted[r], S.granted[r], 0, a0, a1)
+            part[r, k, 1] = lane_terms(S.granted[r], S.granted[r], 0, a0, a1)
         if rows[3] >= 0:  # the rent: payoffs less the outside option
-            part[r, k, 2] = sum4(S.payoffs[r], baseline[r], -1, a0, a1)
+            part[r, k, 2] = lane_terms(S.payoffs[r], baseline[r], -1, a0, a1)
         if rows[5] >= 0:
-            part[r, k, 4] = sum4(S.fines[r], S.fines[r], 0, a0, a1)
+            part[r, k, 4] = lane_terms(S.fines[r], S.fines[r], 0, a0, a1)
         if rows[6] >= 0:
-            part[r, k, 5] = sum4(S.costs[r], S.costs[r], 0, a0, a1)
+            part[r, k, 5] = lane_terms(S.costs[r], S.costs[r], 0, a0, a1)
         if rows[8] >= 0:  # charges of kinds 0 and 3: fines and fees to the regulator
-            part[r, k, 6] = sum4(S.charges[r, 0], S.charges[r, 3], 1, a0, a1)
+            part[r, k, 6] = lane_terms(S.charges[r, 0], S.charges[r, 3], 1, a0, a1)
         if rows[10] >= 0:  # kinds 1 and 4: burned
-            part[r, k, 7] = sum4(S.charges[r, 1], S.charges[r, 4], 1, a0, a1)
+            part[r, k, 7] = lane_terms(S.charges[r, 1], S.charges[r, 4], 1, a0, a1)
         if rows[7] >= 0:
             part[r, k, 10] = range_sum(S.trust, r, np.int64(net.indptr[a0]),
                                        np.int64(net.indptr[a1]))
@@ -202,37 +204,6 @@ def _keep_full(x, h, p, out_x, out_h, out_p, a0, a1):
         out_x[i] = x[i]
         out_h[i] = h[i]
         out_p[i] = p[i]
-
-
-@jitable
-def sum4(a, b, how, a0, a1):
-    """The sum over i = a0..a1-1 of a[i] (``how`` 0), a[i] - b[i] (-1) or a[i] + b[i] (1),
-    in four running sums (organisations i = 0, 1, 2, 3 mod 4) combined pairwise, then the
-    last (a1 - a0) mod 4 terms in order: four chains of adds side by side instead of one.
-    ``how`` is the same for the whole loop, so the compiler takes the choice out of it."""
-    four = np.uint64(4)
-    one = np.uint64(1)
-    s0 = s1 = s2 = s3 = 0.0
-    i = a0
-    while i + four <= a1:
-        s0 += _term(a, b, how, i)
-        s1 += _term(a, b, how, i + one)
-        s2 += _term(a, b, how, i + np.uint64(2))
-        s3 += _term(a, b, how, i + np.uint64(3))
-        i += four
-    total = (s0 + s1) + (s2 + s3)
-    while i < a1:
-        total += _term(a, b, how, i)
-        i += one
-    return total
-
-
-@jitable
-def _term(a, b, how, i):
-    """Term i of :func:`sum4`."""
-    if how == 0:
-        return a[i]
-    return a[i] - b[i] if how < 0 else a[i] + b[i]
 
 
 @jitable
@@ -272,30 +243,11 @@ def _block_total(part, r, m):
 
 @jitable
 def range_sum(a, r, e0, e1):
-    """The sum of a[r, e0:e1], in eight running sums combined pairwise at the end (as
-    numpy's pairwise sum does within a block): eight independent chains of adds instead of
-    one, which the compiler runs side by side (the mean trust of a recorded round, over every
-    edge, was a chain of one add per edge)."""
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    row = a[r]
-    e = np.uint64(e0)  # unsigned: no negative-index test on each load (half the time)
-    end = np.uint64(e1)
-    one = np.uint64(1)
-    while e + np.uint64(8) <= end:
-        s0 += row[e]
-        s1 += row[e + one]
-        s2 += row[e + np.uint64(2)]
-        s3 += row[e + np.uint64(3)]
-        s4 += row[e + np.uint64(4)]
-        s5 += row[e + np.uint64(5)]
-        s6 += row[e + np.uint64(6)]
-        s7 += row[e + np.uint64(7)]
-        e += np.uint64(8)
-    total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    while e < end:
-        total += row[e]
-        e += one
-    return total
+    """The sum of a[r, e0:e1] in eight running sums, in SIMD lanes
+    (:func:`commons.sim._lanes.lane_sum`): eight independent chains of adds, as numpy's
+    pairwise sum has within a block, in one vector register (the mean trust of a recorded
+    round, over every edge, was a chain of one add per edge, then eight scalar chains)."""
+    return lane_sum(a[r], np.uint64(e0), np.uint64(e1))
 
 
 @jitable
