@@ -472,6 +472,28 @@ def _median():
     return lambda values: median(values, S)
 
 
+@settings(max_examples=15)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.sampled_from([0.5, 1.0, 2.0]),
+       st.integers(0, 2**32 - 1))
+@example(0.1, 0.5, 2.0, 0)
+def test_compliance_trust_counts_an_equal_draw_as_compliance_on_both_paths(lam, w0, level,
+                                                                          seed):
+    # everyone draws the same: j complies with i's standard (g_j <= max(q_j, h_i) with
+    # g_j = h_i) over or under the quota, so every edge moves toward 1 each round:
+    # 1 - w_T = (1 - lam)^T (1 - w0); the compiled form gives the numpy form's bits
+    T = 12
+    model = commons.Model(N, network=GRAPH, technology=technology("concave"),
+                          quota=commons.FixedQuota(1.0), rule=commons.FixedDraw(level),
+                          max_draw=2.0,
+                          trust=commons.ComplianceTrust(lam, w0))
+    assert _kernel.why_not(model) == ""
+    a = model.run(T, 2, rng=seed)
+    b = model.run(T, 2, rng=seed, engine="numpy")
+    np.testing.assert_array_equal(a.final["trust"], b.final["trust"])
+    want = 1.0 - (1.0 - lam) ** T * (1.0 - w0)
+    np.testing.assert_allclose(a.final["trust"], want, rtol=1e-12, atol=1e-14)
+
+
 @given(st.floats(allow_nan=True), st.floats(allow_nan=True), st.floats(allow_nan=True))
 @example(1.0, float("nan"), 2.0)   # no quota: judged against one's own draw
 @example(1.0, 2.0, float("nan"))   # a NaN draw of one's own: nobody complies

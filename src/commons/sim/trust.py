@@ -95,8 +95,11 @@ def _compliance_trust(r, t, S, P, M, rng, net, TP, i0, i1):
     (lam,) = P
     (key,) = M
     lr = lam[r]
+    # lam * ok, for ok 1 or 0, is lam or lam * 0 (the numpy form's product, to the bit), so
+    # a choice between two numbers read once replaces a product per edge
+    keep = 1.0 - lr
+    nil = lr * 0.0
     for i in range(i0, i1):  # one number gathered per edge (every key set, see prepare)
         hi = S.granted[r, i]
         for e in range(net.indptr[i], net.indptr[i + 1]):
-            ok = 1.0 if key[r, net.indices[e]] <= hi else 0.0
-            S.trust[r, e] = (1.0 - lr) * S.trust[r, e] + lr * ok
+            S.trust[r, e] = keep * S.trust[r, e] + (lr if key[r, net.indices[e]] <= hi else nil)
