@@ -329,3 +329,35 @@ def test_the_kernel_meets_at_a_barrier_between_preparing_and_acting():
 def test_prepare_needs_a_form_by_organisations():
     with pytest.raises(ValueError, match="prepare= runs per organisation range"):
         compiled(RankTrust, "learn", prepare=_rank_score)
+
+
+@pytest.mark.fused
+def test_the_split_kernel_calls_no_helper_with_a_view_of_the_state(tmp_path):
+    # a call that is not inlined passes each array of its arguments word by word on the
+    # stack: peer monitoring's per-organisation helper, taking a view of the state, ran
+    # three times slower in the kernel that splits a replicate among threads, where the
+    # compiler had declined to inline it; only helpers called once per act (the noisy
+    # inspections of a chunk) may take a view
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent("""
+        import re
+        import commons
+        from commons.sim import _kernel, compiled_run
+        compiled_run.threads = lambda: 2
+        compiled_run.ORGS_MIN = 1
+        model = commons.scenarios.benchmark_cpr_v1(3 * 256)
+        model.run(2, 1, rng=0)
+        plan = _kernel.plan_for(model)
+        assert plan.orgs_compiled
+        asm = "".join(plan.orgs.inspect_asm().values())
+        bodies = re.findall(r"^(_ZN\\S+):\\s*$", asm, re.M)
+        print(" ".join(re.sub(r"B\\d+v\\d+B.*", "", f) for f in bodies if re.search(r"V\\d+_", f)))
+    """)
+    env = {**os.environ, "COMMONS_CACHE_DIR": str(tmp_path), "COMMONS_FUSE": "1",
+           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert [name for name in out if not name.endswith("_observe_noisy")] == []

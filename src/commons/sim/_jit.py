@@ -28,8 +28,20 @@ except ImportError:  # pragma: no cover - numba is a declared dependency of the 
     def jitable(fn=None, **options):
         return fn if fn is not None else (lambda f: f)
 
-#: ``jitable``, and inlined into its callers by numba (a loop calling it keeps no call)
-inlined = jitable(inline="always") if HAVE_NUMBA else jitable
+
+def inlined(fn):
+    """A compiled function whose body numba copies into each caller before typing it, so
+    that a loop calling it keeps no call: a call passes each array of its arguments word by
+    word on the stack, and a view of the state is dozens of words. (Left to the compiler,
+    peer monitoring's helper stayed a call per organisation in the kernel that splits a
+    replicate among threads, three times slower; ``register_jitable(inline="always")``,
+    which inlines after typing, did not remove it from every kernel.) Without numba, the
+    function itself."""
+    if not HAVE_NUMBA:
+        return fn
+    import numba
+    return numba.njit(inline="always", nogil=True, _nrt=False)(fn)
+
 
 __all__ = ["HAVE_NUMBA", "fill", "fill_items", "held", "in_centre", "jitable", "normal",
            "normal_centre", "normal_tail", "packed", "philox", "u1", "u4"]

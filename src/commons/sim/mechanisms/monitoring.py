@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
-from .._jit import fill_items, in_centre, jitable, normal, normal_centre, normal_tail
+from .._jit import fill_items, in_centre, inlined, jitable, normal, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -226,7 +226,7 @@ class PeerMonitoring(Plugin):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@jitable
+@inlined
 def _observe(r, i, S, noise, everyone, u):
     """One organisation's inspection and what is seen (see observe), from its two numbers in
     ``u[r, i]``. Without noise or paid inspections, an organisation within its quota has
@@ -242,7 +242,7 @@ def _observe(r, i, S, noise, everyone, u):
     return hit
 
 
-@jitable
+@inlined
 def _inspection(r, i, S, hit, seen):
     """Organisation i inspected (``hit``) and seen to draw ``seen``: detected when inspected
     and seen over its quota."""

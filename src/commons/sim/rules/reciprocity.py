@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..._validation import check_integer
-from .._jit import jitable
+from .._jit import inlined, jitable
 from .._params import per_replicate
 from ..plugin import compiled
 from .base import Rule
@@ -243,13 +243,13 @@ class Trigger(Rule):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@jitable
+@inlined
 def _complies(S, r, j, agreed, tol):
     """Whether organisation j's granted draw stayed within ``agreed`` (to the tolerance)."""
     return S.granted[r, j] <= agreed * (1 + tol) + tol
 
 
-@jitable
+@inlined
 def _agreed(S, r, j, coop):
     q = S.quota[r, j]
     return q if np.isfinite(q) else coop[r, j]
