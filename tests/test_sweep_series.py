@@ -184,3 +184,20 @@ def test_memory_and_disk_checks_count_the_series(monkeypatch, tmp_path):
     with pytest.raises(StoreError, match="the disk has"):
         run_sweep("cpr-v1", DESIGN, replicates=3, rounds=T, rng=1, fixed={"n": 10},
                   progress=False, store=tmp_path / "d", series=True, series_dtype="float32")
+
+
+def test_the_memory_estimate_counts_what_the_plugins_declare():
+    # a trust rule that also keeps 3 numbers per edge and one integer per organisation:
+    # one replicate needs 3 E 8 + N 8 bytes more
+    class Hoarding(commons.ComplianceTrust):
+        memory = {**commons.ComplianceTrust.memory, "pile": ("edge", float, "depth"),
+                  "tally": ("org", np.int64)}
+        depth = 3
+
+    plain = commons.scenarios.benchmark_cpr_v1(10)
+    hoarding = plain.replace(trust=Hoarding(0.1, 0.5))
+    E = plain.network.n_edges
+    for T in (10, 1000):
+        grown = (sweep_run.estimate_run_memory(hoarding, T)
+                 - sweep_run.estimate_run_memory(plain, T))
+        assert grown == 3 * E * 8 + 10 * 8

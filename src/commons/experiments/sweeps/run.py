@@ -130,18 +130,20 @@ def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
     r"""Bytes one replicate of ``model`` needs for ``rounds`` rounds, recorded as ``record``.
 
     The state of one replicate (every (N,) and per-edge array of :class:`commons.State`), four
-    times over for the temporaries of a round, the plug-ins' memory and the kernel's copies,
-    plus the recorder: 13 series of ``rounds`` values ("final" and "summary" alike), and three
-    (``rounds``, N) arrays more for "full"; plus, for a sweep that stores ``series`` per-round
-    series, the derived efficiency series and each stored series twice (in float64 and as
-    stored, ``series_itemsize`` bytes a value).
+    times over for the temporaries of a round and the kernel's copies; the memory the
+    plug-ins declare for one replicate (:func:`commons.sim.memory.plugin_bytes`: a
+    punishment's numbers per edge, a rule's per organisation); the recorder: 13 series of
+    ``rounds`` values ("final" and "summary" alike), and three (``rounds``, N) arrays more for
+    "full"; plus, for a sweep that stores ``series`` per-round series, the derived efficiency
+    series and each stored series twice (in float64 and as stored, ``series_itemsize`` bytes
+    a value).
 
-    In bytes, with S the bytes of one replicate's State, T rounds, N organisations, 13
-    recorded series, k stored series of b bytes a value:
+    In bytes, with S the bytes of one replicate's State, P its plug-ins' memory, T rounds,
+    N organisations, 13 recorded series, k stored series of b bytes a value:
 
     .. math::
 
-        4 S + 8 \cdot 13\, T + 32 N + 24\, T N\, [\text{full}]
+        4 S + P + 8 \cdot 13\, T + 32 N + 24\, T N\, [\text{full}]
         + (8 T + k T (8 + b))\, [k > 0] + 512.
 
     Parameters
@@ -163,6 +165,7 @@ def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
         The estimate, in bytes.
     """
     from ...sim.engine import SERIES
+    from ...sim.memory import plugin_bytes
     from ...sim.state import State
     N = int(model.n)
     E = int(model.network.n_edges)
@@ -174,7 +177,7 @@ def estimate_run_memory(model: Any, rounds: int, record: str = "final", *,
         rec += 8 * 3 * rounds * N
     if series:
         rec += 8 * rounds + series * rounds * (8 + series_itemsize)
-    return 4 * state + rec + 8 * 64
+    return 4 * state + plugin_bytes(model, 1) + rec + 8 * 64
 
 
 def _fmt_bytes(b: float) -> str:
