@@ -126,9 +126,15 @@ def _jit(cache: bool) -> str:
     return f"@nb.njit(cache={cache}, nogil=True, _nrt=False)"
 
 
+#: The engine's steps that take the whole state: inlined like the forms (a call would copy
+#: the state's 37 arrays onto the stack, as the recorder's total of a round did: 300-450
+#: cycles a round of CPR-v1, where LLVM had inlined the smaller steps).
+_ENGINE_STEPS = ("after_decide", "after_appropriate", "settle_share", "settle", "clip_next",
+                 "record_orgs", "record_total")
+
 _HEADER = ["from collections import namedtuple", "", "import numba as nb", "import numpy as np", "",
            "from commons.sim import _steps as E", "from commons.sim import _sync as X", "",
-           _inlined("record_orgs", "E.record_orgs"), ""]
+           *(_inlined(name, f"E.{name}") for name in _ENGINE_STEPS), ""]
 
 
 def view_fields(plugin: Plugin, phase: str) -> list[str]:
@@ -267,8 +273,8 @@ class _Step:
 
 
 #: Settling: each thread sums what is paid to the members once, then settles its chunks.
-_SETTLE = _Step(["E.settle(r, S, share, {lo}, {hi})"], True,
-                prologue=("share = E.settle_share(r, S)",))
+_SETTLE = _Step(["settle(r, S, share, {lo}, {hi})"], True,
+                prologue=("share = settle_share(r, S)",))
 
 
 def _needs_no_barrier(step: _Step, nxt: _Step) -> bool:
@@ -316,21 +322,21 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
                            writes=tuple(a.writes)))
         last = k + 1 == len(acts) or phase_of[k + 1] != a.phase
         if last and a.phase == "decide":
-            steps.append(_Step(["E.after_decide(r, S, max_draw, {lo}, {hi})"], True,
+            steps.append(_Step(["after_decide(r, S, max_draw, {lo}, {hi})"], True,
                                own=("draws",)))
         elif last and a.phase == "appropriate":
-            steps.append(_Step(["E.after_appropriate(r, S, {lo}, {hi})"], True,
+            steps.append(_Step(["after_appropriate(r, S, {lo}, {hi})"], True,
                                own=("compliant",)))
         if last and _next_after_sanction(phase_of, k):
             steps.append(_SETTLE)
     if not any(_ORDER.index(p) > _ORDER.index("sanction") for p in phase_of) and \
             not any(_next_after_sanction(phase_of, k) for k in range(len(acts))):
         steps.append(_SETTLE)
-    steps.append(_Step(["E.clip_next(r, S, max_draw, {lo}, {hi})"], True,
+    steps.append(_Step(["clip_next(r, S, max_draw, {lo}, {hi})"], True,
                        own=("next_draws",)))
     steps.append(_Step(["record_orgs(r, t, S, full_x, full_h, full_p, record_full, "
                         "baseline, cum, pos_t, pos_n, rows, part, net, {klo}, {khi})"], True))
-    steps.append(_Step(["E.record_total(r, t, S, series, rows, active, part)"], False))
+    steps.append(_Step(["record_total(r, t, S, series, rows, active, part)"], False))
     return steps
 
 
