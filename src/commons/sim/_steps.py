@@ -174,8 +174,7 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
         if rows[10] >= 0:  # kinds 1 and 4: burned
             part[r, k, 7] = lane_terms(S.charges[r, 1], S.charges[r, 4], 1, a0, a1)
         if rows[7] >= 0:
-            part[r, k, 10] = range_sum(S.trust, r, np.int64(net.indptr[a0]),
-                                       np.int64(net.indptr[a1]))
+            part[r, k, 10] = range_sum(S.trust, r, net.indptr[a0], net.indptr[a1])
 
 
 @jitable
@@ -252,7 +251,7 @@ def range_sum(a, r, e0, e1):
     (:func:`commons.sim._lanes.lane_sum`): eight independent chains of adds, as numpy's
     pairwise sum has within a block, in one vector register (the mean trust of a recorded
     round, over every edge, was a chain of one add per edge, then eight scalar chains)."""
-    return lane_sum(a[r], np.uint64(e0), np.uint64(e1))
+    return lane_sum(a[r], e0, e1)
 
 
 @jitable

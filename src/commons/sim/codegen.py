@@ -1,10 +1,11 @@
 """Compiled compositions: one kernel per model, generated from its plug-ins' compiled forms.
 
 For a model whose every act has a compiled form, :func:`kernel_for` writes the source of one
-fused kernel: a parallel loop over replicates, each running the round's acts in order (direct
-calls to the plug-ins' ``@jitable`` forms, which LLVM inlines) between the engine's own steps
-(:mod:`commons.sim._steps`). For any model it also writes one batch function per compiled act,
-so a model with a numpy plug-in runs act by act, compiled where it can.
+fused kernel: a loop over replicates, each running the round's acts in order (the plug-ins'
+``@jitable`` forms, compiled into the kernel by numba, :func:`_inlined`) between the engine's
+own steps (:mod:`commons.sim._steps`, compiled in the same way). For any model it also
+writes one batch function per compiled act, so a model with a numpy plug-in runs act by act,
+compiled where it can.
 
 The source goes to a cache folder (``COMMONS_CACHE_DIR``, default
 ``~/.cache/commons-engine/kernels``) under a name that hashes the source, the library and numba
@@ -126,9 +127,9 @@ def _jit(cache: bool) -> str:
     return f"@nb.njit(cache={cache}, nogil=True, _nrt=False)"
 
 
-#: The engine's steps that take the whole state: inlined like the forms (a call would copy
-#: the state's 37 arrays onto the stack, as the recorder's total of a round did: 300-450
-#: cycles a round of CPR-v1, where LLVM had inlined the smaller steps).
+#: The engine's steps that take the whole state, compiled into the kernel like the forms: a
+#: call copies the state's 37 arrays onto the stack, as the kernel that splits a replicate
+#: among threads did for the recorder's total of each round (LLVM had declined to inline it).
 _ENGINE_STEPS = ("after_decide", "after_appropriate", "settle_share", "settle", "clip_next",
                  "record_orgs", "record_total")
 
