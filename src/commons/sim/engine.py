@@ -12,7 +12,7 @@ with it to rounding.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -314,20 +314,16 @@ def record_plan(record: Any) -> tuple[tuple[str, ...], bool, bool]:
     ValueError
         For any other mode, an empty sequence or a name not in :data:`SERIES`.
     """
-    if isinstance(record, str):
-        if record in ("summary", "full"):
-            return SERIES, True, record == "full"
+    if isinstance(record, str) and record in ("summary", "full", "final"):
         if record == "final":
             return METRIC_SERIES, True, False
-        raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
-                         f"names, got {record!r}")
-    try:
-        if isinstance(record, bytes | bytearray):  # iterable, but of numbers, not names
-            raise TypeError
-        names = list(record)
-    except TypeError:
-        raise ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
-                         f"names, got {record!r}") from None
+        return SERIES, True, record == "full"
+    bad = ValueError("record must be 'summary', 'full', 'final' or a sequence of series "
+                     f"names, got {record!r}")
+    # another string, or bytes (iterable, but of numbers, not names)
+    if isinstance(record, str | bytes | bytearray) or not isinstance(record, Iterable):
+        raise bad
+    names = list(record)
     unknown = [n for n in names if not isinstance(n, str) or n not in SERIES]
     if unknown or not names:
         what = f"unknown series {unknown}" if unknown else "no series"
