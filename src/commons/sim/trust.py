@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ._gather import ease_where_le
 from ._jit import jitable
 from ._params import per_replicate
 from .plugin import Plugin, compiled
@@ -99,7 +100,9 @@ def _compliance_trust(r, t, S, P, M, rng, net, TP, i0, i1):
     # a choice between two numbers read once replaces a product per edge
     keep = 1.0 - lr
     nil = lr * 0.0
-    for i in range(i0, i1):  # one number gathered per edge (every key set, see prepare)
-        hi = S.granted[r, i]
-        for e in range(net.indptr[i], net.indptr[i + 1]):
-            S.trust[r, e] = keep * S.trust[r, e] + (lr if key[r, net.indices[e]] <= hi else nil)
+    w = S.trust[r]
+    k = key[r]
+    for i in range(i0, i1):  # one number gathered per edge (every key set, see prepare),
+        # eight edges at a time: w[e] = keep w[e] + (lr if k[j] <= h_i else nil), j = e's end
+        ease_where_le(w, k, net.indices, net.indptr[i], net.indptr[i + 1], S.granted[r, i],
+                      keep, lr, nil)
