@@ -1,4 +1,4 @@
-"""The gathered edge update (commons.sim._gather) against numpy's elementwise form, to the bit."""
+"""The gathering loops (commons.sim._gather) against numpy's elementwise forms, to the bit."""
 
 import math
 from functools import cache
@@ -21,6 +21,18 @@ def _compiled():
     @numba.njit
     def run(w, key, idx, e0, e1, hi, keep, yes, no):
         ease_where_le(w, key, idx, e0, e1, hi, keep, yes, no)
+
+    return run
+
+
+@cache
+def _take():
+    numba = pytest.importorskip("numba")
+    from commons.sim._gather import take
+
+    @numba.njit
+    def run(out, src, idx, e0, e1):
+        take(out, src, idx, e0, e1)
 
     return run
 
@@ -60,7 +72,28 @@ def test_ease_where_le_is_the_elementwise_update(w, key, data, itype):
     assert _same(got, want)
 
 
-def test_the_python_definition_is_the_same_update():
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, st.integers(1, 30), elements=_VALUES), st.integers(0, 45), st.data(),
+       st.sampled_from([np.int64, np.uint64]))
+@example(np.array([-0.0, np.nan, 7.0]), 19, None, np.int64)  # two groups and a tail of three
+def test_take_copies_through_the_index(src, n, data, itype):
+    run = _take()
+    if data is None:
+        idx = (np.arange(n)[::-1] % len(src)).astype(itype)
+        e0, e1 = 0, n
+    else:
+        idx = data.draw(arrays(itype, n, elements=st.integers(0, len(src) - 1)))
+        e0 = data.draw(st.integers(0, n))
+        e1 = data.draw(st.integers(e0, n))
+    before = np.full(n, 0.5)
+    want = before.copy()
+    want[e0:e1] = src[idx[e0:e1]]
+    got = before.copy()
+    run(got, src, idx, np.uint64(e0), np.uint64(e1))
+    assert _same(got, want)
+
+
+def test_the_python_definitions_are_the_same_loops():
     from commons.sim._gather import ease_where_le_py
 
     rng = np.random.default_rng(5)
@@ -70,6 +103,12 @@ def test_the_python_definition_is_the_same_update():
     got = w.copy()
     ease_where_le_py(got, key, idx, 2, 35, 0.1, 0.8, 0.2, -0.0)
     assert _same(got, _oracle(w, key, idx, 2, 35, 0.1, 0.8, 0.2, -0.0))
+    from commons.sim._gather import take_py
+    out = np.zeros(37)
+    take_py(out, key, idx, 2, 35)
+    assert _same(out[2:35], key[idx[2:35]])
+    assert not out[:2].any()
+    assert not out[35:].any()
 
 
 def test_other_types_are_refused_at_compile_time():

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from .._validation import check_array, check_integer
+from ..sim._gather import take
 from ..sim._jit import jitable
 from ..sim._params import per_replicate
 from ..sim.engine import Model
@@ -200,9 +201,9 @@ class ContactTrust(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust", "granted", "quota")}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"learn": ("trust",)}
     cparams: ClassVar[tuple[str, ...]] = ("decay", "floor", "betrayal")
-    # scratch of the compiled form: what each organisation's trust is multiplied by this
-    # round, 1 - lambda if it drew over its quota, else 1
-    memory: ClassVar[dict[str, tuple]] = {"factor": ("org", float)}
+    # scratch of the compiled form: what trust in each organisation is multiplied by this
+    # round, 1 - lambda if it drew over its quota, else 1; and that factor on each edge
+    memory: ClassVar[dict[str, tuple]] = {"factor": ("org", float), "along": ("edge", float)}
 
     def __init__(self, decay: Any = 0.1, floor: Any = 0.1, *, betrayal: Any = 0.5,
                  initial: Any = None) -> None:
@@ -256,15 +257,17 @@ def _budget_shares(r, t, S, P, M, rng, net, TP):
 @jitable
 def _contact_trust(r, t, S, P, M, rng, net, TP):
     decay, floor, betrayal = P
-    (factor,) = M
+    factor, along = M
     d = decay[r]
     f = floor[r]
     keep = 1.0 - betrayal[r]
     for j in range(S.granted.shape[1]):  # each partner's factor once, not once per edge
         factor[r, j] = keep if S.granted[r, j] > S.quota[r, j] else 1.0
-    for e in range(net.indices.shape[0]):  # one loop over the edges, which vectorises
+    E = net.indices.shape[0]
+    take(along[r], factor[r], net.indices, 0, E)  # the partner's factor on each edge, gathered
+    for e in range(E):  # then one loop over the edges, in SIMD lanes
         w = S.trust[r, e] + d * (f - S.trust[r, e])
-        S.trust[r, e] = factor[r, net.indices[e]] * w  # 1.0 * w is w, to the bit
+        S.trust[r, e] = along[r, e] * w  # 1.0 * w is w, to the bit
 
 
 # ---------------------------------------------------------------------- the scenario

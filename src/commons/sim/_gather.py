@@ -1,15 +1,20 @@
-"""An update over a row of edges that gathers its neighbour's number in SIMD lanes.
+"""Loops over edges that gather a number through an index, in SIMD lanes.
 
-:func:`ease_where_le` sets, for each edge e of e0..e1-1 (say organisation i's),
-w[e] = keep w[e] + (yes if key[idx[e]] <= hi else no): one number gathered from the edge's
-neighbour, compared with i's, and a blend. Numba compiles the loop one edge at a time
-(about 3 cycles an edge here): LLVM does not vectorise a loop that stores to ``w`` and
-loads ``key`` through an index, since it cannot rule out that they overlap. The function
-writes the loop in LLVM's IR, eight edges at a time: the eight neighbours' numbers fetched
-by a gather (``llvm.masked.gather``: one instruction where the machine has it, eight loads
-where it has not), compared, blended, multiplied and added in ``<8 x double>`` vectors
-(about 1 cycle an edge). Each lane does what the scalar loop does for its edge (an IEEE
-multiply, then an IEEE add, never fused), so the result is that of
+Numba compiles a loop over edges that reads a number through an index, key[idx[e]], one
+edge at a time (about 3 cycles an edge here) when the loop also stores: LLVM vectorises
+it only when it can rule out that the stores overlap the loads, which it cannot through
+an index. The functions here write such loops in LLVM's IR, eight edges at a time, the
+eight numbers fetched by a gather (``llvm.masked.gather``: one instruction where the
+machine has it, eight loads where it has not; about 1 cycle an edge):
+
+* :func:`take` copies out[e] = src[idx[e]], so that the loops after it, over ``out``, are
+  loops the compiler vectorises;
+* :func:`ease_where_le` sets w[e] = keep w[e] + (yes if key[idx[e]] <= hi else no) over one
+  organisation's edges: the number of each edge's neighbour compared with the
+  organisation's, and a blend.
+
+Each lane does what the scalar loop does for its edge (a copy; or a compare, an IEEE
+multiply, then an IEEE add, never fused), so the results are those of :func:`take_py` and
 :func:`ease_where_le_py`, to the bit, on any machine.
 """
 
@@ -19,7 +24,7 @@ from typing import Any
 
 from ._jit import HAVE_NUMBA
 
-__all__ = ["ease_where_le", "ease_where_le_py"]
+__all__ = ["ease_where_le", "ease_where_le_py", "take", "take_py"]
 
 #: Edges per vector.
 LANES = 8
@@ -33,12 +38,95 @@ def ease_where_le_py(w: Any, key: Any, idx: Any, e0: int, e1: int, hi: float, ke
         w[e] = keep * w[e] + (yes if key[idx[e]] <= hi else no)
 
 
+def take_py(out: Any, src: Any, idx: Any, e0: int, e1: int) -> None:
+    """For e = e0..e1-1: out[e] = src[idx[e]]. Plain Python: the definition :func:`take`
+    compiles."""
+    for e in range(e0, e1):
+        out[e] = src[idx[e]]
+
+
+def _rows(*arrays: Any) -> bool:
+    return all(isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" for t in arrays)
+
+
+def _bounds(context: Any, builder: Any, signature: Any, args: Any, at: int) -> tuple:
+    """The data pointers of the first ``at`` arguments and the next two as unsigned."""
+    data = [context.make_array(t)(context, builder, v).data
+            for v, t in zip(args[:at], signature.args[:at], strict=True)]
+    lo, up = (context.cast(builder, v, t, types.uint64)
+              for v, t in zip(args[at:at + 2], signature.args[at:at + 2], strict=True))
+    return data, lo, up
+
+
+def _gathered(builder: Any, src: Any, idx: Any, at: Any) -> Any:
+    """The ``<LANES x double>`` src[idx[at]], ..., src[idx[at + LANES - 1]]: the indices
+    loaded as a vector, the numbers by ``llvm.masked.gather`` with every lane on."""
+    f64, i64, i32 = ir.DoubleType(), ir.IntType(64), ir.IntType(32)
+    vf, vi = ir.VectorType(f64, LANES), ir.VectorType(i64, LANES)
+    vp = ir.VectorType(f64.as_pointer(), LANES)
+    mask = ir.VectorType(ir.IntType(1), LANES)
+    gather = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vf, [vp, i32, mask, vf]),
+        f"llvm.masked.gather.v{LANES}f64.v{LANES}p0")
+    js = builder.load(builder.bitcast(builder.gep(idx, [at]), vi.as_pointer()), align=8)
+    base = _splat(builder, builder.ptrtoint(src, i64), vi)
+    offset = builder.shl(js, ir.Constant(vi, [3] * LANES))  # 8 bytes a number
+    where = builder.inttoptr(builder.add(base, offset), vp)
+    return builder.call(gather, [where, ir.Constant(i32, 8), ir.Constant(mask, [1] * LANES),
+                                 ir.Constant(vf, ir.Undefined)])
+
+
+def _splat(builder: Any, x: Any, ty: Any) -> Any:
+    v = ir.Constant(ty, ir.Undefined)
+    for j in range(LANES):
+        v = builder.insert_element(v, x, ir.Constant(ir.IntType(32), j))
+    return v
+
+
+def _groups(builder: Any, lo: Any, up: Any, body: Any, tail: Any) -> None:
+    """``body(at)`` for at = lo, lo + LANES, ... while a whole group remains, then
+    ``tail(at)`` for each edge left."""
+    i64 = ir.IntType(64)
+    groups = builder.udiv(builder.sub(up, lo), ir.Constant(i64, LANES))
+    with cgutils.for_range(builder, groups) as loop:
+        body(builder.add(lo, builder.mul(loop.index, ir.Constant(i64, LANES))))
+    start = builder.add(lo, builder.mul(groups, ir.Constant(i64, LANES)))
+    with cgutils.for_range(builder, builder.sub(up, start)) as loop:
+        tail(builder.add(start, loop.index))
+
+
+def _take(typingctx: Any, out: Any, src: Any, idx: Any, e0: Any, e1: Any) -> Any:
+    """:func:`take_py` compiled, for contiguous 1-D float64 ``out`` and ``src``, a
+    contiguous 1-D 64-bit integer ``idx`` (valid indices of ``src``) and e0 <= e1."""
+    if not (_rows(out, src, idx) and out.dtype == src.dtype == types.float64
+            and idx.dtype in (types.int64, types.uint64)
+            and all(isinstance(t, types.Integer) for t in (e0, e1))):
+        return None
+    sig = types.void(out, src, idx, e0, e1)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        (od, sd, xd), lo, up = _bounds(context, builder, signature, args, 3)
+        vf = ir.VectorType(ir.DoubleType(), LANES)
+
+        def body(at: Any) -> None:
+            builder.store(_gathered(builder, sd, xd, at),
+                          builder.bitcast(builder.gep(od, [at]), vf.as_pointer()), align=8)
+
+        def tail(at: Any) -> None:
+            builder.store(builder.load(builder.gep(sd, [builder.load(builder.gep(xd, [at]))])),
+                          builder.gep(od, [at]))
+
+        _groups(builder, lo, up, body, tail)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 def _ease(typingctx: Any, w: Any, key: Any, idx: Any, e0: Any, e1: Any, hi: Any, keep: Any,
           yes: Any, no: Any) -> Any:
     """:func:`ease_where_le_py` compiled, for contiguous 1-D float64 ``w`` and ``key``,
     a contiguous 1-D 64-bit integer ``idx`` (valid indices of ``key``) and e0 <= e1."""
-    rows = (isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" for t in (w, key, idx))
-    if not (all(rows) and w.dtype == key.dtype == types.float64
+    if not (_rows(w, key, idx) and w.dtype == key.dtype == types.float64
             and idx.dtype in (types.int64, types.uint64)
             and all(isinstance(t, types.Integer) for t in (e0, e1))
             and all(t == types.float64 for t in (hi, keep, yes, no))):
@@ -46,47 +134,25 @@ def _ease(typingctx: Any, w: Any, key: Any, idx: Any, e0: Any, e1: Any, hi: Any,
     sig = types.void(w, key, idx, e0, e1, hi, keep, yes, no)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        f64, i64, i32 = ir.DoubleType(), ir.IntType(64), ir.IntType(32)
-        vf, vi = ir.VectorType(f64, LANES), ir.VectorType(i64, LANES)
-        vp = ir.VectorType(f64.as_pointer(), LANES)
-        wd, kd, xd = (context.make_array(t)(context, builder, v).data
-                      for v, t in zip(args[:3], signature.args[:3], strict=True))
-        lo, up = (context.cast(builder, v, t, types.uint64)
-                  for v, t in zip(args[3:5], signature.args[3:5], strict=True))
+        (wd, kd, xd), lo, up = _bounds(context, builder, signature, args, 3)
         h, kp, y, n = args[5:]
+        vf = ir.VectorType(ir.DoubleType(), LANES)
+        hv, kv, yv, nv = (_splat(builder, x, vf) for x in (h, kp, y, n))
 
-        def splat(x: Any, ty: Any) -> Any:
-            v = ir.Constant(ty, ir.Undefined)
-            for j in range(LANES):
-                v = builder.insert_element(v, x, ir.Constant(i32, j))
-            return v
-
-        gather = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(vf, [vp, i32, ir.VectorType(ir.IntType(1), LANES), vf]),
-            f"llvm.masked.gather.v{LANES}f64.v{LANES}p0")
-        every = ir.Constant(ir.VectorType(ir.IntType(1), LANES), [1] * LANES)
-        hv, kv, yv, nv = (splat(x, vf) for x in (h, kp, y, n))
-        base = splat(builder.ptrtoint(kd, i64), vi)
-        groups = builder.udiv(builder.sub(up, lo), ir.Constant(i64, LANES))
-        with cgutils.for_range(builder, groups) as loop:
-            at = builder.add(lo, builder.mul(loop.index, ir.Constant(i64, LANES)))
-            js = builder.load(builder.bitcast(builder.gep(xd, [at]), vi.as_pointer()), align=8)
-            offset = builder.shl(js, ir.Constant(vi, [3] * LANES))  # 8 bytes a number
-            where = builder.inttoptr(builder.add(base, offset), vp)
-            got = builder.call(gather, [where, ir.Constant(i32, 8), every,
-                                        ir.Constant(vf, ir.Undefined)])
-            add = builder.select(builder.fcmp_ordered("<=", got, hv), yv, nv)
+        def body(at: Any) -> None:
+            add = builder.select(builder.fcmp_ordered("<=", _gathered(builder, kd, xd, at), hv),
+                                 yv, nv)
             at_w = builder.bitcast(builder.gep(wd, [at]), vf.as_pointer())
             builder.store(builder.fadd(builder.fmul(kv, builder.load(at_w, align=8)), add), at_w,
                           align=8)
-        start = builder.add(lo, builder.mul(groups, ir.Constant(i64, LANES)))
-        with cgutils.for_range(builder, builder.sub(up, start)) as loop:
-            at = builder.add(start, loop.index)
+
+        def tail(at: Any) -> None:
             got = builder.load(builder.gep(kd, [builder.load(builder.gep(xd, [at]))]))
             add = builder.select(builder.fcmp_ordered("<=", got, h), y, n)
             at_w = builder.gep(wd, [at])
             builder.store(builder.fadd(builder.fmul(kp, builder.load(at_w)), add), at_w)
+
+        _groups(builder, lo, up, body, tail)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -98,5 +164,7 @@ if HAVE_NUMBA:
     from numba.core import cgutils
     from numba.extending import intrinsic
     ease_where_le = intrinsic(_ease)
+    take = intrinsic(_take)
 else:  # pragma: no cover - numba is a declared dependency of the fast path
     ease_where_le = ease_where_le_py
+    take = take_py
