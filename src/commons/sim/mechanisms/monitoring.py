@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
-from .._jit import fill_items, in_centre, inlined, jitable, normal, normal_centre, normal_tail
+from .._jit import fill_items, in_centre, inlined, jitable, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -227,19 +227,22 @@ class PeerMonitoring(Plugin):
 
 # ---------------------------------------------------------------------- compiled forms
 @inlined
-def _observe(r, i, S, noise, everyone, u):
-    """One organisation's inspection and what is seen (see observe), from its two numbers in
-    ``u[r, i]``. Without noise or paid inspections, an organisation within its quota has
-    nothing wrong to see: it is not inspected (and its numbers are not used). Returns whether
-    it was inspected."""
-    h = S.granted[r, i]
-    if not (everyone or noise > 0.0 or h > S.quota[r, i]):
-        _inspection(r, i, S, False, h)
-        return False
-    hit = u[r, i, 0] < S.detect_prob[r, i]
-    seen = h * np.exp(noise * normal(u[r, i, 1])) if (hit and noise > 0.0) else h
-    _inspection(r, i, S, hit, seen)
-    return hit
+def _observe_exact(r, i0, i1, S, everyone, u):
+    """What is seen of organisations i0..i1-1 of a replicate without noise (see observe),
+    from their first numbers ``u[r, i, 0]``: an organisation within its quota has nothing
+    wrong to see, so unless inspections are paid for (``everyone``) only those over it are
+    inspected, each with its probability; what is seen is the draw. Without a jump: whether
+    an organisation is over its quota is as good as a coin toss to predict, and a mispredicted
+    jump costs more than the compare it skips (its number is drawn either way). Returns the
+    number inspected."""
+    n = 0
+    for i in range(i0, i1):
+        h = S.granted[r, i]
+        over = h > S.quota[r, i]
+        hit = (everyone | over) & (u[r, i, 0] < S.detect_prob[r, i])
+        n += np.int64(hit)
+        _inspection(r, i, S, hit, h)
+    return n
 
 
 @inlined
@@ -248,16 +251,17 @@ def _inspection(r, i, S, hit, seen):
     and seen over its quota."""
     S.inspected[r, i] = hit
     S.observed[r, i] = seen
-    S.detected[r, i] = hit and seen > S.quota[r, i]
+    S.detected[r, i] = hit & (seen > S.quota[r, i])
 
 
 @jitable
 def _observe_noisy(r, i0, i1, S, sigma, u):
-    """:func:`_observe` for organisations i0..i1 of a replicate with noise sigma > 0 (each is
-    inspected with its probability), in two loops: the normal quantile's central ratio for
-    every organisation first, without a branch, so that it runs in SIMD lanes (parked in
-    ``observed``); then each inspection, mending the 15 % of numbers in the quantile's tails.
-    The same operations as :func:`_observe`, so the same bits. Returns the number inspected."""
+    """What is seen of organisations i0..i1-1 of a replicate with noise sigma > 0 (see
+    observe: each is inspected with its probability, and an inspected draw h is seen as
+    h exp(sigma z), z the normal quantile of its second number ``u[r, i, 1]``), in two loops:
+    the normal quantile's central ratio for every organisation first, without a branch, so
+    that it runs in SIMD lanes (parked in ``observed``); then each inspection, mending the
+    15 % of numbers in the quantile's tails. Returns the number inspected."""
     for i in range(i0, i1):
         S.observed[r, i] = normal_centre(u[r, i, 1])
     n = 0
@@ -292,10 +296,7 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
     if sigma > 0.0:
         n = float(_observe_noisy(r, 0, N, S, sigma, u))
     else:
-        for i in range(N):
-            hit = _observe(r, i, S, sigma, paid, u)
-            if hit:
-                n += 1.0
+        n = float(_observe_exact(r, 0, N, S, paid, u))
     S.regulator_spending[r] += cost[r] * n
     if p[r] > 0.0:
         S.external[r] = True
@@ -345,8 +346,7 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     if sigma > 0.0:
         _observe_noisy(r, i0, i1, S, sigma, u)
     else:
-        for i in range(i0, i1):
-            _observe(r, i, S, sigma, False, u)
+        _observe_exact(r, i0, i1, S, False, u)
     if c > 0.0:
         for i in range(i0, i1):
             S.charges[r, 4, i] += c * (net.indptr[i + 1] - net.indptr[i])
