@@ -140,6 +140,25 @@ def test_every_mechanism_compiled_gives_the_numpy_bits(mech, sanc, quota, tech, 
                                    err_msg=k)
 
 
+@settings(max_examples=15)
+@given(st.integers(5, 9), st.floats(0.1, 1.0), st.floats(0.1, 1.0), st.integers(0, 2**32 - 1))
+def test_gossip_in_a_clique_gives_the_numpy_bits(n, see, tell, seed):
+    # in a clique every edge k -> j has n - 2 paths k -> i -> j: the compiled form draws the
+    # paths' numbers in windows of E // 4 blocks, several windows here (K5: 60 paths, 20
+    # edges), whose bounds fall inside edges' lists of paths
+    game = commons.CPRGame(n, commons.Quadratic(23.0, 0.25), 5.0, 3.0)
+    model = commons.Model(n, network=nx.complete_graph(n), technology=commons.StageGame(game),
+                          quota=commons.FixedQuota(0.9), trust=commons.ComplianceTrust(0.2, 0.6),
+                          mechanisms=[commons.Gossip(see=see, tell=tell, drop=0.4, cost=0.2)],
+                          rule=commons.BestResponse(0.5, 0.3), max_draw=3.0)
+    a = model.run(12, 3, rng=seed, record="full")
+    b = model.run(12, 3, rng=seed, record="full", engine="numpy")
+    assert a.provenance["engine"] in ("mixed", "numba")
+    np.testing.assert_array_equal(a.final["trust"], b.final["trust"])
+    for k in b.full:
+        np.testing.assert_array_equal(a.full[k], b.full[k], err_msg=k)
+
+
 def technology(kind):
     """A payoff technology for N organisations: private concave returns or the stage game
     on a quadratic, power or exponential production."""

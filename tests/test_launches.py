@@ -1,5 +1,7 @@
 """How a fused run is cut into kernel launches, and which error a run reports."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import example, given
@@ -30,6 +32,20 @@ def test_launches_cover_every_replicate_round_once_and_in_order(R, N, E, T, n_th
     assert np.all(seen == 1)
     # every thread gets a piece when there are replicates enough
     assert len(pieces(R, N, E, T, n_threads)) >= min(R, n_threads)
+
+
+@given(R=st.integers(1, 3000), N=st.integers(1, 1000), E=st.integers(0, 20_000),
+       T=st.integers(1, 300), n_threads=st.integers(1, 8))
+@example(R=1000, N=100, E=1910, T=200, n_threads=2)  # the Ostrom commons: 500 chunks
+def test_pieces_keep_the_threads_replicates_apart(R, N, E, T, n_threads):
+    # pieces that come one after the other (which free threads take at about the same time)
+    # are about len / n_threads chunks apart in replicate order, not neighbours
+    plan = pieces(R, N, E, T, n_threads)
+    rank = {r0: k for k, r0 in enumerate(sorted(r0 for r0, _, _ in plan))}
+    assert len(rank) == len(plan)
+    gap = max(1, -(-len(plan) // n_threads) - 1) if n_threads > 1 else 1
+    for a, b in itertools.pairwise(plan):
+        assert abs(rank[a[0]] - rank[b[0]]) >= gap
 
 
 def test_pieces_keep_whole_runs_together_when_they_fit():

@@ -46,6 +46,7 @@ def take_py(out: Any, src: Any, idx: Any, e0: int, e1: int) -> None:
 
 
 def _rows(*arrays: Any) -> bool:
+    """Whether each numba type is a contiguous 1-D array."""
     return all(isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" for t in arrays)
 
 
@@ -77,6 +78,7 @@ def _gathered(builder: Any, src: Any, idx: Any, at: Any) -> Any:
 
 
 def _splat(builder: Any, x: Any, ty: Any) -> Any:
+    """The vector of type ``ty`` with ``x`` in every lane."""
     v = ir.Constant(ty, ir.Undefined)
     for j in range(LANES):
         v = builder.insert_element(v, x, ir.Constant(ir.IntType(32), j))

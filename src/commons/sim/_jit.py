@@ -146,16 +146,17 @@ def held(g, v, k, shift, t, rng, block=0):
 
 
 @jitable
-def fill(row, k0, k1, t, rng, block=0):
-    """``row[k] = packed(k, t, rng, block)`` for the numbers k0 <= k < k1 of a stream packed
-    four to a block: the whole blocks drawn in one loop, which the compiler vectorises (about
-    4.5 ns a block here, against 12 ns drawn one at a time), for a plug-in that needs every
-    number, e.g. one per edge, or two per organisation (k = 2 i, 2 i + 1, as :func:`held`
-    with shift 1 gives them). ``row`` is one replicate's row of the plug-in's scratch memory,
-    at least k1 long (an IndexError otherwise: compiled code does not check its writes)."""
-    if k1 > row.shape[0]:
-        raise IndexError("fill: the row is shorter than k1 (give the plug-in's scratch "
-                         "memory room for every number drawn)")
+def fill(row, k0, k1, t, rng, block=0, at=0):
+    """``row[k - at] = packed(k, t, rng, block)`` for the numbers k0 <= k < k1 of a stream
+    packed four to a block: the whole blocks drawn in one loop, which the compiler vectorises
+    (about 4.5 ns a block here, against 12 ns drawn one at a time), for a plug-in that needs
+    every number, e.g. one per edge, or two per organisation (k = 2 i, 2 i + 1, as
+    :func:`held` with shift 1 gives them). ``row`` is one replicate's row of the plug-in's
+    scratch memory, at least k1 - at long (an IndexError otherwise: compiled code does not
+    check its writes); ``at`` <= k0 lets a short row hold a window of a long stream."""
+    if k1 - at > row.shape[0] or at > k0:
+        raise IndexError("fill: the row is shorter than k1 - at, or at > k0 (give the "
+                         "plug-in's scratch memory room for every number drawn)")
     mask = np.uint64(_MASK)
     c1 = np.uint32(np.uint64(t + 1) & mask)
     c2 = np.uint32(rng[2] & mask)
@@ -165,22 +166,23 @@ def fill(row, k0, k1, t, rng, block=0):
     two = np.uint64(2)
     lo = np.uint64(k0)
     hi = np.uint64(k1)
+    off = np.uint64(at)
     if hi <= lo:
         return
     first = (lo + np.uint64(3)) >> two  # the first and last whole blocks in [lo, hi)
     last = hi >> two
     if first > last:  # within one block
-        _part(row, lo, hi, t, rng, block)
+        _part(row, lo, hi, t, rng, block, off)
         return
-    _part(row, lo, first << two, t, rng, block)
+    _part(row, lo, first << two, t, rng, block, off)
     for h in range(first, last):
         a, b, c, d = _rounds(np.uint32(h & mask), c1, c2, c3, key0, key1)
-        j = h << two
+        j = (h << two) - off
         row[j] = (float(a) + 0.5) * _INV32
         row[j + np.uint64(1)] = (float(b) + 0.5) * _INV32
         row[j + two] = (float(c) + 0.5) * _INV32
         row[j + np.uint64(3)] = (float(d) + 0.5) * _INV32
-    _part(row, last << np.uint64(2), hi, t, rng, block)
+    _part(row, last << np.uint64(2), hi, t, rng, block, off)
 
 
 @jitable
@@ -195,13 +197,14 @@ def fill_items(u, r, i0, i1, t, rng, block=0):
 
 
 @jitable
-def _part(row, lo, hi, t, rng, block):
-    """``row[k] = packed(k, t, rng, block)`` for lo <= k < hi, all in one block (or none)."""
+def _part(row, lo, hi, t, rng, block, off):
+    """``row[k - off] = packed(k, t, rng, block)`` for lo <= k < hi, all in one block (or
+    none)."""
     if hi <= lo:
         return
     v = u4(lo >> np.uint64(2), t, rng, block)
     for k in range(lo, hi):
-        row[k] = v[k & np.uint64(3)]
+        row[k - off] = v[k & np.uint64(3)]
 
 
 # Wichura's AS 241 (PPND16): the standard normal quantile to about 1e-16, as rational

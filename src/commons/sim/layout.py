@@ -21,7 +21,7 @@ __all__ = ["CNet", "CState", "cnet", "compiled_memory", "compiled_params", "csta
 CState = namedtuple("CState", list(FIELDS))
 CNet = namedtuple("CNet", ["indptr", "indices", "src", "reverse", "pair", "pairs", "in_ptr",
                            "in_edges", "overlap", "distance", "tri_ptr", "tri_ki",
-                           "tri_ij", "rows", "pair_rank"])
+                           "tri_ij", "tri_kj", "rows", "pair_rank"])
 
 
 def cstate(st: State) -> CState:
@@ -48,7 +48,9 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
     a loop over edges reads each pair's number there);
     ``in_ptr``/``in_edges`` list each organisation's incoming edges; ``tri_*`` (only with
     ``triads``) hold, for each edge k -> j, the paths k -> i -> j by which k hears about j
-    (in the order of ``TrustNetwork.triads``: a path's place there is its random counter);
+    (in the order of ``TrustNetwork.triads``: a path's place there is its random counter):
+    ``tri_ptr`` each edge's first path, ``tri_ki``, ``tri_ij`` and ``tri_kj`` each path's
+    three edges;
     ``rows`` holds each organisation's neighbours as bits, for counts by popcount, when the
     network is small and dense enough (:func:`commons.sim._bitsets.adjacency_rows`; else
     shape (0, 0)).
@@ -75,14 +77,14 @@ def cnet(network: Any, *, triads: bool = False) -> CNet:
         np.cumsum(np.bincount(e_kj, minlength=E), out=tri_ptr[1:])
     else:
         tri_ptr = np.zeros(E + 1, np.int64)
-        tri_ki = tri_ij = np.zeros(0, np.int64)
+        e_kj = tri_ki = tri_ij = np.zeros(0, np.int64)
     u = np.uint64
     return CNet(network.indptr.astype(u), network.indices.astype(u), network.src.astype(u),
                 rev.astype(np.int64), pair, np.flatnonzero(pair == np.arange(E)).astype(u),
                 in_ptr.astype(u), order.astype(u),
                 np.ascontiguousarray(network.overlap, np.float64),
                 np.ascontiguousarray(network.distance, np.float64), tri_ptr.astype(u),
-                tri_ki.astype(u), tri_ij.astype(u),
+                tri_ki.astype(u), tri_ij.astype(u), np.asarray(e_kj).astype(u),
                 adjacency_rows(network.indptr, network.indices, N),
                 network.pair_rank.astype(u))
 
