@@ -63,7 +63,8 @@ class BestResponse(Rule):
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's two uniforms per organisation (revise?, the error), drawn at once
     # in compiled code (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"),
+                                          "revising": ("org", int)}
     cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "xmax")
     stochastic: ClassVar[bool] = True
     _numbers: ClassVar[int] = 2
@@ -246,18 +247,23 @@ class SmithEntry(Rule):
 @jitable
 def _best_response(r, t, S, P, M, rng, net, TP):
     mu, sigma, xmax = P
-    (u,) = M
+    u, who = M
     prepare_replies(TP, r, t, S)
     N = S.draws.shape[1]
     fill_items(u, r, 0, N, t, rng)  # every organisation's two numbers, at once
-    for i in range(N):
-        if u[r, i, 0] < mu[r]:
-            x = best_reply(TP, r, i, t, S)
-            if sigma[r] > 0.0:  # without noise, no normal quantile to compute
-                x += sigma[r] * normal(u[r, i, 1])
-            S.next_draws[r, i] = min(max(x, 0.0), xmax[r, i])
-        else:
-            S.next_draws[r, i] = S.draws[r, i]
+    m = mu[r]
+    n = 0
+    for i in range(N):  # everyone keeps its draw, and the revisers are listed, without a
+        S.next_draws[r, i] = S.draws[r, i]  # jump: who revises is a coin toss to predict
+        who[r, n] = i
+        n += np.int64(u[r, i, 0] < m)
+    s = sigma[r]
+    for k in range(n):  # then each reviser's best reply (which reads no next draw)
+        i = who[r, k]
+        x = best_reply(TP, r, i, t, S)
+        if s > 0.0:  # without noise, no normal quantile to compute
+            x += s * normal(u[r, i, 1])
+        S.next_draws[r, i] = min(max(x, 0.0), xmax[r, i])
 
 
 @jitable
