@@ -190,14 +190,17 @@ def _peer_punishment(r, t, S, P, M, rng, net, TP):
     E = net.indices.shape[0]
     c = unit_cost[r]
     fill_items(u, r, 0, E, t, rng)  # every edge's block u4(e, t, rng), at once
+    # the parameters read once: the loops store to the state, which the compiler cannot tell
+    # apart from them, so it would read them for each edge
+    pr, an, rv, q = propensity[r], antisocial[r], revenge[r], ratio[r]
     for e in range(E):  # points on each edge i -> j, from last round's record
         violated = not S.compliant[r, net.indices[e]]
         back = net.reverse[e]
         punished_me = punished[r, back] if back >= 0 else False
         # the same value as the test of each case in turn, without a jump on each number
-        act = ((violated & (u[r, e, 0] < propensity[r]))
-               | ((not violated) & (u[r, e, 1] < antisocial[r]))
-               | (punished_me & (u[r, e, 2] < revenge[r])))
+        act = ((violated & (u[r, e, 0] < pr))
+               | ((not violated) & (u[r, e, 1] < an))
+               | (punished_me & (u[r, e, 2] < rv)))
         pts[r, e] = points if act else 0.0
     for i in range(N):  # what each punisher pays
         spent = 0.0
@@ -209,14 +212,14 @@ def _peer_punishment(r, t, S, P, M, rng, net, TP):
         got = 0.0
         for k in range(net.in_ptr[j], net.in_ptr[j + 1]):
             p = pts[r, net.in_edges[k]]
-            got += p if fehr_gachter else p * c * ratio[r]
+            got += p if fehr_gachter else p * c * q
         if fehr_gachter:
             gross = S.gross[r, j] if S.gross[r, j] > 0.0 else 0.0
             damage = gross * min(1.0, 0.1 * got)
         else:
             damage = got
         S.charges[r, 1, j] += damage
-        if damage > 0.0:
-            S.sanctioned[r, j] = True
+        # without a jump: whether a target was punished is a coin toss to predict
+        S.sanctioned[r, j] |= damage > 0.0
     for e in range(E):
         punished[r, e] = pts[r, e] > 0.0
