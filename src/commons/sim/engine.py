@@ -422,11 +422,6 @@ def _replicate_ids(replicates: Any, replicate_ids: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _owned(a: np.ndarray) -> np.ndarray:
-    """``a`` if it owns its memory, else a copy (a view's base may live on)."""
-    return a if a.base is None else a.copy()
-
-
 def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: Any = None,
              record: RecordMode = "summary", engine: str = "auto", point: Any = 0,
              replicate_ids: Any = None) -> RunResult:
@@ -522,9 +517,7 @@ def simulate(model: Model | CPRGame, *, rounds: int, replicates: int = 1, rng: A
                   "wall_seconds": wall,
                   "version": _version}
     series = {**rec.series, **derived_series(model, ctx, rec)} if record != "final" else {}
-    # the run's state is dropped here, so the arrays it owns are handed over, not copied
-    # (a copy of the trust, one number per edge and replicate, was 2 % of the Ostrom run)
-    final = {k: _owned(getattr(st, k)) for k in ("stock", "draws", "trust")}
+    final = {"stock": st.stock.copy(), "draws": st.draws.copy(), "trust": st.trust.copy()}
     if rec.cum_payoff is not None:
         final["cumulative_rent"] = rec.cum_payoff
     return RunResult(series=series, full=rec.full, metrics=metrics, final=final,
