@@ -12,7 +12,7 @@ import commons
 from commons.sim import compiled_run
 from commons.sim._jit import jitable
 from commons.sim._steps import RB, blocks
-from commons.sim._sync import barrier, take
+from commons.sim._sync import barrier, slots, take
 from commons.sim.plugin import compiled
 
 numba = pytest.importorskip("numba")
@@ -247,26 +247,34 @@ def test_an_aborted_barrier_returns_instead_of_waiting():
 
 
 @jitable
-def _tickets(sync, got, b, n, k):
+def _tickets(sync, got, b, n, k, h):
     for j in range(k):
-        got[b, j] = take(sync, n)
+        got[b, j] = take(sync, n, h)
 
 
-def test_tickets_of_the_shared_counter_go_to_one_thread_each():
-    # the chunks of a step are handed out by one atomic counter: under contention every
-    # ticket goes to exactly one thread
+def test_tickets_of_a_shared_counter_go_to_one_thread_each():
+    # the chunks of a step are handed out by atomic counters, one per thread's share: under
+    # contention every ticket of counter h goes to exactly one thread, and the counters sit
+    # past the barrier's slots, each on its own 64-byte cache line (no false sharing)
     kernel = numba.njit(nogil=True)(_tickets)
-    n, k = 3, 200_000
-    sync = np.zeros(n + 4, np.int64)
-    got = np.full((n, k), -1, np.int64)
-    kernel(np.zeros(5, np.int64), np.zeros((1, 1), np.int64), 0, 1, 1)  # compiled
-    workers = [threading.Thread(target=kernel, args=(sync, got, b, n, k)) for b in range(n)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    np.testing.assert_array_equal(np.sort(got.ravel()), np.arange(n * k))
-    assert sync[n + 3] == n * k
+    n, k = 3, 100_000
+    kernel(np.zeros(slots(1), np.int64), np.zeros((1, 1), np.int64), 0, 1, 1, 0)  # compiled
+    where = []
+    for h in range(n):
+        sync = np.zeros(slots(n), np.int64)
+        got = np.full((n, k), -1, np.int64)
+        workers = [threading.Thread(target=kernel, args=(sync, got, b, n, k, h))
+                   for b in range(n)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        np.testing.assert_array_equal(np.sort(got.ravel()), np.arange(n * k))
+        (slot,) = np.flatnonzero(sync)
+        assert sync[slot] == n * k
+        where.append(int(slot))
+    assert min(where) >= n + 3
+    assert np.all(np.diff(sorted(where)) * np.dtype(np.int64).itemsize >= 64)
 
 
 class RankTrust(commons.ComplianceTrust):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ._jit import HAVE_NUMBA, jitable
 
-__all__ = ["barrier", "fail", "failed", "take"]
+__all__ = ["barrier", "fail", "failed", "slots", "take"]
 
 #: Spins before a waiting thread starts yielding its core.
 SPINS = 256
@@ -118,7 +118,13 @@ def failed(sync, n, epoch):
     return load_acquire(sync, n + 1 + epoch % 2) == epoch
 
 
+def slots(n: int) -> int:
+    """The length of ``sync`` for n threads: n barrier counts, the abort flag, two error
+    flags, then counters 0..n-1 of :func:`take`, each on its own 64-byte cache line."""
+    return n + 3 + 8 * (n + 1)
+
+
 @jitable
-def take(sync, n):
-    """The next ticket of the shared counter (``sync`` of shape (n + 4,), slot n + 3)."""
-    return fetch_add(sync, n + 3, 1)
+def take(sync, n, h):
+    """The next ticket of counter h (0 <= h < n; ``sync`` of length :func:`slots` (n))."""
+    return fetch_add(sync, n + 3 + 8 * (h + 1), 1)

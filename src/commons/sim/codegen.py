@@ -226,10 +226,12 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
         body += _whole(step, "        ")
     # thread b of nb of a run with fewer replicates than threads: every thread runs each
     # step of a round, taking chunks of whole blocks of organisations (the recorder's blocks)
-    # in turn from a shared counter, so a thread slowed by other work on the machine takes
-    # fewer; a step without an organisation range runs in thread 0 only; the threads meet at
-    # a barrier after each step, but go on without it to a step on the same chunk that reads
-    # only its own organisations' rows
+    # from shared counters: first those of its own share of the chunks (the same in every
+    # step, so the rows it wrote in one step are still in its core's cache in the next), then
+    # what is left of the others' shares, so a thread slowed by other work on the machine
+    # takes fewer; a step without an organisation range runs in thread 0 only; the threads
+    # meet at a barrier after each step, but go on without it to a step on the same chunk
+    # that reads only its own organisations' rows
     body += ["", "", _jit(cache),
              f"def orgs(b, nb, r0, r1, {sig}, sync):",
              "    N = S.draws.shape[1]",
@@ -238,7 +240,7 @@ def _source(acts: list[Any], forms: list[Any]) -> str:
              "    nblk = part.shape[1]",
              "    per = max(1, nblk // (16 * nb))  # blocks per chunk",
              "    nch = (nblk + per - 1) // per",
-             "    base = -(nch + nb)",
+             "    u = 0  # steps split in chunks so far",
              "    ep = 0",
              "    for r in range(r0, r1):",
              "        if err[r, 0] != 0:  # before any check of this call on r",
@@ -378,20 +380,28 @@ def _whole(step: _Step, pad: str) -> list[str]:
 def _split(unit: list[_Step], pad: str) -> list[str]:
     """Steps in thread b, then the barrier; every thread leaves replicate r after a failed
     check (all see the same error after the barrier). Steps with an organisation range run
-    chunk by chunk: chunk c of a unit is ticket ``base + c`` of the shared counter, and each
-    thread stops at its first ticket past the unit, so a unit takes nch + nb tickets."""
+    chunk by chunk. Thread h's share of the nch chunks is h nch / nb .. (h + 1) nch / nb - 1,
+    handed out by counter h (:func:`commons.sim._sync.take`); thread b takes from counter b,
+    then b + 1, ... (mod nb), each until its first ticket past the share, so each counter
+    gives size + nb tickets a unit: chunk c of share h in the u-th unit split in chunks is
+    ticket (u - 1) (size + nb) + c - lo."""
     out = [pad + line for step in unit for line in step.prologue]
     if unit[0].ranged:
-        out += [pad + "base += nch + nb",
-                pad + "while True:",
-                pad + "    c = X.take(sync, nb) - base",
-                pad + "    if c >= nch:",
-                pad + "        break",
-                pad + "    kb0 = c * per",
-                pad + "    kb1 = min(nblk, kb0 + per)",
-                pad + "    i0 = np.uint64(min(N, kb0 * E.RB))",
-                pad + "    i1 = np.uint64(min(N, kb1 * E.RB))"]
-        inner, lo, hi = pad + "    ", "i0", "i1"
+        out += [pad + "u += 1",
+                pad + "for hh in range(nb):",
+                pad + "    h = b + hh if b + hh < nb else b + hh - nb",
+                pad + "    lo = h * nch // nb",
+                pad + "    hi = (h + 1) * nch // nb",
+                pad + "    first = (u - 1) * (hi - lo + nb) - lo",
+                pad + "    while True:",
+                pad + "        c = X.take(sync, nb, h) - first",
+                pad + "        if c >= hi:",
+                pad + "            break",
+                pad + "        kb0 = c * per",
+                pad + "        kb1 = min(nblk, kb0 + per)",
+                pad + "        i0 = np.uint64(min(N, kb0 * E.RB))",
+                pad + "        i1 = np.uint64(min(N, kb1 * E.RB))"]
+        inner, lo, hi = pad + "        ", "i0", "i1"
     else:
         out += [pad + "if b == 0:"]
         inner, lo, hi = pad + "    ", "z0", "zN"

@@ -128,8 +128,9 @@ def org_blocks(R: int, N: int, n_threads: int) -> int:
 
 def sync_array(nb: int) -> np.ndarray:
     """What nb threads sharing a replicate meet on (:mod:`commons.sim._sync`): the barrier
-    count of each thread, the abort flag, two error flags and the ticket counter."""
-    return np.zeros(nb + 4, np.int64)
+    count of each thread, the abort flag, two error flags and the ticket counters."""
+    from ._sync import slots
+    return np.zeros(slots(nb), np.int64)
 
 
 def run_orgs(fn: Any, nb: int, R: int, N: int, E: int, T: int, *args: Any) -> None:
