@@ -417,14 +417,20 @@ def test_a_change_to_any_engine_module_names_a_new_kernel(tmp_path, monkeypatch)
     assert codegen._fingerprint("def run(): pass", []) != name
 
 
+_PAID = st.one_of(st.floats(0.0, 1e3), st.sampled_from([0.0, -0.0]))
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40),
-       st.lists(st.floats(0.0, 1e3), min_size=1, max_size=40))
+@given(st.lists(_PAID, min_size=1, max_size=40), st.lists(_PAID, min_size=1, max_size=40))
 @example([8.9, 2.27, 6.23, 0.84, 8.33, 7.87, 2.39, 8.76, 0.59], [0.0] * 9)  # numpy's row sum
+@example([-0.0, -0.0, 0.0], [-0.0, -0.0, -0.0])  # nothing paid: +0.0, whatever the zeros' signs
+@example([0.0, float("nan"), 0.0], [0.0, 0.0, 0.0])  # a nan is paid, and shared
+@example([0.0] * 17, [0.0] * 16 + [3.0])  # the last organisation alone pays
 def test_the_members_share_is_added_in_organisation_order_on_both_paths(fines, costs):
     # what is paid to the members is added organisation by organisation, left to right, by
-    # State.settle (numpy) and by the compiled settle alike; numpy's own sum of a row (eight
-    # running sums) rounds differently once several organisations pay
+    # State.settle (numpy) and by the compiled settle alike (which skips the sum when nothing
+    # is paid); numpy's own sum of a row (eight running sums) rounds differently once several
+    # organisations pay
     from functools import reduce
 
     from commons.sim.layout import cstate
@@ -438,9 +444,12 @@ def test_the_members_share_is_added_in_organisation_order_on_both_paths(fines, c
     want = reduce(lambda a, b: a + b, [f + c for f, c in zip(fines[:N], costs[:N], strict=True)],
                   0.0) / N
     S = cstate(state)
-    assert _settle_share()(S) == want
+    got = _settle_share()(S)
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got) == np.signbit(want)
     state.settle()
     np.testing.assert_array_equal(state.transfers, want)
+    assert np.all(np.signbit(state.transfers) == np.signbit(want))
 
 
 @functools.cache

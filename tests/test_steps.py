@@ -28,6 +28,7 @@ _VALUES = st.one_of(st.floats(-1e300, 1e300), st.sampled_from([np.nan, np.inf, -
 @example(np.array([[1.0, -np.inf, 2.0]]), False, None)  # -inf is not finite
 @example(np.array([[0.0, -0.0, 5.0]]), True, None)  # -0.0 counts as >= 0
 @example(np.array([[1.0, -1e-300]]), True, None)
+@example(np.array([[np.finfo(float).max, -np.finfo(float).max, 5e-324]]), False, None)  # finite
 def test_finite_range_is_numpys_test_on_the_range(a, nonneg, data):
     finite_range, finite_row = _compiled()
     R, N = a.shape

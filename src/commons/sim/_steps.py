@@ -48,8 +48,17 @@ def after_appropriate(r, S, i0, i1):
 
 @jitable
 def settle_share(r, S):
-    """Each organisation's share of what is paid to the members (summed in order)."""
+    """Each organisation's share of what is paid to the members (summed in order).
+
+    Most models pay the members nothing: a loop that runs in SIMD lanes first tests whether
+    anything is paid, and the sum (a chain of adds, four cycles each) runs only if so. The
+    value is the same: a sum from +0.0 of terms that are all zero is +0.0."""
     N = S.draws.shape[1]
+    paid = False
+    for i in range(N):
+        paid |= (S.charges[r, _FINE_MEMBERS, i] != 0.0) | (S.charges[r, _COST_MEMBERS, i] != 0.0)
+    if not paid:
+        return 0.0
     shared = 0.0
     for i in range(N):
         shared += S.charges[r, _FINE_MEMBERS, i] + S.charges[r, _COST_MEMBERS, i]
@@ -94,14 +103,15 @@ def finite_row(a, r, nonneg):
 def finite_range(a, r, i0, i1, nonneg):
     """Whether a[r, i0:i1] is finite (and >= 0 with ``nonneg``).
 
-    Every value is tested, with no early exit, so the loop vectorises: lo <= v and |v| < inf
-    holds for a finite v >= lo, and fails for nan (every comparison with it is false) and for
-    infinities."""
+    Every value is tested, with no early exit, so the loop vectorises: v - v == 0 holds for
+    a finite v and fails for infinities (inf - inf is nan) and nan (every comparison with it
+    is false), and v >= lo adds the lower bound; two float compares a value (half the cycles
+    of testing |v| < inf, which the compiler turns into integer tests of the bits)."""
     lo = 0.0 if nonneg else -np.inf
     ok = True
     for i in range(i0, i1):
         v = a[r, i]
-        ok &= (v >= lo) & (abs(v) < np.inf)
+        ok &= (v - v == 0.0) & (v >= lo)
     return ok
 
 
