@@ -574,11 +574,14 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
     for k in range(S.charges.shape[1]):
         for i in range(N):
             net_pay[r, i] += S.charges[r, k, i]
-    total = 0.0
     for i in range(N):
         net_pay[r, i] = S.gross[r, i] - net_pay[r, i] + S.transfers[r, i]
-        total += net_pay[r, i]
-    group = total / N
+    group = 0.0
+    if mean:  # the group mean, added in organisation order (a chain of adds: only if used)
+        total = 0.0
+        for i in range(N):
+            total += net_pay[r, i]
+        group = total / N
     for i in range(N):
         d = (group if mean else baseline[r, i]) - net_pay[r, i]
         deficit[r, i] = d if d > 0.0 else 0.0
