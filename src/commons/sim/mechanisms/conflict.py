@@ -100,11 +100,19 @@ class Appeal(Plugin):
 def _appeal(r, t, S, P, M, rng, net, TP):
     cost, accuracy, row = P
     c = cost[r]
-    for i in range(S.compliant.shape[1]):
+    N = S.compliant.shape[1]
+    # who appeals, in a loop that runs in SIMD lanes (it stores to one field, and without a
+    # jump); then, if anyone does, the appeals (few: only the wrongly sanctioned)
+    n = 0
+    for i in range(N):
         charged = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
-        appeal = S.sanctioned[r, i] and S.compliant[r, i] and charged > c
+        appeal = S.sanctioned[r, i] & S.compliant[r, i] & (charged > c)
         S.appealed[r, i] = appeal
-        if not appeal:
+        n += np.int64(appeal)
+    if n == 0:
+        return
+    for i in range(N):
+        if not S.appealed[r, i]:
             continue
         S.charges[r, row, i] += c
         if u1(i, t, rng) < accuracy[r]:  # won: the fines refunded, the record struck

@@ -409,28 +409,40 @@ def _graduated_sanction(r, t, S, P, M, rng, net, TP, i0, i1):
     (clean,) = M
     last = schedule.shape[0] - 1
     sc = scale[r]
-    excluding = exclude_after > 0 and exclusion_rounds > 0
+    fa = forgive_after
+    # a loop per field written, each storing to that field only, so that each runs in SIMD
+    # lanes (a loop storing to several arrays stays scalar: the compiler would have to rule
+    # out that they overlap); choices of values, not jumps: whether an organisation was
+    # detected is as hard to predict as a coin toss (a fine of 0 added leaves the
+    # non-negative charges as they were, to the bit). The fine by the record before this
+    # round's offence:
     for i in range(i0, i1):
-        # choices of values, not jumps: whether an organisation was detected is as hard to
-        # predict as a coin toss (a fine of 0 added leaves the non-negative charges as they
-        # were, to the bit)
         hit = S.detected[r, i]
-        record = S.offences[r, i]
-        rate = sc * schedule[min(record, last)]
+        rate = sc * schedule[min(S.offences[r, i], last)]
         over = S.observed[r, i] - S.quota[r, i]
         S.charges[r, row, i] += rate * (over if over > 0.0 else 0.0) if hit else 0.0
-        S.sanctioned[r, i] |= hit
-        S.recorded[r, i] |= hit
-        record += np.int64(hit)
-        if excluding and hit and record >= exclude_after:
-            S.exclusion_left[r, i] = max(S.exclusion_left[r, i], exclusion_rounds)
-            S.excluded_now[r, i] = True
+    for i in range(i0, i1):
+        S.sanctioned[r, i] |= S.detected[r, i]
+    for i in range(i0, i1):
+        S.recorded[r, i] |= S.detected[r, i]
+    if exclude_after > 0 and exclusion_rounds > 0:  # excluded at exclude_after offences
+        for i in range(i0, i1):
+            if S.detected[r, i] and S.offences[r, i] + 1 >= exclude_after:
+                S.exclusion_left[r, i] = max(S.exclusion_left[r, i], exclusion_rounds)
+                S.excluded_now[r, i] = True
+    # the record: one more offence when detected; forgiven one after forgive_after clean
+    # rounds (the streak read before it is updated)
+    for i in range(i0, i1):
+        hit = S.detected[r, i]
+        record = S.offences[r, i] + np.int64(hit)
         streak = 0 if hit else clean[r, i] + 1
-        forgive = forgive_after > 0 and streak >= forgive_after
-        record = max(record - 1, 0) if forgive else record
-        clean[r, i] = 0 if forgive else streak
-        S.offences[r, i] = record
-        expect = schedule[last] if top else schedule[min(record, last)]
+        forgive = fa > 0 and streak >= fa
+        S.offences[r, i] = max(record - 1, 0) if forgive else record
+    for i in range(i0, i1):
+        streak = 0 if S.detected[r, i] else clean[r, i] + 1
+        clean[r, i] = 0 if fa > 0 and streak >= fa else streak
+    for i in range(i0, i1):  # the expected rate, by the record after this round
+        expect = schedule[last] if top else schedule[min(S.offences[r, i], last)]
         S.penalty_rate[r, i] += sc * expect * S.detect_prob[r, i]
 
 
