@@ -470,32 +470,41 @@ def _meetings(r, t, S, P, M, rng, net, TP):
 def _covenant_talk(r, t, S, P, M, rng, net, TP):
     target, strength, decay, _rate, rounds, binding, reciprocity, _met_only = P
     (commit,) = M
-    talks = in_rounds(t, rounds)
-    for i in range(S.quota.shape[1]):
-        if talks:
+    N = S.quota.shape[1]
+    # a loop per field written, the parameters read once: loops that store to one field
+    # (and read no parameter through the state's stores) run in SIMD lanes
+    if in_rounds(t, rounds):
+        for i in range(N):
             commit[r, i] = 1.0
+        for i in range(N):
             q = S.quota[r, i]
             S.pledge[r, i] = min(q, target[r, i]) if np.isfinite(q) else target[r, i]
-        else:
-            commit[r, i] = commit[r, i] * (1.0 - decay[r])
+    else:
+        keep = 1.0 - decay[r]
+        for i in range(N):
+            commit[r, i] = commit[r, i] * keep
     if not since(t, rounds):
         return
     E = net.indices.shape[0]
-    for i in range(S.quota.shape[1]):
-        if binding and not np.isfinite(S.quota[r, i]):
-            S.quota[r, i] = S.pledge[r, i]
-        weight = commit[r, i]
-        if reciprocity and E > 0:
-            d0 = net.indptr[i]
-            d1 = net.indptr[i + 1]
-            mean = 1.0
-            if d1 > d0:
-                total = 0.0
-                for e in range(d0, d1):
-                    total += S.trust[r, e]
-                mean = total / (d1 - d0)
-            weight = weight * mean
-        S.penalty_rate[r, i] += strength[r] * weight
+    c = strength[r]
+    if binding:
+        for i in range(N):
+            q = S.quota[r, i]
+            S.quota[r, i] = q if np.isfinite(q) else S.pledge[r, i]
+    if not (reciprocity and E > 0):
+        for i in range(N):
+            S.penalty_rate[r, i] += c * commit[r, i]
+        return
+    for i in range(N):  # the commitment times the mean trust in the partners (1 without)
+        d0 = net.indptr[i]
+        d1 = net.indptr[i + 1]
+        mean = 1.0
+        if d1 > d0:
+            total = 0.0
+            for e in range(d0, d1):
+                total += S.trust[r, e]
+            mean = total / (d1 - d0)
+        S.penalty_rate[r, i] += c * (commit[r, i] * mean)
 
 
 @compiled(Covenant, "learn")
