@@ -471,8 +471,9 @@ def _covenant_talk(r, t, S, P, M, rng, net, TP):
     target, strength, decay, _rate, rounds, binding, reciprocity, _met_only = P
     (commit,) = M
     N = S.quota.shape[1]
-    # a loop per field written, the parameters read once: loops that store to one field
-    # (and read no parameter through the state's stores) run in SIMD lanes
+    # a loop per field written, and the parameters read once before the loops (read in a
+    # loop that stores to the state, they would be read again at each step): loops that
+    # store to one field run in SIMD lanes
     if in_rounds(t, rounds):
         for i in range(N):
             commit[r, i] = 1.0
