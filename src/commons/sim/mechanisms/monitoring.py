@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
-from .._jit import fill_items, in_centre, inlined, jitable, normal_centre, normal_tail
+from .._jit import fill, in_centre, inlined, jitable, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
 from ..streams import normal_quantile
@@ -48,13 +48,15 @@ def observe(st, ctx, plugin, noise: np.ndarray, everyone: np.ndarray | None = No
         Replicates where every organisation is inspected with its probability (costly
         inspections), not only those over their quota.
     """
-    u = ctx.packed_uniforms(plugin, ctx.N, width=2)  # two organisations to a block
+    # each organisation's inspection number, four organisations to a block; its misreading's
+    # number from blocks of their own (block 1), drawn only where there is noise
+    u = ctx.packed_uniforms(plugin, ctx.N)
     need = (noise[:, None] > 0) | (st.granted > st.quota)
     if everyone is not None:
         need |= everyone[:, None]
-    st.inspected = need & (u[..., 0] < st.detect_prob)
+    st.inspected = need & (u < st.detect_prob)
     if np.any(noise > 0):
-        z = normal_quantile(u[..., 1])
+        z = normal_quantile(ctx.packed_uniforms(plugin, ctx.N, block=1))
         st.observed = np.where(st.inspected, st.granted * ew.exp(noise[:, None] * z),
                                st.granted)
     else:
@@ -88,10 +90,10 @@ class CentralAudit(Plugin):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {
         "monitor": ("detect_prob", "inspected", "observed", "detected", "regulator_spending",
                     "external", "memory")}
-    # "draws": two uniforms per organisation (inspected?, the error), drawn at once in
-    # compiled code when every organisation needs them (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
-    _numbers: ClassVar[int] = 2
+    # "inspect" and "misread": each organisation's numbers for its inspection and for the
+    # error of what is seen, from streams of their own (the second drawn only with noise),
+    # every organisation's at once in compiled code (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"inspect": ("org", float), "misread": ("org", float)}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
     external: ClassVar[bool] = True
@@ -156,10 +158,9 @@ class PeerMonitoring(Plugin):
     cparams: ClassVar[tuple[str, ...]] = ("p0", "p1", "cost", "noise", "by")
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
-    # "draws" as for CentralAudit; "bits": the compliant flags packed 64 to a word, where
-    # the neighbours are counted by popcount (commons.sim._bitsets; scratch)
+    # "inspect" and "misread" as for CentralAudit; "bits": the compliant flags packed 64 to
+    # a word, where the neighbours are counted by popcount (commons.sim._bitsets; scratch)
     memory: ClassVar[dict[str, tuple]] = {**CentralAudit.memory, "bits": ("org", np.uint64)}
-    _numbers: ClassVar[int] = 2
 
     def __init__(self, base: Any = 0.1, slope: Any = 0.4, *, by: str = "compliance",
                  cost: Any = 0.0, noise: Any = 0.0) -> None:
@@ -229,7 +230,7 @@ class PeerMonitoring(Plugin):
 @inlined
 def _observe_exact(r, i0, i1, S, everyone, u):
     """What is seen of organisations i0..i1-1 of a replicate without noise (see observe),
-    from their first numbers ``u[r, i, 0]``: an organisation within its quota has nothing
+    from their inspection numbers ``u[r, i]``: an organisation within its quota has nothing
     wrong to see, so unless inspections are paid for (``everyone``) only those over it are
     inspected, each with its probability; what is seen is the draw. Without a jump: whether
     an organisation is over its quota is as good as a coin toss to predict, and a mispredicted
@@ -239,7 +240,7 @@ def _observe_exact(r, i0, i1, S, everyone, u):
     for i in range(i0, i1):
         h = S.granted[r, i]
         over = h > S.quota[r, i]
-        hit = (everyone | over) & (u[r, i, 0] < S.detect_prob[r, i])
+        hit = (everyone | over) & (u[r, i] < S.detect_prob[r, i])
         n += np.int64(hit)
         _inspection(r, i, S, hit, h)
     return n
@@ -254,25 +255,36 @@ def _inspection(r, i, S, hit, seen):
     S.detected[r, i] = hit & (seen > S.quota[r, i])
 
 
+@inlined
+def _numbers(u, z, r, i0, i1, t, rng, sigma):
+    """Organisations i0..i1-1's inspection numbers into ``u[r]`` (number i of the stream,
+    four organisations to a Philox block) and, with noise, their misreading's into ``z[r]``
+    (the same of block 1): see :func:`observe`."""
+    fill(u[r], i0, i1, t, rng)
+    if sigma > 0.0:
+        fill(z[r], i0, i1, t, rng, 1)
+
+
 @jitable
-def _observe_noisy(r, i0, i1, S, sigma, u):
+def _observe_noisy(r, i0, i1, S, sigma, u, z):
     """What is seen of organisations i0..i1-1 of a replicate with noise sigma > 0 (see
     observe: each is inspected with its probability, and an inspected draw h is seen as
-    h exp(sigma z), z the normal quantile of its second number ``u[r, i, 1]``), in two loops:
+    h exp(sigma z), z the normal quantile of its misreading's number ``z[r, i]``; ``u[r, i]``
+    its inspection number), in two loops:
     the normal quantile's central ratio for every organisation first, without a branch, so
     that it runs in SIMD lanes (parked in ``observed``); then each inspection, mending the
     15 % of numbers in the quantile's tails. Returns the number inspected."""
     for i in range(i0, i1):
-        S.observed[r, i] = normal_centre(u[r, i, 1])
+        S.observed[r, i] = normal_centre(z[r, i])
     n = 0
     for i in range(i0, i1):
         h = S.granted[r, i]
-        hit = u[r, i, 0] < S.detect_prob[r, i]
+        hit = u[r, i] < S.detect_prob[r, i]
         seen = h
         if hit:
-            v = u[r, i, 1]
-            z = S.observed[r, i] if in_centre(v) else normal_tail(v)
-            seen = h * np.exp(sigma * z)
+            v = z[r, i]
+            q = S.observed[r, i] if in_centre(v) else normal_tail(v)
+            seen = h * np.exp(sigma * q)
             n += 1
         _inspection(r, i, S, hit, seen)
     return n
@@ -282,19 +294,19 @@ def _observe_noisy(r, i0, i1, S, sigma, u):
 @jitable
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
-    (u,) = M
+    u, z = M
     n = 0.0
     N = S.granted.shape[1]
-    # every organisation's two numbers, at once: one vectorised loop costs less than
-    # drawing one block at a time only for those an inspection needs
-    fill_items(u, r, 0, N, t, rng)
-    prob = p[r]  # the parameters read once (see _peer_monitoring)
+    # every organisation's numbers, at once: one vectorised loop costs less than drawing one
+    # block at a time only for those an inspection needs
     sigma = noise[r]
+    _numbers(u, z, r, 0, N, t, rng, sigma)
+    prob = p[r]  # the parameters read once (see _peer_monitoring)
     paid = cost[r] > 0.0
     for i in range(N):
         S.detect_prob[r, i] = prob
     if sigma > 0.0:
-        n = float(_observe_noisy(r, 0, N, S, sigma, u))
+        n = float(_observe_noisy(r, 0, N, S, sigma, u, z))
     else:
         n = float(_observe_exact(r, 0, N, S, paid, u))
     S.regulator_spending[r] += cost[r] * n
@@ -306,11 +318,11 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
-    u, words = M
-    fill_items(u, r, i0, i1, t, rng)  # every organisation's two numbers, at once
+    u, z, words = M
+    sigma = noise[r]
+    _numbers(u, z, r, i0, i1, t, rng, sigma)  # every organisation's numbers, at once
     base = p0[r]  # the parameters read once (the loops store to the state, which the
     slope = p1[r]  # compiler cannot tell apart from them, so it would read them each time)
-    sigma = noise[r]
     c = cost[r]
     N = S.granted.shape[1]
     # the compliant neighbours counted by popcount where the network has rows of bits and
@@ -344,7 +356,7 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
                 m = 0.0
         S.detect_prob[r, i] = base + slope * m
     if sigma > 0.0:
-        _observe_noisy(r, i0, i1, S, sigma, u)
+        _observe_noisy(r, i0, i1, S, sigma, u, z)
     else:
         _observe_exact(r, i0, i1, S, False, u)
     if c > 0.0:
