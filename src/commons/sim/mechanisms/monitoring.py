@@ -256,35 +256,35 @@ def _inspection(r, i, S, hit, seen):
 
 
 @inlined
-def _numbers(u, z, r, i0, i1, t, rng, sigma):
+def _draw_numbers(u, w, r, i0, i1, t, rng, sigma):
     """Organisations i0..i1-1's inspection numbers into ``u[r]`` (number i of the stream,
-    four organisations to a Philox block) and, with noise, their misreading's into ``z[r]``
+    four organisations to a Philox block) and, with noise, their misreading's into ``w[r]``
     (the same of block 1): see :func:`observe`."""
     fill(u[r], i0, i1, t, rng)
     if sigma > 0.0:
-        fill(z[r], i0, i1, t, rng, 1)
+        fill(w[r], i0, i1, t, rng, 1)
 
 
 @jitable
-def _observe_noisy(r, i0, i1, S, sigma, u, z):
+def _observe_noisy(r, i0, i1, S, sigma, u, w):
     """What is seen of organisations i0..i1-1 of a replicate with noise sigma > 0 (see
     observe: each is inspected with its probability, and an inspected draw h is seen as
-    h exp(sigma z), z the normal quantile of its misreading's number ``z[r, i]``; ``u[r, i]``
+    h exp(sigma z), z the normal quantile of its misreading's number ``w[r, i]``; ``u[r, i]``
     its inspection number), in two loops:
     the normal quantile's central ratio for every organisation first, without a branch, so
     that it runs in SIMD lanes (parked in ``observed``); then each inspection, mending the
     15 % of numbers in the quantile's tails. Returns the number inspected."""
     for i in range(i0, i1):
-        S.observed[r, i] = normal_centre(z[r, i])
+        S.observed[r, i] = normal_centre(w[r, i])
     n = 0
     for i in range(i0, i1):
         h = S.granted[r, i]
         hit = u[r, i] < S.detect_prob[r, i]
         seen = h
         if hit:
-            v = z[r, i]
-            q = S.observed[r, i] if in_centre(v) else normal_tail(v)
-            seen = h * np.exp(sigma * q)
+            v = w[r, i]
+            z = S.observed[r, i] if in_centre(v) else normal_tail(v)
+            seen = h * np.exp(sigma * z)
             n += 1
         _inspection(r, i, S, hit, seen)
     return n
@@ -294,19 +294,19 @@ def _observe_noisy(r, i0, i1, S, sigma, u, z):
 @jitable
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
-    u, z = M
+    u, w = M
     n = 0.0
     N = S.granted.shape[1]
     # every organisation's numbers, at once: one vectorised loop costs less than drawing one
     # block at a time only for those an inspection needs
     sigma = noise[r]
-    _numbers(u, z, r, 0, N, t, rng, sigma)
+    _draw_numbers(u, w, r, 0, N, t, rng, sigma)
     prob = p[r]  # the parameters read once (see _peer_monitoring)
     paid = cost[r] > 0.0
     for i in range(N):
         S.detect_prob[r, i] = prob
     if sigma > 0.0:
-        n = float(_observe_noisy(r, 0, N, S, sigma, u, z))
+        n = float(_observe_noisy(r, 0, N, S, sigma, u, w))
     else:
         n = float(_observe_exact(r, 0, N, S, paid, u))
     S.regulator_spending[r] += cost[r] * n
@@ -318,9 +318,9 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
-    u, z, words = M
+    u, w, words = M
     sigma = noise[r]
-    _numbers(u, z, r, i0, i1, t, rng, sigma)  # every organisation's numbers, at once
+    _draw_numbers(u, w, r, i0, i1, t, rng, sigma)  # every organisation's numbers, at once
     base = p0[r]  # the parameters read once (the loops store to the state, which the
     slope = p1[r]  # compiler cannot tell apart from them, so it would read them each time)
     c = cost[r]
@@ -356,7 +356,7 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
                 m = 0.0
         S.detect_prob[r, i] = base + slope * m
     if sigma > 0.0:
-        _observe_noisy(r, i0, i1, S, sigma, u, z)
+        _observe_noisy(r, i0, i1, S, sigma, u, w)
     else:
         _observe_exact(r, i0, i1, S, False, u)
     if c > 0.0:
