@@ -4,6 +4,8 @@ import math
 
 import numba as nb
 
+from . import _exp
+
 
 @nb.vectorize(["float64(float64, float64)"], cache=True)
 def power(x, y):
@@ -12,7 +14,7 @@ def power(x, y):
 
 @nb.vectorize(["float64(float64)"], cache=True)
 def exp(x):
-    return math.exp(x)
+    return _exp.exp(x)
 
 
 @nb.vectorize(["float64(float64)"], cache=True)

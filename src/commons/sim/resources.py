@@ -16,6 +16,7 @@ import numpy as np
 from .._validation import as_real
 from ..exact.lake import critical_loss, lake_threshold
 from . import _elementwise as ew
+from ._exp import exp
 from ._jit import cpow, ipow, jitable, normal, u1, u4
 from ._params import per_replicate
 from .plugin import Plugin, compiled
@@ -573,7 +574,7 @@ def _lake_regenerate(r, t, S, P, M, rng, net, TP):
     (released,) = M
     if mean < 0.0:  # a lognormal inflow
         v = u4(0, t, rng)
-        eps = np.exp(mu + sigma * normal(v[0]))
+        eps = exp(mu + sigma * normal(v[0]))
     else:
         eps = mean
     p = S.stock[r]

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _bitsets as bits
 from .. import _elementwise as ew
+from .._exp import exp
 from .._jit import fill, in_centre, inlined, jitable, normal_centre, normal_tail
 from .._params import per_replicate
 from ..plugin import Plugin, compiled
@@ -270,23 +271,29 @@ def _observe_noisy(r, i0, i1, S, sigma, u, w):
     """What is seen of organisations i0..i1-1 of a replicate with noise sigma > 0 (see
     observe: each is inspected with its probability, and an inspected draw h is seen as
     h exp(sigma z), z the normal quantile of its misreading's number ``w[r, i]``; ``u[r, i]``
-    its inspection number), in two loops:
-    the normal quantile's central ratio for every organisation first, without a branch, so
-    that it runs in SIMD lanes (parked in ``observed``); then each inspection, mending the
-    15 % of numbers in the quantile's tails. Returns the number inspected."""
+    its inspection number). In loops that each store one field and, but for the second, run
+    in SIMD lanes without a jump: the normal quantile's central ratio for every organisation
+    (parked in ``observed``); the inspected organisations' numbers in the quantile's tails
+    (15 % of numbers) mended; what is seen of each (:func:`commons.sim._exp.exp`, computed
+    for all: cheaper in SIMD lanes than a jump that mispredicts for every fourth or so);
+    who is inspected; who is detected. Returns the number inspected."""
     for i in range(i0, i1):
         S.observed[r, i] = normal_centre(w[r, i])
-    n = 0
+    for i in range(i0, i1):
+        v = w[r, i]
+        if (not in_centre(v)) & (u[r, i] < S.detect_prob[r, i]):
+            S.observed[r, i] = normal_tail(v)
     for i in range(i0, i1):
         h = S.granted[r, i]
+        seen = h * exp(sigma * S.observed[r, i])
+        S.observed[r, i] = seen if u[r, i] < S.detect_prob[r, i] else h
+    n = 0
+    for i in range(i0, i1):
         hit = u[r, i] < S.detect_prob[r, i]
-        seen = h
-        if hit:
-            v = w[r, i]
-            z = S.observed[r, i] if in_centre(v) else normal_tail(v)
-            seen = h * np.exp(sigma * z)
-            n += 1
-        _inspection(r, i, S, hit, seen)
+        S.inspected[r, i] = hit
+        n += np.int64(hit)
+    for i in range(i0, i1):
+        S.detected[r, i] = S.inspected[r, i] & (S.observed[r, i] > S.quota[r, i])
     return n
 
 

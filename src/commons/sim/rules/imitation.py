@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import _elementwise as ew
+from .._exp import exp
 from .._jit import fill_items, jitable, normal
 from .._params import per_replicate
 from ..plugin import compiled
@@ -201,7 +202,7 @@ def _imitate_one(r, i, S, net, s, v1, v2):
     j = net.indices[e]
     ex = -s * (S.payoffs[r, j] - S.payoffs[r, i])
     ex = min(max(ex, -50.0), 50.0)
-    return S.draws[r, j] if v2 < w / (1.0 + np.exp(ex)) else S.draws[r, i]
+    return S.draws[r, j] if v2 < w / (1.0 + exp(ex)) else S.draws[r, i]
 
 
 @compiled(Imitation, "learn", orgs=True)

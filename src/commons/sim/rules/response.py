@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..._validation import check_integer
 from .. import _elementwise as ew
+from .._exp import exp
 from .._jit import fill_items, jitable, normal, u4
 from .._params import per_replicate
 from ..plugin import compiled
@@ -291,7 +291,7 @@ def _logit_response(r, t, S, P, M, rng, net, TP):
             top = max(top, weights[r, i, k])
         total = 0.0
         for k in range(G):
-            weights[r, i, k] = math.exp(weights[r, i, k] - top)
+            weights[r, i, k] = exp(weights[r, i, k] - top)
             total += weights[r, i, k]
         threshold = v1 * total
         cdf = 0.0
