@@ -93,8 +93,10 @@ class CentralAudit(Plugin):
                     "external", "memory")}
     # "inspect" and "misread": each organisation's numbers for its inspection and for the
     # error of what is seen, from streams of their own (the second drawn only with noise),
-    # every organisation's at once in compiled code (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"inspect": ("org", float), "misread": ("org", float)}
+    # every organisation's at once in compiled code; "tails": with noise, the organisations
+    # whose misreading's normal comes from the quantile's tails (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"inspect": ("org", float), "misread": ("org", float),
+                                          "tails": ("org", np.int64)}
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "regulator"
     external: ClassVar[bool] = True
@@ -159,8 +161,8 @@ class PeerMonitoring(Plugin):
     cparams: ClassVar[tuple[str, ...]] = ("p0", "p1", "cost", "noise", "by")
     stochastic: ClassVar[bool] = True
     payer: ClassVar[str] = "monitor"
-    # "inspect" and "misread" as for CentralAudit; "bits": the compliant flags packed 64 to
-    # a word, where the neighbours are counted by popcount (commons.sim._bitsets; scratch)
+    # "inspect", "misread" and "tails" as for CentralAudit; "bits": the compliant flags packed
+    # 64 to a word, where the neighbours are counted by popcount (commons.sim._bitsets; scratch)
     memory: ClassVar[dict[str, tuple]] = {**CentralAudit.memory, "bits": ("org", np.uint64)}
 
     def __init__(self, base: Any = 0.1, slope: Any = 0.4, *, by: str = "compliance",
@@ -267,22 +269,28 @@ def _draw_numbers(u, w, r, i0, i1, t, rng, sigma):
 
 
 @jitable
-def _observe_noisy(r, i0, i1, S, sigma, u, w):
+def _observe_noisy(r, i0, i1, S, sigma, u, w, tails):
     """What is seen of organisations i0..i1-1 of a replicate with noise sigma > 0 (see
     observe: each is inspected with its probability, and an inspected draw h is seen as
     h exp(sigma z), z the normal quantile of its misreading's number ``w[r, i]``; ``u[r, i]``
-    its inspection number). In loops that each store one field and, but for the second, run
-    in SIMD lanes without a jump: the normal quantile's central ratio for every organisation
-    (parked in ``observed``); the inspected organisations' numbers in the quantile's tails
-    (15 % of numbers) mended; what is seen of each (:func:`commons.sim._exp.exp`, computed
-    for all: cheaper in SIMD lanes than a jump that mispredicts for every fourth or so);
-    who is inspected; who is detected. Returns the number inspected."""
+    its inspection number). In loops that each store one field, most in SIMD lanes without a
+    jump: the normal quantile's central ratio for every organisation (parked in
+    ``observed``); the inspected organisations whose numbers lie in the quantile's tails (15 %
+    of numbers) listed in ``tails[r]`` without a jump, and their normals mended (a jump per
+    organisation would mispredict for many); what is seen of each
+    (:func:`commons.sim._exp.exp`, computed for all: cheaper in SIMD lanes than a jump that
+    mispredicts for every fourth or so); who is inspected; who is detected. Returns the
+    number inspected."""
     for i in range(i0, i1):
         S.observed[r, i] = normal_centre(w[r, i])
+    k0 = np.int64(i0)  # the range may come as unsigned integers (threads sharing a replicate)
+    k = k0
     for i in range(i0, i1):
-        v = w[r, i]
-        if (not in_centre(v)) & (u[r, i] < S.detect_prob[r, i]):
-            S.observed[r, i] = normal_tail(v)
+        tails[r, k] = i
+        k += np.int64((not in_centre(w[r, i])) & (u[r, i] < S.detect_prob[r, i]))
+    for j in range(k0, k):
+        i = tails[r, j]
+        S.observed[r, i] = normal_tail(w[r, i])
     for i in range(i0, i1):
         h = S.granted[r, i]
         seen = h * exp(sigma * S.observed[r, i])
@@ -301,7 +309,7 @@ def _observe_noisy(r, i0, i1, S, sigma, u, w):
 @jitable
 def _central_audit(r, t, S, P, M, rng, net, TP):
     p, cost, noise = P
-    u, w = M
+    u, w, tails = M
     n = 0.0
     N = S.granted.shape[1]
     # every organisation's numbers, at once: one vectorised loop costs less than drawing one
@@ -313,7 +321,7 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
     for i in range(N):
         S.detect_prob[r, i] = prob
     if sigma > 0.0:
-        n = float(_observe_noisy(r, 0, N, S, sigma, u, w))
+        n = float(_observe_noisy(r, 0, N, S, sigma, u, w, tails))
     else:
         n = float(_observe_exact(r, 0, N, S, paid, u))
     S.regulator_spending[r] += cost[r] * n
@@ -325,7 +333,7 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     p0, p1, cost, noise, by = P
-    u, w, words = M
+    u, w, tails, words = M
     sigma = noise[r]
     _draw_numbers(u, w, r, i0, i1, t, rng, sigma)  # every organisation's numbers, at once
     base = p0[r]  # the parameters read once (the loops store to the state, which the
@@ -363,7 +371,7 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
                 m = 0.0
         S.detect_prob[r, i] = base + slope * m
     if sigma > 0.0:
-        _observe_noisy(r, i0, i1, S, sigma, u, w)
+        _observe_noisy(r, i0, i1, S, sigma, u, w, tails)
     else:
         _observe_exact(r, i0, i1, S, False, u)
     if c > 0.0:
