@@ -1,5 +1,5 @@
-"""The project's e**x: within one unit in the last place of the true value, the same bits in its
-compiled and numpy forms, whatever an element's place in an array."""
+"""The project's e**x: within about half a unit in the last place of the true value, the same
+bits in its compiled and numpy forms, whatever an element's place in an array."""
 
 import math
 from decimal import Decimal, localcontext
@@ -38,15 +38,19 @@ def _ulps_from_truth(x: float, got: float) -> float:
 @settings(max_examples=300, deadline=None)
 @given(st.floats(-745.13, 709.78))
 @example(-745.13)  # the least subnormal, 4.9e-324
-@example(-708.5)  # a subnormal result: 2**k made of two halves
+@example(-708.5)  # a subnormal result: 2**m made of two halves
+@example(-709.0291680734604)  # a subnormal result 0.747 units from the true value
 @example(709.78)  # the largest finite results
-@example(0.5 * math.log(2.0))  # where k turns from 0 to 1
+@example(math.log(2.0) / 256)  # where k turns from 0 to 1
 @example(1e-300)
-@example(1.0)  # 2.7182818284590455, one ulp above math.e (fdlibm's, too)
-def test_exp_is_within_one_ulp_of_the_true_value(x):
+@example(1.0)
+def test_exp_is_within_about_half_an_ulp_of_the_true_value(x):
     got = _compiled(x)
     assert np.isfinite(got)
-    assert _ulps_from_truth(x, got) < 1.0
+    # rounded once where the result is normal; a subnormal result rounds y 2**m1 (exact) to
+    # the subnormal grid, after y's own rounding: a quarter of a unit more at most
+    bound = 0.52 if got >= np.finfo(np.float64).tiny else 0.77
+    assert _ulps_from_truth(x, got) < bound
 
 
 def test_exp_at_its_edges():

@@ -6,8 +6,8 @@ bit. A replicate's numbers would then depend on where its row falls in a batch, 
 replicates were split. These functions compute every element on its own with the C library's
 scalar routine (a compiled numba loop when numba is installed, a Python loop otherwise), so an
 element's result depends on its inputs only. ``exp`` is the project's own
-(:mod:`commons.sim._exp`: fdlibm's algorithm in IEEE operations, the same bits on every
-machine, whatever its C library, and in SIMD lanes in compiled loops).
+(:mod:`commons.sim._exp`: a table and IEEE operations, the same bits on every machine,
+whatever its C library, and in SIMD lanes in compiled loops).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ def _compiled(name: str) -> Callable:
     if importlib.util.find_spec("numba") is not None:
         from . import _elementwise_impl
         fn = getattr(_elementwise_impl, name)
-    elif name == "exp":  # pragma: no cover - numba is installed in the test environment
-        from ._exp import exp_array as fn
     else:  # pragma: no cover - numba is installed in the test environment
         scalar = {"power": math.pow, "log": math.log, "cos": math.cos}[name]
         nargs = 2 if name == "power" else 1
@@ -74,9 +72,12 @@ def power(x, y) -> np.ndarray:
 
 
 def exp(x) -> np.ndarray:
-    """e**x element by element (:func:`commons.sim._exp.exp`, within one unit in the last
-    place)."""
-    return _compiled("exp")(np.asarray(x, np.float64))
+    """e**x element by element: :func:`commons.sim._exp.exp_array`, the numpy form of the
+    compiled forms' :func:`commons.sim._exp.exp` (the same bits), within about half a unit in
+    the last place. (Not a cached numba ufunc: numba's cache would not see a change to the
+    function it calls, in another file.)"""
+    from ._exp import exp_array
+    return exp_array(x)
 
 
 def log(x) -> np.ndarray:

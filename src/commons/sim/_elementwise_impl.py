@@ -4,17 +4,10 @@ import math
 
 import numba as nb
 
-from . import _exp
-
 
 @nb.vectorize(["float64(float64, float64)"], cache=True)
 def power(x, y):
     return math.pow(x, y)
-
-
-@nb.vectorize(["float64(float64)"], cache=True)
-def exp(x):
-    return _exp.exp(x)
 
 
 @nb.vectorize(["float64(float64)"], cache=True)

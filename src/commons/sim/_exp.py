@@ -1,27 +1,34 @@
-"""e**x from additions, multiplications and one division: the same bits on every machine, in SIMD
-lanes.
+"""e**x from a table and IEEE additions and multiplications: the same bits on every machine, in
+SIMD lanes.
 
 The C library's ``exp`` is a call the compiler cannot run in SIMD lanes, and libraries differ
-in the last bit of some results. This module computes e**x with fdlibm's algorithm (Sun's
-``e_exp.c``, the one Java's ``StrictMath.exp`` specifies), written without a branch:
+in the last bit of some results. This module computes e**x by the table method of Tang (ACM
+TOMS 15, 1989), in the form of Arm's optimized-routines and glibc's ``exp`` (N = 128), written
+without a branch:
 
-1. k = x / ln 2 rounded to the nearest integer, so that x = k ln 2 + r with |r| <= ln(2) / 2,
-   r taken as hi - lo with hi = x - k ln2_hi (exact: ln2_hi has 32 trailing zero bits and
-   |k| < 2**11) and lo = k ln2_lo;
-2. e**r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r**2 (P1 + r**2 (P2 + ... + r**2 P5)), a
-   Remez fit of r (e**r + 1) / (e**r - 1) with error below 2**-59;
-3. e**x = e**r 2**k1 2**k2, k1 = k / 2 rounded, k2 = k - k1: the first product is exact, the
-   second rounds once, also where the result is subnormal; 2**k is made from its bits (the
-   integer k + 1023 shifted into the exponent field).
+1. k = x N / ln 2 rounded to the nearest integer, so that x = k ln(2) / N + r with
+   |r| <= ln(2) / 2N, r taken as (x - k c_hi) - k c_lo, c_hi + c_lo = ln(2) / N (c_hi has 34
+   significant bits, so k c_hi is exact for |k| < 2**18, and x - k c_hi is exact);
+2. with k = 128 m + j, 0 <= j < 128: e**x = 2**m 2**(j/N) e**r, and
+   y = T_j + T_j (t_j + p(r)), T_j the double nearest 2**(j/N), t_j its relative error
+   (2**(j/N) = T_j (1 + t_j), both from 40-digit values made when the module is imported),
+   p(r) = r + r**2 / 2 + r**3 / 6 + r**4 / 24 + r**5 / 120 (Taylor: the next term is below
+   2**-60 of the result);
+3. e**x = y 2**m1 2**m2, m1 = floor(m / 2), m2 = m - m1: the first product is exact, the
+   second rounds once, also where the result is subnormal; 2**m1 is made from its bits.
 
-The error is below one unit in the last place (fdlibm's bound), results overflow to inf above
-709.78 and are 0 below -745.13, and NaN stays NaN. Every operation is an IEEE 754 one, rounded
-to nearest, so the result depends on x alone, on every machine and in either form: the compiled
-:func:`exp` (a loop of it runs in SIMD lanes) and the numpy :func:`exp_array`, which computes the
-same operations in the same order.
+The result is y rounded once, so within about half a unit in the last place of the true value
+where it is normal (a test bounds it at 0.52 against 50-digit values); a subnormal result is
+rounded twice (y, then y 2**m to the subnormal grid), within 0.77 units. Results overflow to
+inf above 709.78 and are 0 below -745.13, and NaN stays NaN. Every operation is an IEEE 754
+one, rounded to nearest, so the result depends on x alone, on every machine and in either
+form: the compiled :func:`exp` (a loop of it runs in SIMD lanes) and the numpy
+:func:`exp_array`, which computes the same operations in the same order.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, localcontext
 
 import numpy as np
 
@@ -29,23 +36,38 @@ from ._jit import HAVE_NUMBA, jitable
 
 __all__ = ["exp", "exp_array"]
 
-_INV_LN2 = 1.44269504088896338700e+00
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_P1 = 1.66666666666666019037e-01
-_P2 = -2.77777777770155933842e-03
-_P3 = 6.61375632143793436117e-05
-_P4 = -1.65339022054652515390e-06
-_P5 = 4.13813679705723846039e-08
+_N = 128  # table entries: 2**(j / N) for j < N
+_SHIFT = 6755399441055744.0  # 1.5 * 2**52: (v + _SHIFT) - _SHIFT rounds v to an integer,
+# which the sum holds in its low bits, for |v| < 2**51 (two additions, in SIMD lanes)
 _OVER = 7.09782712893383973096e+02  # e**x overflows above this
 _UNDER = -7.45133219101941108420e+02  # and is below half the least subnormal under this
-_HIGH = 710.0  # x clamped to [_LOW, _HIGH]: k stays in [-1076, 1024], each half of it in
-_LOW = -746.0  # the exponent field's range
-# 2**52 + 1023: adding an integral k in [-1023, 1024] leaves k + 1023 in the low bits
-_BIAS = 4503599627371519.0
-# 1.5 * 2**52: (v + _ROUND) - _ROUND is v rounded to the nearest integer (ties to even) for
-# |v| < 2**51, in two additions that run in SIMD lanes where a call to floor may not
-_ROUND = 6755399441055744.0
+_HIGH = 710.0  # x clamped to [_LOW, _HIGH]: |k| < 2**18 and each half of m in the
+_LOW = -746.0  # exponent field's range
+
+
+def _constants() -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    """N / ln 2; ln(2) / N as c_hi + c_lo, c_hi on a grid of 2**-41 (34 significant bits);
+    the table T_j and t_j (see the module's docstring), from 40-digit values."""
+    with localcontext() as c:
+        c.prec = 40
+        ln2 = Decimal(2).ln()
+        step = ln2 / _N
+        hi = float(round(step * 2**41) / Decimal(2**41))
+        lo = float(step - Decimal(hi))
+        heads = np.empty(_N)
+        tails = np.empty(_N)
+        for j in range(_N):
+            v = (step * j).exp()
+            heads[j] = float(v)
+            tails[j] = float((v - Decimal(heads[j])) / Decimal(heads[j]))
+        return float(_N / ln2), hi, lo, heads, tails
+
+
+_INV, _C_HI, _C_LO, _HEAD, _TAIL = _constants()
+_P3 = 1.0 / 6.0
+_P4 = 1.0 / 24.0
+_P5 = 1.0 / 120.0
+_SHIFT_BITS = int(np.array(_SHIFT).view(np.int64))
 
 if HAVE_NUMBA:
     from llvmlite import ir
@@ -82,14 +104,14 @@ else:  # pragma: no cover - numba is installed in the test environment
 
 
 @jitable
-def _pow2(k):
-    """2**k for an integral float k in [-1022, 1023], made from its bits."""
-    return _float(_bits(k + _BIAS) << 52)
+def _pow2(m):
+    """2**m for an integer m in [-1022, 1023], made from its bits."""
+    return _float((m + 1023) << 52)
 
 
 @jitable(error_model="numpy")
 def exp(x):
-    """e**x (float64) by fdlibm's algorithm without a branch: see the module's docstring.
+    """e**x (float64) by the table method without a branch: see the module's docstring.
 
     Parameters
     ----------
@@ -99,25 +121,29 @@ def exp(x):
     Returns
     -------
     float
-        e**x within one unit in the last place; inf above 709.78, 0 below -745.13, NaN for NaN.
+        e**x within about half a unit in the last place; inf above 709.78, 0 below -745.13,
+        NaN for NaN.
     """
     xc = _HIGH if x > _HIGH else x  # NaN passes both and stays NaN
     xc = _LOW if xc < _LOW else xc
-    k = (xc * _INV_LN2 + _ROUND) - _ROUND
-    hi = xc - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    k1 = (k * 0.5 + _ROUND) - _ROUND
-    v = (y * _pow2(k1)) * _pow2(k - k1)
+    t = xc * _INV + _SHIFT
+    kd = t - _SHIFT
+    r = (xc - kd * _C_HI) - kd * _C_LO
+    k = _bits(t) - _SHIFT_BITS
+    j = k & (_N - 1)
+    m = k >> 7
+    r2 = r * r
+    p = (r + r2 * (0.5 + r * _P3)) + (r2 * r2) * (_P4 + r * _P5)
+    h = _HEAD[j]
+    y = h + h * (_TAIL[j] + p)
+    m1 = m >> 1
+    v = (y * _pow2(m1)) * _pow2(m - m1)
     v = np.inf if x > _OVER else v
     return 0.0 if x < _UNDER else v
 
 
-def _pow2_array(k: np.ndarray) -> np.ndarray:
-    return ((k + _BIAS).view(np.int64) << 52).view(np.float64)
+def _pow2_array(m: np.ndarray) -> np.ndarray:
+    return ((m + 1023) << 52).view(np.float64)
 
 
 def exp_array(x) -> np.ndarray:
@@ -138,14 +164,17 @@ def exp_array(x) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         xc = np.where(x > _HIGH, _HIGH, x)
         xc = np.where(xc < _LOW, _LOW, xc)
-        k = (xc * _INV_LN2 + _ROUND) - _ROUND
-        hi = xc - k * _LN2_HI
-        lo = k * _LN2_LO
-        r = hi - lo
-        t = r * r
-        c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-        y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-        k1 = (k * 0.5 + _ROUND) - _ROUND
-        v = (y * _pow2_array(k1)) * _pow2_array(k - k1)
+        t = xc * _INV + _SHIFT
+        kd = t - _SHIFT
+        r = (xc - kd * _C_HI) - kd * _C_LO
+        k = t.view(np.int64) - _SHIFT_BITS
+        j = k & (_N - 1)
+        m = k >> 7
+        r2 = r * r
+        p = (r + r2 * (0.5 + r * _P3)) + (r2 * r2) * (_P4 + r * _P5)
+        h = _HEAD[j]
+        y = h + h * (_TAIL[j] + p)
+        m1 = m >> 1
+        v = (y * _pow2_array(m1)) * _pow2_array(m - m1)
     v = np.where(x > _OVER, np.inf, v)
     return np.where(x < _UNDER, 0.0, v)
