@@ -91,3 +91,43 @@ def test_a_strided_row_is_refused_when_compiling():
     f = numba.njit(lambda a: lane_sum(a, 0, 2))
     with pytest.raises(numba.TypingError):
         f(np.arange(8.0)[::2])
+
+
+@cache
+def _many():
+    numba = pytest.importorskip("numba")
+    from commons.sim._lanes import lane_terms_many
+
+    @numba.njit
+    def three(a, b, c, i0, i1):  # the three kinds of term, one loop
+        return lane_terms_many((a, b, c), (a, c, a), "0-+", np.uint64(i0), np.uint64(i1))
+
+    return three
+
+
+@settings(max_examples=120, deadline=None)
+@given(arrays(np.float64, st.integers(0, 40), elements=_VALUES), st.data())
+@example(np.array([1e16, 1.0, -1e16, 1.0, 2.0, 3.0]), None)
+def test_sums_in_one_loop_are_each_the_sum_of_its_own_loop(a, data):
+    """Each of the sums lane_terms_many adds in one loop is the four running sums of its own
+    term, to the bit, whatever the others hold."""
+    three = _many()
+    b = a[::-1].copy() if data is None else data.draw(arrays(np.float64, len(a),
+                                                             elements=_VALUES))
+    c = np.roll(a, 1) if data is None else data.draw(arrays(np.float64, len(a),
+                                                            elements=_VALUES))
+    i0 = 0 if data is None else data.draw(st.integers(0, len(a)))
+    i1 = len(a) if data is None else data.draw(st.integers(i0, len(a)))
+    got = three(a, b, c, i0, i1)
+    with np.errstate(all="ignore"):
+        want = (a, b - c, c + a)
+    for g, terms in zip(got, want, strict=True):
+        assert _same(g, _oracle(terms[i0:i1], 4))
+
+
+def test_sums_in_one_loop_refuse_an_unknown_term():
+    numba = pytest.importorskip("numba")
+    from commons.sim._lanes import lane_terms_many
+    f = numba.njit(lambda a: lane_terms_many((a,), (a,), "*", 0, 2))
+    with pytest.raises(numba.TypingError):
+        f(np.arange(8.0))
