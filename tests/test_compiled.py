@@ -378,6 +378,83 @@ def test_a_compiled_nan_is_named_with_its_phase_and_round(engine):
         model.run(10, 2, rng=1, engine=engine)
 
 
+class PoisonDecide(commons.BestResponse):
+    """Round 3's draw of organisation 1: ``bad`` (a NaN or a negative number)."""
+
+    cparams = (*commons.BestResponse.cparams, "bad")
+
+    def __init__(self, bad: float) -> None:
+        super().__init__(0.5)
+        self.bad = bad
+
+    def bind(self, ctx):
+        return {**super().bind(ctx), "bad": np.full(ctx.R, self.bad)}
+
+    def decide(self, st, ctx):
+        super().decide(st, ctx)
+        if st.t == 3:
+            st.draws[:, 1] = self.bad
+
+    def learn(self, st, ctx):  # keep the draws (the parameters are not best response's)
+        st.next_draws = st.draws.copy()
+
+
+@compiled(PoisonDecide, "decide", orgs=True)
+@jitable
+def _poison_decide(r, t, S, P, M, rng, net, TP, i0, i1):
+    bad = P[3]
+    for i in range(i0, i1):
+        S.draws[r, i] = bad[r] if (t == 3 and i == 1) else S.next_draws[r, i]
+
+
+@compiled(PoisonDecide, "learn", orgs=True)
+@jitable
+def _poison_decide_learn(r, t, S, P, M, rng, net, TP, i0, i1):
+    for i in range(i0, i1):
+        S.next_draws[r, i] = S.draws[r, i]
+
+
+class PoisonGrant(commons.LogisticStock):
+    """Round 2's grant of organisation 0 less than nothing."""
+
+    def appropriate(self, st, ctx):
+        super().appropriate(st, ctx)
+        if st.t == 2:
+            st.granted[:, 0] = -1.0
+
+
+@compiled(PoisonGrant, "appropriate")
+@jitable
+def _poison_grant(r, t, S, P, M, rng, net, TP):
+    for i in range(S.demand.shape[1]):
+        S.granted[r, i] = S.demand[r, i]
+    if t == 2:
+        S.granted[r, 0] = -1.0
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize(("bad", "fault"), [(np.nan, "non-finite"), (-np.inf, "non-finite"),
+                                            (np.inf, "non-finite"), (-0.5, "negative")])
+def test_a_bad_draw_is_named_with_the_decide_phase_and_round(engine, bad, fault):
+    # the compiled engine checks the decide act's draws in the loop that then clips them
+    # (which would hide inf and a negative draw): each is named as the numpy path names it
+    model = compose("logistic", "share", "peer", 2.0, "br").replace(rule=PoisonDecide(bad))
+    with pytest.raises(commons.PluginError,
+                       match=f"PoisonDecide produced {fault} draws in the decide phase of "
+                             "round 3"):
+        model.run(10, 2, rng=1, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_a_negative_grant_is_named_with_the_appropriate_phase_and_round(engine):
+    model = compose("logistic", "share", "peer", 2.0, "br").replace(
+        resource=PoisonGrant(capacity=1000.0, growth=0.25))
+    with pytest.raises(commons.PluginError,
+                       match="PoisonGrant produced negative granted in the appropriate phase "
+                             "of round 2"):
+        model.run(10, 2, rng=1, engine=engine)
+
+
 @pytest.mark.fused
 def test_a_new_process_loads_the_compiled_composition_from_the_cache(tmp_path):
     script = textwrap.dedent("""

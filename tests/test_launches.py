@@ -140,15 +140,16 @@ class _Act:
 
 
 @pytest.mark.parametrize(("errors", "expected"), [
-    # replicate -> (act + 1, round); blocks of 10 rounds
-    ({5: (2, 12), 3: (2, 18)}, "round 18"),  # the same block: the lower replicate's
-    ({5: (2, 12), 3: (2, 25)}, "round 12"),  # an earlier block wins over a lower replicate
-    ({5: (2, 21), 3: (2, 29)}, "round 29"),  # the same block: the lower replicate's
+    # replicate -> (act + 1, round, what is wrong: 1 not finite, 2 negative); blocks of 10
+    # rounds
+    ({5: (2, 12, 1), 3: (2, 18, 2)}, "negative draws .* round 18"),  # the same block: the
+    ({5: (2, 12, 2), 3: (2, 25, 1)}, "negative draws .* round 12"),  # lower replicate's; an
+    ({5: (2, 21, 2), 3: (2, 29, 1)}, "non-finite draws .* round 29"),  # earlier block wins
 ])
 def test_the_error_reported_is_the_first_replicate_of_the_earliest_block(errors, expected):
-    err = np.zeros((8, 2), np.int64)
-    for r, (k, t) in errors.items():
-        err[r] = (k, t)
+    err = np.zeros((8, 3), np.int64)
+    for r, (k, t, fault) in errors.items():
+        err[r] = (k, t, fault)
     model = _Model([_Act("communicate"), _Act("decide")])
     with pytest.raises(commons.PluginError, match=expected):
         _raise_error(model, err, 10)

@@ -66,7 +66,11 @@ def _talk(n):
 @pytest.mark.parametrize("make", [
     lambda: commons.scenarios.ostrom_commons(places=3, per_place=200),
     lambda: _talk(700),
-], ids=["ostrom", "talk"])
+    # noisy peer monitoring: each thread lists the inspections in the quantile's tails for
+    # its own chunk of organisations
+    lambda: commons.scenarios.benchmark_cpr_v1(700).replace(
+        monitoring=commons.PeerMonitoring(0.1, 0.4, noise=0.3)),
+], ids=["ostrom", "talk", "noisy-monitoring"])
 @pytest.mark.fused
 def test_models_with_forms_that_run_in_one_thread_split_with_the_same_bits(make, monkeypatch):
     # acts without an organisation range (meetings, gossip, audits, the stock) run in thread
@@ -111,6 +115,24 @@ def _split_poison(r, t, S, P, M, rng, net, TP, i0, i1):
         S.next_draws[r, i] = np.nan if (t == 3 and i == N - 1) else S.draws[r, i]
 
 
+class SplitNegative(commons.BestResponse):
+    """A negative draw for the last organisation in round 4's decide phase (checked in the
+    loop that then clips the draws, by the thread whose chunk holds it)."""
+
+    def decide(self, st, ctx):
+        super().decide(st, ctx)
+        if st.t == 4:
+            st.draws[:, -1] = -1.0
+
+
+@compiled(SplitNegative, "decide", orgs=True)
+@jitable
+def _split_negative(r, t, S, P, M, rng, net, TP, i0, i1):
+    N = S.draws.shape[1]
+    for i in range(i0, i1):
+        S.draws[r, i] = -1.0 if (t == 4 and i == N - 1) else S.next_draws[r, i]
+
+
 class Boom(commons.BestResponse):
     def learn(self, st, ctx):
         raise ValueError("boom")
@@ -137,6 +159,15 @@ def test_a_nan_met_by_another_thread_is_named_with_its_phase_and_round(monkeypat
         exc = _in_thread(lambda: _run(model, 10, 1, monkeypatch, 2), 120)
         assert isinstance(exc, commons.PluginError)
         assert "SplitPoison produced non-finite draws in the learn phase of round 3" in str(exc)
+
+
+@pytest.mark.fused
+def test_a_negative_draw_met_by_another_thread_is_named_with_its_phase_and_round(monkeypatch):
+    model = commons.scenarios.benchmark_cpr_v1(3 * RB).replace(rule=SplitNegative(0.5))
+    for _ in range(10):
+        exc = _in_thread(lambda: _run(model, 10, 1, monkeypatch, 2), 120)
+        assert isinstance(exc, commons.PluginError)
+        assert "SplitNegative produced negative draws in the decide phase of round 4" in str(exc)
 
 
 @pytest.mark.fused

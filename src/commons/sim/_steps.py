@@ -27,9 +27,15 @@ _NCH = len(KINDS) * _NREC
 
 @jitable
 def after_decide(r, S, max_draw, i0, i1):
-    """Clip the draws of organisations i0..i1-1 to [0, max_draw] and zero the excluded."""
+    """Clip the draws of organisations i0..i1-1 to [0, max_draw] and zero the excluded.
+    Returns what was wrong with the draws before (the decide act's check, in the same loop:
+    :func:`finite_range` with ``nonneg``)."""
+    fin = True
+    pos = True
     for i in range(i0, i1):
         v = S.draws[r, i]
+        fin &= v - v == 0.0
+        pos &= v >= 0.0
         if v < 0.0:
             v = 0.0
         if v > max_draw[r, i]:
@@ -37,13 +43,22 @@ def after_decide(r, S, max_draw, i0, i1):
         if S.excluded[r, i]:
             v = 0.0
         S.draws[r, i] = v
+    return _fault(fin, pos)
 
 
 @jitable
 def after_appropriate(r, S, i0, i1):
-    """Compliance of organisations i0..i1-1: granted <= quota."""
+    """Compliance of organisations i0..i1-1: granted <= quota. Returns what is wrong with the
+    grants (the appropriate act's check, in the same loop: :func:`finite_range` with
+    ``nonneg``)."""
+    fin = True
+    pos = True
     for i in range(i0, i1):
-        S.compliant[r, i] = S.granted[r, i] <= S.quota[r, i]
+        h = S.granted[r, i]
+        fin &= h - h == 0.0
+        pos &= h >= 0.0
+        S.compliant[r, i] = h <= S.quota[r, i]
+    return _fault(fin, pos)
 
 
 @jitable
@@ -92,27 +107,36 @@ def clip_next(r, S, max_draw, i0, i1):
 
 @jitable
 def finite_row(a, r, nonneg):
-    """Whether row r of ``a`` is finite (and >= 0 with ``nonneg``)."""
+    """What is wrong with row r of ``a`` (see :func:`finite_range`)."""
     if a.ndim == 1:
         v = a[r]
-        return np.isfinite(v) and not (nonneg and v < 0)
+        return _fault(v - v == 0.0, not (nonneg and v < 0.0))
     return finite_range(a, r, 0, a.shape[1], nonneg)
 
 
 @jitable
+def _fault(finite, nonneg):
+    """0 when all is well, 1 when a value is not finite, 2 when one is negative."""
+    return 0 if finite and nonneg else (1 if not finite else 2)
+
+
+@jitable
 def finite_range(a, r, i0, i1, nonneg):
-    """Whether a[r, i0:i1] is finite (and >= 0 with ``nonneg``).
+    """What is wrong with a[r, i0:i1]: 0 nothing, 1 a value not finite, 2 (with ``nonneg``)
+    a finite value below 0 (what the numpy path calls "non-finite" and "negative").
 
     Every value is tested, with no early exit, so the loop vectorises: v - v == 0 holds for
     a finite v and fails for infinities (inf - inf is nan) and nan (every comparison with it
-    is false), and v >= lo adds the lower bound; two float compares a value (half the cycles
+    is false), and v >= lo tests the lower bound; two float compares a value (half the cycles
     of testing |v| < inf, which the compiler turns into integer tests of the bits)."""
     lo = 0.0 if nonneg else -np.inf
-    ok = True
+    fin = True
+    pos = True
     for i in range(i0, i1):
         v = a[r, i]
-        ok &= (v - v == 0.0) & (v >= lo)
-    return ok
+        fin &= v - v == 0.0
+        pos &= v >= lo
+    return _fault(fin, pos)
 
 
 #: Organisations per block of the recorder's sums: each block is summed in order, then the

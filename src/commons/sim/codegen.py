@@ -266,7 +266,7 @@ class _Step:
     def __init__(self, lines: list[str], ranged: bool,
                  check: tuple[str, bool, int] | None = None, *, own: tuple[str, ...] = (),
                  view: tuple[str, ...] = (), writes: tuple[str, ...] = (),
-                 prologue: tuple[str, ...] = ()) -> None:
+                 prologue: tuple[str, ...] = (), test_call: str | None = None) -> None:
         self.lines = lines
         self.prologue = prologue  # run once per thread before the chunks (a shared sum)
         self.ranged = ranged
@@ -275,6 +275,8 @@ class _Step:
         # writing these fields
         self.view = view  # an act: the fields it reads or writes, and those it writes
         self.writes = writes
+        self.test_call = test_call  # an engine step that is its own check: the call, which
+        # returns whether the field was finite (and >= 0) before the step changed it
 
 
 #: Settling: each thread sums what is paid to the members once, then settles its chunks.
@@ -323,15 +325,18 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
         test = None
         if field is not None:
             test = (field, check[1] if check is not None and field == check[0] else False, k)
-        steps.append(_Step(lines, ranged, test, view=tuple(a.plugin.view(a.phase)),
-                           writes=tuple(a.writes)))
         last = k + 1 == len(acts) or phase_of[k + 1] != a.phase
-        if last and a.phase == "decide":
-            steps.append(_Step(["after_decide(r, S, max_draw, {lo}, {hi})"], True,
-                               own=("draws",)))
-        elif last and a.phase == "appropriate":
-            steps.append(_Step(["after_appropriate(r, S, {lo}, {hi})"], True,
-                               own=("compliant",)))
+        # the last act of the decide (appropriate) phase is checked in the engine's step
+        # after it, which reads every draw (grant) anyway: one pass over them, not two
+        after = {"decide": ("draws", "after_decide(r, S, max_draw, {lo}, {hi})", "draws"),
+                 "appropriate": ("granted", "after_appropriate(r, S, {lo}, {hi})",
+                                 "compliant")}.get(a.phase) if last else None
+        fused = after is not None and test is not None and test[0] == after[0]
+        steps.append(_Step(lines, ranged, None if fused else test,
+                           view=tuple(a.plugin.view(a.phase)), writes=tuple(a.writes)))
+        if after is not None:
+            steps.append(_Step([] if fused else [after[1]], True, test if fused else None,
+                               own=(after[2],), test_call=after[1] if fused else None))
         if last and _next_after_sanction(phase_of, k):
             steps.append(_SETTLE)
     if not any(_ORDER.index(p) > _ORDER.index("sanction") for p in phase_of) and \
@@ -353,21 +358,28 @@ def _bound(lines: list[str], lo: str, hi: str, pad: str) -> list[str]:
 
 
 def _field_test(check: tuple[str, bool, int], lo: str, hi: str) -> str:
+    """The check's call: 0 when the field is finite (and >= 0), else what is wrong
+    (:func:`commons.sim._steps.finite_range`)."""
     from .state import FIELDS
     field, nonneg, _ = check
     if FIELDS[field].shape == "org":
         return f"E.finite_range(S.{field}, r, {lo}, {hi}, {nonneg})"
-    return f"({lo} == 0 and E.finite_row(S.{field}, r, {nonneg}))"
+    return f"(E.finite_row(S.{field}, r, {nonneg}) if {lo} == 0 else 0)"
 
 
 def _checked(step: _Step, lo: str, hi: str, pad: str, on_fail: str) -> list[str]:
-    """The step's lines for organisations lo..hi-1, then its check: a failure records the act
-    and the round in ``err[r]`` and runs ``on_fail``."""
+    """The step's lines for organisations lo..hi-1, then its check: a failure records the act,
+    the round and what is wrong (1 a value not finite, 2 one negative) in ``err[r]`` and runs
+    ``on_fail``."""
     out = _bound(step.lines, lo, hi, pad)
     if step.check is not None:
-        out += [pad + f"if not {_field_test(step.check, lo, hi)}:",
+        test = (_field_test(step.check, lo, hi) if step.test_call is None
+                else _bound([step.test_call], lo, hi, "")[0])
+        out += [pad + f"fault = {test}",
+                pad + "if fault != 0:",
                 pad + f"    err[r, 0] = {step.check[2] + 1}",
                 pad + "    err[r, 1] = t",
+                pad + "    err[r, 2] = fault",
                 pad + "    " + on_fail]
     return out
 

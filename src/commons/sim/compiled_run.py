@@ -219,7 +219,8 @@ def _raise_error(model: Model, err: np.ndarray, step: int) -> None:
     act = model.acts[k]
     field = CHECKS.get(act.phase, ("next_draws", False))[0]
     what = "draws" if field in ("draws", "next_draws") else field
-    raise PluginError(f"{type(act.plugin).__name__} produced non-finite {what} in the "
+    fault = "non-finite" if err[first, 2] == 1 else "negative"  # as the numpy path says
+    raise PluginError(f"{type(act.plugin).__name__} produced {fault} {what} in the "
                       f"{act.phase} phase of round {t}")
 
 
@@ -283,7 +284,7 @@ def run_fused(model: Model, ctx: Any, record: Any, bind, recorder_cls, plan) -> 
     shape = (R, T, N) if full else (0, 0, 0)
     fx, fh, fp = np.empty(shape), np.empty(shape), np.empty(shape)
     baseline = np.ascontiguousarray(np.broadcast_to(rec.baseline, (R, N)), np.float64)
-    err = np.zeros((R, 2), np.int64)
+    err = np.zeros((R, 3), np.int64)  # a failed check: act + 1, round, what is wrong
     step = block_rounds(R, N, ctx.network.n_edges, T)
     keys = np.ascontiguousarray(ctx.streams.keys)
     max_draw = np.ascontiguousarray(ctx.max_draw)
