@@ -276,7 +276,7 @@ class _Step:
         self.view = view  # an act: the fields it reads or writes, and those it writes
         self.writes = writes
         self.test_call = test_call  # an engine step that is its own check: the call, which
-        # returns whether the field was finite (and >= 0) before the step changed it
+        # returns what was wrong with the field (0: nothing) before the step changed it
 
 
 #: Settling: each thread sums what is paid to the members once, then settles its chunks.
