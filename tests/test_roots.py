@@ -135,12 +135,12 @@ def _marginal(kind, A, s, w, Y, theta, N, z, charge):
     (1 - theta) (AP(X) + z AP'(X) - w) + (theta / N) (F'(X) - w) - charge, with
     AP' = (F' - AP) / X."""
     X = z + Y
+    if X == 0:  # F'(0) is infinite for a power s < 1 (and X**(s - 1) would raise)
+        return math.inf if kind == _curves.POWER else (A * s - w) - charge
     if kind == _curves.POWER:
         F, dF = A * X**s, s * A * X ** (s - 1)
     else:
         F, dF = A * (1 - math.exp(-s * X)), A * s * math.exp(-s * X)
-    if X == 0:
-        return math.inf if kind == _curves.POWER else (A * s - w) - charge
     ap = F / X
     own = ap + z * (dF - ap) / X - w
     return (1 - theta) * own + theta / N * (dF - w) - charge
@@ -154,6 +154,8 @@ curves = st.one_of(
 @settings(max_examples=300)
 @example(curve=(_curves.EXPONENTIAL, 5.0, 0.5), w=1.0, Y=5e-324, theta=0.0, share=1.0, fee=0.0,
          fine=0.0, e=2.0, N=2)  # others' draw subnormal: k X underflowed and AP(X) came out 0
+@example(curve=(_curves.POWER, 1.0, 0.75), w=1.0, Y=0.0, theta=1.0, share=0.0, fee=0.0,
+         fine=6.0, e=1.0, N=23)  # a reply of 0 beside others' 0: the marginal at X = 0
 @given(curves, st.floats(0.5, 10.0), st.floats(0.0, 100.0), st.floats(0.0, 1.0),
        st.floats(0.0, 1.0), st.floats(0.0, 3.0), st.floats(0.0, 10.0), st.floats(0.5, 60.0),
        st.integers(2, 40))
