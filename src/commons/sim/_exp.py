@@ -109,6 +109,27 @@ def _pow2(m):
     return _float((m + 1023) << 52)
 
 
+@jitable
+def _reduce(xc):
+    """Step 1: t = xc N / ln 2 + 1.5 * 2**52 (k in its low bits) and r, for a float or an
+    array (the same operations in either form)."""
+    t = xc * _INV + _SHIFT
+    kd = t - _SHIFT
+    return t, (xc - kd * _C_HI) - kd * _C_LO
+
+
+@jitable
+def _table(k, r):
+    """Step 2 and the split of step 3, for integers k (scalars or arrays): y and m1, m2."""
+    j = k & (_N - 1)
+    m = k >> 7
+    r2 = r * r
+    p = (r + r2 * (0.5 + r * _P3)) + (r2 * r2) * (_P4 + r * _P5)
+    h = _HEAD[j]
+    m1 = m >> 1
+    return h + h * (_TAIL[j] + p), m1, m - m1
+
+
 @jitable(error_model="numpy")
 def exp(x):
     """e**x (float64) by the table method without a branch: see the module's docstring.
@@ -126,18 +147,9 @@ def exp(x):
     """
     xc = _HIGH if x > _HIGH else x  # NaN passes both and stays NaN
     xc = _LOW if xc < _LOW else xc
-    t = xc * _INV + _SHIFT
-    kd = t - _SHIFT
-    r = (xc - kd * _C_HI) - kd * _C_LO
-    k = _bits(t) - _SHIFT_BITS
-    j = k & (_N - 1)
-    m = k >> 7
-    r2 = r * r
-    p = (r + r2 * (0.5 + r * _P3)) + (r2 * r2) * (_P4 + r * _P5)
-    h = _HEAD[j]
-    y = h + h * (_TAIL[j] + p)
-    m1 = m >> 1
-    v = (y * _pow2(m1)) * _pow2(m - m1)
+    t, r = _reduce(xc)
+    y, m1, m2 = _table(_bits(t) - _SHIFT_BITS, r)
+    v = (y * _pow2(m1)) * _pow2(m2)
     v = np.inf if x > _OVER else v
     return 0.0 if x < _UNDER else v
 
@@ -147,8 +159,8 @@ def _pow2_array(m: np.ndarray) -> np.ndarray:
 
 
 def exp_array(x) -> np.ndarray:
-    """e**x element by element: :func:`exp`'s operations on arrays, in the same order (the same
-    bits).
+    """e**x element by element: :func:`exp`'s operations on arrays (the same helpers, so the
+    same bits); only the selects and the bit casts are written for arrays.
 
     Parameters
     ----------
@@ -164,17 +176,8 @@ def exp_array(x) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         xc = np.where(x > _HIGH, _HIGH, x)
         xc = np.where(xc < _LOW, _LOW, xc)
-        t = xc * _INV + _SHIFT
-        kd = t - _SHIFT
-        r = (xc - kd * _C_HI) - kd * _C_LO
-        k = t.view(np.int64) - _SHIFT_BITS
-        j = k & (_N - 1)
-        m = k >> 7
-        r2 = r * r
-        p = (r + r2 * (0.5 + r * _P3)) + (r2 * r2) * (_P4 + r * _P5)
-        h = _HEAD[j]
-        y = h + h * (_TAIL[j] + p)
-        m1 = m >> 1
-        v = (y * _pow2_array(m1)) * _pow2_array(m - m1)
+        t, r = _reduce(xc)
+        y, m1, m2 = _table(t.view(np.int64) - _SHIFT_BITS, r)
+        v = (y * _pow2_array(m1)) * _pow2_array(m2)
     v = np.where(x > _OVER, np.inf, v)
     return np.where(x < _UNDER, 0.0, v)

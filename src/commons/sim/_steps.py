@@ -156,6 +156,10 @@ _SUM_OF = np.array(SUM_OF_SERIES, np.int64)
 #: The series made from sums of numbers (not counts, not over edges), whose sums the recorder
 #: adds in one loop when it keeps two or more of them.
 _LANE_SERIES = np.array((0, 1, 3, 5, 6, 8, 10), np.int64)
+#: Their slots in a block's sums; their terms are "00-00++" (see :func:`record_orgs`): the
+#: draws, the grants, the rent (payoffs less the outside option), the fines, the costs,
+#: charges of kinds 0 and 3 (fines and fees to the regulator) and of kinds 1 and 4 (burned).
+_LANE_SLOT = np.array((0, 1, 2, 4, 5, 6, 7), np.int64)
 
 
 def blocks(N: int) -> int:
@@ -200,35 +204,40 @@ def record_orgs(r, t, S, full_x, full_h, full_p, record_full, baseline, cum, pos
         if record_full:
             _keep_full(S.draws[r], S.granted[r], S.payoffs[r], full_x[r, t], full_h[r, t],
                        full_p[r, t], a0, a1)
+        a = (S.draws[r], S.granted[r], S.payoffs[r], S.fines[r], S.costs[r], S.charges[r, 0],
+             S.charges[r, 1])
+        b = (S.draws[r], S.granted[r], baseline[r], S.fines[r], S.costs[r], S.charges[r, 3],
+             S.charges[r, 4])
         if many:  # every sum of numbers in one loop, each in its own lanes (the same bits)
-            s = lane_terms_many((S.draws[r], S.granted[r], S.payoffs[r], S.fines[r],
-                                 S.costs[r], S.charges[r, 0], S.charges[r, 1]),
-                                (S.draws[r], S.granted[r], baseline[r], S.fines[r],
-                                 S.costs[r], S.charges[r, 3], S.charges[r, 4]),
-                                "00-00++", a0, a1)
-            part[r, k, 0] = s[0]
-            part[r, k, 1] = s[1]
-            part[r, k, 2] = s[2]
-            part[r, k, 4] = s[3]
-            part[r, k, 5] = s[4]
-            part[r, k, 6] = s[5]
-            part[r, k, 7] = s[6]
-        elif rows[0] >= 0:  # one sum: a loop of its own
-            part[r, k, 0] = lane_terms(S.draws[r], S.draws[r], 0, a0, a1)
-        elif rows[1] >= 0:
-            part[r, k, 1] = lane_terms(S.granted[r], S.granted[r], 0, a0, a1)
-        elif rows[3] >= 0:  # the rent: payoffs less the outside option
-            part[r, k, 2] = lane_terms(S.payoffs[r], baseline[r], -1, a0, a1)
-        elif rows[5] >= 0:
-            part[r, k, 4] = lane_terms(S.fines[r], S.fines[r], 0, a0, a1)
-        elif rows[6] >= 0:
-            part[r, k, 5] = lane_terms(S.costs[r], S.costs[r], 0, a0, a1)
-        elif rows[8] >= 0:  # charges of kinds 0 and 3: fines and fees to the regulator
-            part[r, k, 6] = lane_terms(S.charges[r, 0], S.charges[r, 3], 1, a0, a1)
-        elif rows[10] >= 0:  # kinds 1 and 4: burned
-            part[r, k, 7] = lane_terms(S.charges[r, 1], S.charges[r, 4], 1, a0, a1)
+            s = lane_terms_many(a, b, "00-00++", a0, a1)
+            for m in range(_LANE_SERIES.shape[0]):
+                part[r, k, _LANE_SLOT[m]] = s[m]
+        else:  # one sum (or none): a loop of its own
+            for m in range(_LANE_SERIES.shape[0]):
+                if rows[_LANE_SERIES[m]] >= 0:
+                    part[r, k, _LANE_SLOT[m]] = _one_sum(a, b, m, a0, a1)
         if rows[7] >= 0:
             part[r, k, 10] = range_sum(S.trust, r, net.indptr[a0], net.indptr[a1])
+
+
+@jitable
+def _one_sum(a, b, m, a0, a1):
+    """Sum m of ``lane_terms_many(a, b, "00-00++", a0, a1)`` alone, in a loop of its own (the
+    same bits: each sum has its own lanes either way). The tuples' arrays differ in type (the
+    outside option may be read-only), so each is taken by a constant index."""
+    if m == 0:
+        return lane_terms(a[0], b[0], 0, a0, a1)
+    if m == 1:
+        return lane_terms(a[1], b[1], 0, a0, a1)
+    if m == 2:
+        return lane_terms(a[2], b[2], -1, a0, a1)
+    if m == 3:
+        return lane_terms(a[3], b[3], 0, a0, a1)
+    if m == 4:
+        return lane_terms(a[4], b[4], 0, a0, a1)
+    if m == 5:
+        return lane_terms(a[5], b[5], 1, a0, a1)
+    return lane_terms(a[6], b[6], 1, a0, a1)
 
 
 @jitable
