@@ -10,8 +10,12 @@ One fused numba loop per replicate (``prange`` over replicates), written for thi
   the engine's) only for those who revise;
 * beta = 1/2 exploited: h**beta is a square root and the best replies are squares;
 * the unconstrained best reply (a beta / c)**2 computed once per replicate;
-* the imitation's logistic skipped when the copy draw already exceeds the trust (the copy
-  probability w / (1 + e) never exceeds w);
+* the imitation without a jump: the picked edges, their trust and the neighbours' payoffs
+  and draws gathered eight at a time (``commons.sim._gather.take``), the copy probability
+  w / (1 + e) computed for everyone in SIMD lanes (the engine's e**x, ``commons.sim._exp``,
+  and IEEE division without a test for zero), then the revisers' best replies, listed
+  without a jump (faster than the branchy loop that skipped the logistic where the copy
+  draw exceeded the trust);
 * the compliant neighbours counted by popcount: each organisation's neighbours a row of bits,
   the round's compliance packed 64 to a word (``commons.sim._bitsets``; for N = 100, two
   words against a gather per edge);
@@ -30,14 +34,18 @@ import numba as nb
 import numpy as np
 
 from commons.sim._bitsets import adjacency_rows, count, pack
+from commons.sim._exp import exp
+from commons.sim._gather import take
 from commons.sim._jit import fill, normal
 
 
-@nb.njit(parallel=True, cache=True, fastmath=False)
+@nb.njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
 def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
     R, N = a.shape
     E = indices.shape[0]
     K = 10.0 * N
+    one = np.uint64(1)
+    last = np.uint64(max(E, 1) - 1)
     g, qf, xmax, c, phi = 0.25, 0.05, 2.0, 0.5, 2.0
     p0, p1, mu, sigma, s, lam = 0.1, 0.4, 0.1, 0.1, 10.0, 0.1
     for r in nb.prange(R):
@@ -53,6 +61,12 @@ def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
         ul = np.empty(4 * N)
         ud = np.empty(N)
         words = np.empty(rows.shape[1], np.uint64)
+        ev = np.empty(N, np.uint64)
+        jv = np.empty(N, np.uint64)
+        who = np.empty(N, np.int64)
+        we = np.empty(N)
+        pj = np.empty(N)
+        xj = np.empty(N)
         for i in range(N):
             v = a[r, i] * 0.5 / c
             xs[i] = v * v
@@ -98,33 +112,45 @@ def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
                     w[e] = (1 - lam) * w[e] + lam * ok
             # every organisation's learning block, drawn in one vectorised loop
             fill(ul, 0, 4 * N, t, (k0, k1, np.uint64(2)))
+            # everyone imitates, without a jump: the picked edge, the neighbour at its end,
+            # the edge's trust and the neighbour's payoff and draw gathered eight at a time,
+            # the copy probability for all in SIMD lanes (computing it where the copy draw
+            # already exceeds the trust gives the same draws as skipping it, and no jump
+            # that is a coin toss to predict)
             for i in range(N):
                 d0, d1 = indptr[i], indptr[i + 1]
-                f0 = ul[4 * i]
-                f1 = ul[4 * i + 1]
-                f2 = ul[4 * i + 2]
-                if f0 < mu:
-                    if xs[i] <= q:
-                        br = xs[i]
-                    else:
-                        v = a[r, i] * 0.5 / (c + phi * p[i])
-                        br = v * v
-                        if br < q:
-                            br = q
-                    xn[i] = min(max(br + sigma * normal(f1), 0.0), xmax)
+                deg = d1 - d0
+                k = np.uint64(ul[4 * i + 1] * deg)
+                top = deg - one if deg > 0 else deg
+                e = d0 + (k if k < top else top)
+                ev[i] = e if e < last else last
+            for i in range(N):
+                jv[i] = indices[ev[i]]
+            take(we, w, ev, 0, N)
+            take(pj, pi, jv, 0, N)
+            take(xj, x, jv, 0, N)
+            for i in range(N):
+                ex = min(max(-s * (pj[i] - pi[i]), -50.0), 50.0)
+                pj[i] = we[i] / (1.0 + exp(ex))
+            for i in range(N):
+                copy = (indptr[i + 1] > indptr[i]) & (ul[4 * i + 2] < pj[i])
+                xn[i] = xj[i] if copy else x[i]
+            # then the revisers, listed without a jump, reply
+            n = 0
+            for i in range(N):
+                who[n] = i
+                n += ul[4 * i] < mu
+            for m in range(n):
+                i = who[m]
+                if xs[i] <= q:
+                    br = xs[i]
                 else:
-                    xn[i] = x[i]
-                    deg = d1 - d0
-                    if deg > 0:
-                        k = int(f1 * deg)
-                        if k > deg - 1:
-                            k = deg - 1
-                        e = d0 + k
-                        if f2 < w[e]:
-                            j = indices[e]
-                            ex = min(max(-s * (pi[j] - pi[i]), -50.0), 50.0)
-                            if f2 < w[e] / (1.0 + math.exp(ex)):
-                                xn[i] = x[j]
+                    v = a[r, i] * 0.5 / (c + phi * p[i])
+                    br = v * v
+                    if br < q:
+                        br = q
+                xn[i] = min(max(br + sigma * normal(ul[4 * i + 1]), 0.0), xmax)
+            for i in range(N):
                 xsum += x[i]
             out_x[r, t] = xsum / N
             out_s[r, t] = S

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._jit import HAVE_NUMBA, jitable
 
-__all__ = ["MAX_BYTES", "adjacency_rows", "count", "pack", "popcount"]
+__all__ = ["MAX_BYTES", "adjacency_rows", "as_bytes", "count", "pack", "popcount"]
 
 #: The most memory the rows may take (bytes): up to about N = 2900 organisations.
 MAX_BYTES = 1 << 20
@@ -39,9 +39,35 @@ if HAVE_NUMBA:
             return builder.call(fn, args)
 
         return types.uint64(types.uint64), codegen
+
+    @intrinsic
+    def as_bytes(typingctx, a):
+        """A 1-d array of flags (bool) as the array of their bytes (uint8, 0 or 1), sharing
+        its memory: the same array with its data pointer's type changed, no instruction of
+        its own. (``a.view(np.uint8)`` checks the sizes and builds the array each time, about
+        30 cycles: a count of a hundred flags took three times as long.)"""
+        if not (isinstance(a, types.Array) and a.dtype == types.boolean and a.ndim == 1):
+            return None
+        out = types.Array(types.uint8, 1, a.layout, readonly=not a.mutable)
+
+        def codegen(context, builder, sig, args):
+            src = context.make_array(sig.args[0])(context, builder, args[0])
+            dst = context.make_array(sig.return_type)(context, builder)
+            for name in ("meminfo", "parent", "nitems", "itemsize", "shape", "strides"):
+                setattr(dst, name, getattr(src, name))
+            dst.data = builder.bitcast(src.data, dst.data.type)
+            value = dst._getvalue()
+            if context.enable_nrt:
+                context.nrt.incref(builder, sig.return_type, value)
+            return value
+
+        return out(a), codegen
 else:  # pragma: no cover - numba is installed in the test environment
     def popcount(x):
         return bin(int(x)).count("1")
+
+    def as_bytes(a):
+        return a.view(np.uint8)
 
 
 def adjacency_rows(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bitsets import as_bytes
 from ._jit import inlined, jitable
 from ._lanes import lane_sum, lane_terms, lane_terms_many
 from .state import KINDS, RECIPIENTS
@@ -244,9 +245,9 @@ def _one_sum(a, b, m, a0, a1):
 def _count(a, b, c, a0, a1):
     """How many i in a0..a1-1 have a[i], b[i] and c[i] all true, as a float: their bytes
     (0 or 1) and-ed and added as integers, which the compiler does in SIMD lanes."""
-    x = a.view(np.uint8)
-    y = b.view(np.uint8)
-    z = c.view(np.uint8)
+    x = as_bytes(a)
+    y = as_bytes(b)
+    z = as_bytes(c)
     n = 0
     for i in range(a0, a1):
         n += x[i] & y[i] & z[i]

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import _elementwise as ew
 from .._exp import exp
-from .._jit import fill_items, jitable, normal
+from .._gather import take
+from .._jit import fill_items, inlined, jitable, normal
 from .._params import per_replicate
 from ..plugin import compiled
 from ..replies import REPLY_READS, best_reply, best_response, prepare_replies
@@ -48,6 +49,14 @@ def imitate(st, ctx, u_pick: np.ndarray, u_copy: np.ndarray, selection: np.ndarr
     return out
 
 
+#: Scratch of the compiled imitation (:func:`_imitate_all`), per organisation: the picked
+#: edge, the neighbour at its end, the edge's trust, the neighbour's payoff (then the copy
+#: probability) and the neighbour's draw.
+_PICKS: dict[str, tuple] = {"edge": ("org", np.uint64), "neighbour": ("org", np.uint64),
+                            "edge_trust": ("org", float), "their_payoff": ("org", float),
+                            "their_draw": ("org", float)}
+
+
 class Imitation(Rule):
     r"""Every organisation imitates a random neighbour by the trust-weighted Fermi rule.
 
@@ -82,8 +91,9 @@ class Imitation(Rule):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (numbers 1 and 2 pick the
-    # neighbour and decide the copy), drawn in one loop in compiled code (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
+    # neighbour and decide the copy), drawn in one loop in compiled code; the rest: what the
+    # compiled form gathers for each organisation's pick (see _imitate_all). All scratch.
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS}
     cparams: ClassVar[tuple[str, ...]] = ("s",)
     stochastic: ClassVar[bool] = True
     _numbers: ClassVar[int] = 4
@@ -139,8 +149,11 @@ class ReviseOrImitate(Rule):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (revise?, the error or the
-    # neighbour, the copy), every block drawn in one loop in compiled code (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers")}
+    # neighbour, the copy), every block drawn in one loop in compiled code; then what the
+    # compiled form gathers for each pick (see _imitate_all) and the list of the revisers.
+    # All scratch.
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS,
+                                          "revisers": ("org", np.uint64)}
     cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "s", "xmax")
     stochastic: ClassVar[bool] = True
     _numbers: ClassVar[int] = 4
@@ -185,55 +198,86 @@ class ReviseOrImitate(Rule):
 
 
 # ---------------------------------------------------------------------- compiled forms
-@jitable
-def _imitate_one(r, i, S, net, s, v1, v2):
-    """Organisation i's draw after trust-weighted Fermi imitation (see imitate)."""
-    d0 = net.indptr[i]
-    deg = net.indptr[i + 1] - d0
-    if deg == 0:
-        return S.draws[r, i]
-    k = int(v1 * deg)
-    if k > deg - 1:
-        k = deg - 1
-    e = d0 + k
-    w = S.trust[r, e]
-    if v2 >= w:  # the copy probability w / (1 + e^x) never exceeds w
-        return S.draws[r, i]
-    j = net.indices[e]
-    ex = -s * (S.payoffs[r, j] - S.payoffs[r, i])
-    ex = min(max(ex, -50.0), 50.0)
-    return S.draws[r, j] if v2 < w / (1.0 + exp(ex)) else S.draws[r, i]
+@jitable(error_model="numpy")  # a division without a test for 0 (1 + e**x >= 1): SIMD lanes
+def _copy_probability(w, their, own, s):
+    """w / (1 + exp(-s (their - own))), the exponent clipped to [-50, 50]."""
+    ex = -s * (their - own)
+    return w / (1.0 + exp(min(max(ex, -50.0), 50.0)))
+
+
+@inlined
+def _imitate_all(r, S, net, s, u, picks, i0, i1):
+    """Organisations i0..i1-1's next draws by trust-weighted Fermi imitation (see
+    :func:`imitate`), from their blocks ``u[r, i]`` (numbers 1 and 2), in loops without a
+    jump, each of which the compiler runs in SIMD lanes or gathers eight numbers at a time
+    (:func:`commons.sim._gather.take`):
+
+    1. each organisation's edge e = indptr[i] + min(floor(u_1 deg), deg - 1) (any edge for
+       one without neighbours, whose draw is kept below), and the neighbour j at its end;
+    2. the edge's trust w_e, and j's payoff and draw, gathered;
+    3. the copy probability w_e / (1 + exp(-s (pi_j - pi_i))), exponent clipped to
+       [-50, 50], for everyone (:func:`commons.sim._exp.exp` in SIMD lanes);
+    4. j's draw where u_2 is below it and i has neighbours, else i's own.
+
+    Where u_2 >= w_e the probability, at most w_e, is not needed: computing it anyway gives
+    the same draws as a test that skips it, and a loop without the jump runs in SIMD lanes
+    (the jump is a coin toss to predict where trust is middling)."""
+    edge, nbr, trust, their_pay, their_draw = picks
+    E = net.indices.shape[0]
+    if E == 0:
+        for i in range(i0, i1):
+            S.next_draws[r, i] = S.draws[r, i]
+        return
+    last = np.uint64(E - 1)
+    one = np.uint64(1)
+    for i in range(i0, i1):
+        d0 = net.indptr[i]
+        deg = net.indptr[i + 1] - d0
+        k = np.uint64(u[r, i, 1] * deg)  # floor: u_1 deg >= 0
+        top = deg - one if deg > 0 else deg
+        e = d0 + (k if k < top else top)
+        edge[r, i] = e if e < last else last
+    for i in range(i0, i1):
+        nbr[r, i] = net.indices[edge[r, i]]
+    take(trust[r], S.trust[r], edge[r], i0, i1)
+    take(their_pay[r], S.payoffs[r], nbr[r], i0, i1)
+    take(their_draw[r], S.draws[r], nbr[r], i0, i1)
+    for i in range(i0, i1):
+        their_pay[r, i] = _copy_probability(trust[r, i], their_pay[r, i], S.payoffs[r, i], s)
+    for i in range(i0, i1):
+        copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, i, 2] < their_pay[r, i])
+        S.next_draws[r, i] = their_draw[r, i] if copy else S.draws[r, i]
 
 
 @compiled(Imitation, "learn", orgs=True)
 @jitable
 def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
-    (u,) = M
+    u = M[0]
     fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
-    sel = s[r]
-    for i in range(i0, i1):
-        S.next_draws[r, i] = _imitate_one(r, i, S, net, sel, u[r, i, 1], u[r, i, 2])
+    _imitate_all(r, S, net, s[r], u, M[1:], i0, i1)
 
 
 @compiled(ReviseOrImitate, "learn", orgs=True)
 @jitable
 def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
-    (u,) = M
+    u = M[0]
+    who = M[6]
     prepare_replies(TP, r, t, S)  # each thread: the same values
     fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
+    # everyone imitates, then the revisers' best replies replace theirs (the best reply reads
+    # no next draw): the imitation in loops without a jump, the revisers listed without one
+    _imitate_all(r, S, net, s[r], u, M[1:6], i0, i1)
     rate = mu[r]  # read once: the loop stores to the state, which the compiler cannot tell
     noise = sigma[r]  # apart from the parameters, so it would read them each time
-    sel = s[r]
+    n = i0
     for i in range(i0, i1):
-        v0 = u[r, i, 0]
-        v1 = u[r, i, 1]
-        v2 = u[r, i, 2]
-        if v0 < rate:
-            v = best_reply(TP, r, i, t, S)
-            if noise > 0.0:  # without noise, no normal quantile to compute
-                v += noise * normal(v1)
-            S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
-        else:
-            S.next_draws[r, i] = _imitate_one(r, i, S, net, sel, v1, v2)
+        who[r, n] = i
+        n += np.uint64(u[r, i, 0] < rate)
+    for k in range(i0, n):
+        i = who[r, k]
+        v = best_reply(TP, r, i, t, S)
+        if noise > 0.0:  # without noise, no normal quantile to compute
+            v += noise * normal(u[r, i, 1])
+        S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
