@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._gather import take
 from .._jit import fill, jitable
 from .._params import as_rounds, per_replicate, rounds_array
 from .._steps import in_rounds, since
@@ -66,8 +67,9 @@ class Meetings(Plugin):
     reads: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust",)}
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"communicate": ("trust", "met", "memory")}
     cparams: ClassVar[tuple[str, ...]] = ("p", "boost")
-    # "draws": the round's uniforms, one per pair, drawn at once in compiled code (scratch)
-    memory: ClassVar[dict[str, tuple]] = {"draws": ("edge", float)}
+    # "draws": the round's uniforms, one per pair, drawn at once in compiled code; "of_edge":
+    # each edge's pair's number, gathered eight at a time (scratch)
+    memory: ClassVar[dict[str, tuple]] = {"draws": ("edge", float), "of_edge": ("edge", float)}
     stochastic: ClassVar[bool] = True
 
     def __init__(self, base: Any = 0.05, slope: Any = 0.5, *, by: str = "overlap",
@@ -398,8 +400,11 @@ class MutualSupport(Plugin):
     #: support is judged on the round's net payoffs, so after every charge of the round
     after: ClassVar[dict[str, tuple[str, ...]]] = {"sanction": ("charges",)}
     cparams: ClassVar[tuple[str, ...]] = ("share", "baseline", "mean")
+    # scratch of the compiled form: per organisation, and per edge its weight (trust times
+    # the partner's deficit)
     memory: ClassVar[dict[str, tuple]] = {"net": ("org", float), "deficit": ("org", float),
-                                          "given": ("org", float), "received": ("org", float)}
+                                          "given": ("org", float), "received": ("org", float),
+                                          "weight": ("edge", float)}
 
     def __init__(self, share: Any = 0.2, *, reference: str = "baseline") -> None:
         if reference not in ("baseline", "mean"):
@@ -452,14 +457,16 @@ class MutualSupport(Plugin):
 @jitable
 def _meetings(r, t, S, P, M, rng, net, TP):
     p, boost = P
-    (u,) = M
+    u, of_edge = M
     b = boost[r]
     fill(u[r], 0, net.pairs.shape[0], t, rng)  # every pair needs its number: drawn in one loop
-    # then every edge in order, reading its pair's number (shared by both edges of a pair):
-    # two flat loops that vectorise, where a loop over pairs jumps to each reverse edge
+    # then every edge in order, reading its pair's number (shared by both edges of a pair),
+    # gathered eight at a time: flat loops that vectorise, where a loop over pairs jumps to
+    # each reverse edge (and a loop that gathers as it stores runs one edge at a time)
     E = net.indices.shape[0]
+    take(of_edge[r], u[r], net.pair_rank, 0, E)
     for e in range(E):
-        S.met[r, e] = u[r, net.pair_rank[e]] < p[r, e]
+        S.met[r, e] = of_edge[r, e] < p[r, e]
     for e in range(E):
         w = S.trust[r, e]
         S.trust[r, e] = w + b * (1.0 - w) if S.met[r, e] else w  # a choice of values
@@ -573,9 +580,10 @@ def _gossip(r, t, S, P, M, rng, net, TP):
 @jitable
 def _mutual_support(r, t, S, P, M, rng, net, TP):
     share, baseline, mean = P
-    net_pay, deficit, given, received = M
+    net_pay, deficit, given, received, weight = M
     N = S.gross.shape[1]
-    if net.indices.shape[0] == 0:
+    E = net.indices.shape[0]
+    if E == 0:
         return
     # each organisation's charges added kind by kind (the same order as a sum per
     # organisation, so the same bits), in loops over the organisations that vectorise
@@ -596,7 +604,12 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
         d = (group if mean else baseline[r, i]) - net_pay[r, i]
         deficit[r, i] = d if d > 0.0 else 0.0
         received[r, i] = 0.0
-    for i in range(N):  # each giver splits its gift by trust times the partner's deficit
+    # every edge's weight, trust times the partner's deficit: the deficits gathered eight at
+    # a time, the products in SIMD lanes (a load an edge in the givers' loops, not a gather)
+    take(weight[r], deficit[r], net.indices, 0, E)
+    for e in range(E):
+        weight[r, e] = S.trust[r, e] * weight[r, e]
+    for i in range(N):  # each giver splits its gift by the weights
         surplus = net_pay[r, i] - (group if mean else baseline[r, i])
         give = share[r] * (surplus if surplus > 0.0 else 0.0)
         if not give > 0.0:  # nothing to give: every gift is 0 (and adds nothing)
@@ -604,14 +617,14 @@ def _mutual_support(r, t, S, P, M, rng, net, TP):
             continue
         weights = 0.0
         for e in range(net.indptr[i], net.indptr[i + 1]):
-            weights += S.trust[r, e] * deficit[r, net.indices[e]]
+            weights += weight[r, e]
         out = 0.0
         if weights > 0.0:
             for e in range(net.indptr[i], net.indptr[i + 1]):
-                j = net.indices[e]
-                f = give * ((S.trust[r, e] * deficit[r, j]) / weights)
+                f = give * (weight[r, e] / weights)
                 out += f
-                received[r, j] += f  # edges in order: each partner's gifts add in edge order
+                received[r, net.indices[e]] += f  # edges in order: each partner's gifts add
+                # in edge order
         given[r, i] = out
     for i in range(N):
         S.transfers[r, i] += received[r, i] - given[r, i]
