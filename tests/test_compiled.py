@@ -75,6 +75,35 @@ def test_compiled_forms_give_the_numpy_forms_bits(model, R, seed):
         np.testing.assert_array_equal(compiled_run.metrics[k], reference.metrics[k])
 
 
+def _with_isolated(isolated: list[int], seed: int) -> nx.Graph:
+    """N organisations: those in ``isolated`` without a partner, the others on a ring with
+    shortcuts (so the edges' CSR rows have gaps, and an isolated last organisation's offset
+    is the number of edges)."""
+    others = [i for i in range(N) if i not in isolated]
+    g = nx.empty_graph(N)
+    if len(others) >= 3:
+        ring = nx.connected_watts_strogatz_graph(len(others), 2, 0.5, seed=seed)
+        g.add_edges_from((others[a], others[b]) for a, b in ring.edges)
+    return g
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(0, N - 1), max_size=N, unique=True), st.integers(0, 2**32 - 1),
+       st.sampled_from(["imitate", "mix"]))
+@example(isolated=[0, 5, N - 1], seed=0, rule="imitate")  # first, middle and last alone
+@example(isolated=list(range(N)), seed=1, rule="mix")  # no edge at all
+def test_imitation_with_organisations_alone_gives_the_numpy_bits(isolated, seed, rule):
+    # the compiled imitation picks an edge for everyone without a jump, one without partners
+    # included (whose draw is kept): its pick must stay within the edges, and its draw kept
+    model = compose("logistic", "share", "none", 0.0, rule).replace(
+        network=_with_isolated(isolated, seed))
+    compiled_run = model.run(20, 3, rng=seed, record="full")
+    reference = model.run(20, 3, rng=seed, record="full", engine="numpy")
+    assert compiled_run.provenance["engine"] in ("mixed", "numba")
+    for k in reference.full:
+        np.testing.assert_array_equal(compiled_run.full[k], reference.full[k], err_msg=k)
+
+
 @pytest.mark.fused
 @pytest.mark.parametrize("parts", [("logistic", "share", "peer", 2.0, "mix"),
                                    ("budget", "fixed", "audit", 8.0, "br", 0.02),

@@ -205,12 +205,18 @@ def _copy_probability(w, their, own, s):
     return w / (1.0 + exp(min(max(ex, -50.0), 50.0)))
 
 
+#: Organisations imitated at a time: the numbers gathered for them (five per organisation)
+#: stay in the core's first cache. Each range's numbers go to the slots of the range's first
+#: organisations, so a range of N = 10^5 shared by threads writes no more memory than that.
+_BATCH = 256
+
+
 @inlined
 def _imitate_all(r, S, net, s, u, picks, i0, i1):
     """Organisations i0..i1-1's next draws by trust-weighted Fermi imitation (see
-    :func:`imitate`), from their blocks ``u[r, i]`` (numbers 1 and 2), in loops without a
-    jump, each of which the compiler runs in SIMD lanes or gathers eight numbers at a time
-    (:func:`commons.sim._gather.take`):
+    :func:`imitate`), from their blocks ``u[r, i]`` (numbers 1 and 2), :data:`_BATCH` at a
+    time, in loops without a jump, each of which the compiler runs in SIMD lanes or gathers
+    eight numbers at a time (:func:`commons.sim._gather.take`):
 
     1. each organisation's edge e = indptr[i] + min(floor(u_1 deg), deg - 1) (any edge for
        one without neighbours, whose draw is kept below), and the neighbour j at its end;
@@ -221,7 +227,9 @@ def _imitate_all(r, S, net, s, u, picks, i0, i1):
 
     Where u_2 >= w_e the probability, at most w_e, is not needed: computing it anyway gives
     the same draws as a test that skips it, and a loop without the jump runs in SIMD lanes
-    (the jump is a coin toss to predict where trust is middling)."""
+    (the jump is a coin toss to predict where trust is middling). The scratch ``picks`` holds
+    a batch's numbers in slots i0, i0 + 1, ... (organisation i0 + k of a batch in slot
+    i0 + k - b0, b0 the batch's first)."""
     edge, nbr, trust, their_pay, their_draw = picks
     E = net.indices.shape[0]
     if E == 0:
@@ -230,23 +238,31 @@ def _imitate_all(r, S, net, s, u, picks, i0, i1):
         return
     last = np.uint64(E - 1)
     one = np.uint64(1)
-    for i in range(i0, i1):
-        d0 = net.indptr[i]
-        deg = net.indptr[i + 1] - d0
-        k = np.uint64(u[r, i, 1] * deg)  # floor: u_1 deg >= 0
-        top = deg - one if deg > 0 else deg
-        e = d0 + (k if k < top else top)
-        edge[r, i] = e if e < last else last
-    for i in range(i0, i1):
-        nbr[r, i] = net.indices[edge[r, i]]
-    take(trust[r], S.trust[r], edge[r], i0, i1)
-    take(their_pay[r], S.payoffs[r], nbr[r], i0, i1)
-    take(their_draw[r], S.draws[r], nbr[r], i0, i1)
-    for i in range(i0, i1):
-        their_pay[r, i] = _copy_probability(trust[r, i], their_pay[r, i], S.payoffs[r, i], s)
-    for i in range(i0, i1):
-        copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, i, 2] < their_pay[r, i])
-        S.next_draws[r, i] = their_draw[r, i] if copy else S.draws[r, i]
+    b0 = i0
+    while b0 < i1:
+        b1 = min(i1, b0 + np.uint64(_BATCH))
+        k1 = i0 + (b1 - b0)  # the batch in slots i0..k1-1
+        for i in range(b0, b1):
+            d0 = net.indptr[i]
+            deg = net.indptr[i + 1] - d0
+            k = np.uint64(u[r, i, 1] * deg)  # floor: u_1 deg >= 0
+            top = deg - one if deg > 0 else deg
+            e = d0 + (k if k < top else top)
+            edge[r, i0 + (i - b0)] = e if e < last else last
+        for k in range(i0, k1):
+            nbr[r, k] = net.indices[edge[r, k]]
+        take(trust[r], S.trust[r], edge[r], i0, k1)
+        take(their_pay[r], S.payoffs[r], nbr[r], i0, k1)
+        take(their_draw[r], S.draws[r], nbr[r], i0, k1)
+        for i in range(b0, b1):
+            k = i0 + (i - b0)
+            their_pay[r, k] = _copy_probability(trust[r, k], their_pay[r, k], S.payoffs[r, i],
+                                                s)
+        for i in range(b0, b1):
+            k = i0 + (i - b0)
+            copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, i, 2] < their_pay[r, k])
+            S.next_draws[r, i] = their_draw[r, k] if copy else S.draws[r, i]
+        b0 = b1
 
 
 @compiled(Imitation, "learn", orgs=True)
