@@ -228,8 +228,8 @@ def _imitate_all(r, S, net, s, u, picks, i0, i1):
     Where u_2 >= w_e the probability, at most w_e, is not needed: computing it anyway gives
     the same draws as a test that skips it, and a loop without the jump runs in SIMD lanes
     (the jump is a coin toss to predict where trust is middling). The scratch ``picks`` holds
-    a batch's numbers in slots i0, i0 + 1, ... (organisation i0 + k of a batch in slot
-    i0 + k - b0, b0 the batch's first)."""
+    each batch's numbers in the slots from i0 on: organisation i of the batch b0..b1-1 in
+    slot i0 + i - b0."""
     edge, nbr, trust, their_pay, their_draw = picks
     E = net.indices.shape[0]
     if E == 0:
