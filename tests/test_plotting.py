@@ -4,7 +4,7 @@ cell, efficiency beside it, derived curves, vector copies) and the governance pl
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 pytest.importorskip("matplotlib")
@@ -91,6 +91,7 @@ def test_scattered_designs_are_contoured():
 
 @given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=2, max_size=8, unique=True),
        st.floats(-10, 10, allow_nan=False), st.floats(-10, 10, allow_nan=False))
+@example(values=[0.0, 5e-324], u=-1.0, w=1.0)  # an end step of one subnormal: -inf and +inf
 def test_values_map_to_cell_positions_monotonically(values, u, w):
     vals = np.sort(np.asarray(values))
     np.testing.assert_allclose(grid_position(vals, vals), np.arange(vals.size), atol=1e-9)

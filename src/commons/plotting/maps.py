@@ -36,15 +36,19 @@ def grid_position(v: Any, values: np.ndarray) -> np.ndarray:
     -------
     ndarray
         The positions, shaped like ``v``: k at ``values[k]``, linear in between. With a single
-        cell, 0 at its value and -inf or +inf on either side.
+        cell, 0 at its value and -inf or +inf on either side; -inf or +inf also where a value
+        lies more than about 1e308 end steps outside the cells.
     """
     v = np.asarray(v, dtype=np.float64)
     vals = np.asarray(values, dtype=np.float64)
     if vals.size == 1:
         return np.where(v == vals[0], 0.0, np.sign(v - vals[0]) * np.inf)
     idx = np.interp(v, vals, np.arange(vals.size, dtype=np.float64))
-    below = (v - vals[0]) / (vals[1] - vals[0])
-    above = vals.size - 1 + (v - vals[-1]) / (vals[-1] - vals[-2])
+    # both continuations are computed for every value; beyond an end step far smaller than
+    # the value's distance (a step of 1e-300), the position overflows to -inf or +inf
+    with np.errstate(over="ignore"):
+        below = (v - vals[0]) / (vals[1] - vals[0])
+        above = vals.size - 1 + (v - vals[-1]) / (vals[-1] - vals[-2])
     return np.where(v < vals[0], below, np.where(v > vals[-1], above, idx))
 
 
