@@ -3,6 +3,7 @@ the act-by-act results, and compiled runs keep the engine's guarantees."""
 
 import functools
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -524,46 +525,76 @@ def test_a_change_to_any_engine_module_names_a_new_kernel(tmp_path, monkeypatch)
 
 
 _PAID = st.one_of(st.floats(0.0, 1e3), st.sampled_from([0.0, -0.0]))
+_HELD = st.one_of(st.floats(-1e3, 1e3), st.sampled_from([0.0, -0.0]))
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(_PAID, min_size=1, max_size=40), st.lists(_PAID, min_size=1, max_size=40))
-@example([8.9, 2.27, 6.23, 0.84, 8.33, 7.87, 2.39, 8.76, 0.59], [0.0] * 9)  # numpy's row sum
-@example([-0.0, -0.0, 0.0], [-0.0, -0.0, -0.0])  # nothing paid: +0.0, whatever the zeros' signs
-@example([0.0, float("nan"), 0.0], [0.0, 0.0, 0.0])  # a nan is paid, and shared
-@example([0.0] * 17, [0.0] * 16 + [3.0])  # the last organisation alone pays
-def test_the_members_share_is_added_in_organisation_order_on_both_paths(fines, costs):
+@given(st.lists(_PAID, min_size=1, max_size=40), st.lists(_PAID, min_size=1, max_size=40),
+       st.integers(0, 600), st.lists(_HELD, min_size=1, max_size=8), st.randoms())
+@example([8.9, 2.27, 6.23, 0.84, 8.33, 7.87, 2.39, 8.76, 0.59], [0.0] * 9, 0, [0.0],
+         random.Random(0))  # numpy's row sum
+@example([-0.0, -0.0, 0.0], [-0.0, -0.0, -0.0], 0, [-0.0],
+         random.Random(0))  # nothing paid: +0.0, whatever the zeros' signs
+@example([0.0, float("nan"), 0.0], [0.0, 0.0, 0.0], 300, [1.0],
+         random.Random(0))  # a nan is paid, and shared
+@example([0.0] * 17, [0.0] * 16 + [3.0], 495, [-0.0, 2.0],
+         random.Random(0))  # the last organisation alone pays, in the second block
+def test_the_members_share_is_added_in_organisation_order_on_both_paths(fines, costs, at,
+                                                                        held, rnd):
     # what is paid to the members is added organisation by organisation, left to right, by
-    # State.settle (numpy) and by the compiled settle alike (which skips the sum when nothing
-    # is paid); numpy's own sum of a row (eight running sums) rounds differently once several
-    # organisations pay
+    # State.settle (numpy) and by the compiled settle alike, whose blocks of organisations
+    # are settled in any order (threads) and mark whether they pay the members, so that the
+    # sum is skipped when nothing is paid; numpy's own sum of a row (eight running sums)
+    # rounds differently once several organisations pay. The payers sit after ``at``
+    # organisations that pay nothing; everyone holds transfers (``held``) and a gross.
     from functools import reduce
 
+    from commons.sim import _steps
     from commons.sim.layout import cstate
     from commons.sim.state import State, charge_index
 
-    N = min(len(fines), len(costs))
+    n = min(len(fines), len(costs))
+    N = at + n
     state = State.empty(1, N, 0)
-    state.gross = np.zeros((1, N))
-    state.charges[0, charge_index("fine", "members")] = fines[:N]
-    state.charges[0, charge_index("cost", "members")] = costs[:N]
-    want = reduce(lambda a, b: a + b, [f + c for f, c in zip(fines[:N], costs[:N], strict=True)],
+    state.gross = np.arange(N, dtype=float)[None] * 0.5 - 3.0
+    state.transfers = np.resize(np.array(held), N)[None].copy()
+    state.charges[0, charge_index("fine", "members")] = np.r_[[0.0] * at, fines[:n]]
+    state.charges[0, charge_index("cost", "members")] = np.r_[[0.0] * at, costs[:n]]
+    state.charges[0, charge_index("fine", "regulator"), ::3] = 1.5
+    want = reduce(lambda a, b: a + b, [f + c for f, c in zip(fines[:n], costs[:n], strict=True)],
                   0.0) / N
-    S = cstate(state)
-    got = _settle_share()(S)
+    numpy_state = state.copy()
+    numpy_state.settle()
+    S = cstate(state)  # its arrays are the state's: the compiled steps write there
+    part = np.full((1, _steps.blocks(N), _steps.NSUMS + 1), 7.0)
+    chunks = [(k * _steps.RB, min(N, (k + 1) * _steps.RB)) for k in range(_steps.blocks(N))]
+    rnd.shuffle(chunks)
+    got = _settle_compiled()(S, part, np.array(chunks, np.uint64))
     np.testing.assert_array_equal(got, want)
     assert np.signbit(got) == np.signbit(want)
-    state.settle()
-    np.testing.assert_array_equal(state.transfers, want)
-    assert np.all(np.signbit(state.transfers) == np.signbit(want))
+    np.testing.assert_array_equal(numpy_state.transfers,
+                                  np.resize(np.array(held), N)[None] + want)
+    for name in ("fines", "costs", "transfers", "payoffs"):
+        np.testing.assert_array_equal(getattr(S, name), getattr(numpy_state, name),
+                                      err_msg=name)
+        assert np.all(np.signbit(getattr(S, name)) == np.signbit(getattr(numpy_state, name)))
 
 
 @functools.cache
-def _settle_share():
+def _settle_compiled():
     import numba
 
     from commons.sim import _steps
-    return numba.njit(lambda S: _steps.settle_share(0, S))
+
+    @numba.njit
+    def run(S, part, chunks):  # settle chunk by chunk, then the share, as threads do
+        for c in range(chunks.shape[0]):
+            _steps.settle(0, S, part, chunks[c, 0], chunks[c, 1])
+        share = _steps.settle_share(0, S, part)
+        for c in range(chunks.shape[0]):
+            _steps.share_out(0, S, share, chunks[c, 0], chunks[c, 1])
+        return share
+    return run
 
 
 @settings(max_examples=60, deadline=None)

@@ -70,7 +70,11 @@ def _talk(n):
     # its own chunk of organisations
     lambda: commons.scenarios.benchmark_cpr_v1(700).replace(
         monitoring=commons.PeerMonitoring(0.1, 0.4, noise=0.3)),
-], ids=["ostrom", "talk", "noisy-monitoring"])
+    # fines paid to the members: each thread marks whether its blocks pay them, then every
+    # thread sums what is paid, in organisation order, and shares it out to its chunks
+    lambda: commons.scenarios.benchmark_cpr_v1(700).replace(
+        sanctions=[commons.QuotaFine(3.0, recipient="members")]),
+], ids=["ostrom", "talk", "noisy-monitoring", "fines-to-members"])
 @pytest.mark.fused
 def test_models_with_forms_that_run_in_one_thread_split_with_the_same_bits(make, monkeypatch):
     # acts without an organisation range (meetings, gossip, audits, the stock) run in thread

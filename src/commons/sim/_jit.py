@@ -186,14 +186,15 @@ def fill(row, k0, k1, t, rng, block=0, at=0):
 
 
 @jitable
-def fill_items(u, r, i0, i1, t, rng, block=0):
-    """Items i0..i1-1 of replicate r's scratch ``u``, shape (R, n, w): ``u[r, i, j]`` is
+def fill_items(u, r, i0, i1, t, rng, block=0, at=0):
+    """Items i0..i1-1 of replicate r's scratch ``u``, shape (R, n, w): ``u[r, i - at, j]`` is
     number w i + j of the stream (:func:`fill`), so an item's w numbers are those of
     :func:`packed` at w i .. w i + w - 1 (w = 4: the block ``u4(i, t, rng)``; w = 2: two items
-    to a block, as :func:`held` with shift 1 gives them)."""
+    to a block, as :func:`held` with shift 1 gives them). ``at`` <= i0 lets the first rows
+    hold a window of the items (a batch that stays in the first-level cache)."""
     w = np.uint64(u.shape[2])
     fill(u[r].reshape(u.shape[1] * u.shape[2]), w * np.uint64(i0), w * np.uint64(i1), t, rng,
-         block)
+         block, w * np.uint64(at))
 
 
 @jitable

@@ -18,7 +18,7 @@ from .state import KINDS, RECIPIENTS
 
 __all__ = ["after_appropriate", "after_decide", "blocks", "clip_next", "finite_range",
            "finite_row", "in_rounds", "range_sum", "record_orgs", "record_total", "settle",
-           "settle_share", "since"]
+           "settle_share", "share_out", "since"]
 
 _NREC = len(RECIPIENTS)
 _FINE_MEMBERS = 0 * _NREC + 2
@@ -63,18 +63,44 @@ def after_appropriate(r, S, i0, i1):
 
 
 @jitable
-def settle_share(r, S):
-    """Each organisation's share of what is paid to the members (summed in order).
+def settle(r, S, part, i0, i1):
+    """Total the charges of organisations i0..i1-1 and set their payoffs as if nothing were
+    paid to the members (State.settle with a share of +0.0); mark in ``part[r, k, PAID]``
+    whether block k's organisations pay the members anything (1.0) or not (0.0).
 
-    Most models pay the members nothing: a loop that runs in SIMD lanes first tests whether
-    anything is paid, and the sum (a chain of adds, four cycles each) runs only if so. The
-    value is the same: a sum from +0.0 of terms that are all zero is +0.0."""
-    N = S.draws.shape[1]
+    The marks let :func:`settle_share` test every organisation by reading one number a
+    block: a thread that shares a replicate's organisations reads its own rows here, where a
+    test of every organisation reads rows the other threads wrote, from their cores' caches.
+    i0 is a block's first organisation (a multiple of :data:`RB`)."""
+    a0 = i0
+    while a0 < i1:
+        a1 = min(i1, a0 + np.uint64(RB))
+        paid = False
+        for i in range(a0, a1):
+            paid |= (S.charges[r, _FINE_MEMBERS, i] != 0.0) | \
+                (S.charges[r, _COST_MEMBERS, i] != 0.0)
+            f = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
+            c = S.charges[r, 3, i] + S.charges[r, 4, i] + S.charges[r, 5, i]
+            S.fines[r, i] = f
+            S.costs[r, i] = c
+            tr = S.transfers[r, i] + 0.0
+            S.transfers[r, i] = tr
+            S.payoffs[r, i] = S.gross[r, i] - f - c + tr
+        part[r, a0 // np.uint64(RB), PAID] = 1.0 if paid else 0.0
+        a0 = a1
+
+
+@jitable
+def settle_share(r, S, part):
+    """Each organisation's share of what is paid to the members, summed in organisation
+    order: +0.0 without a sum when no block is marked paid by :func:`settle` (a sum from
+    +0.0 of terms that are all zero is +0.0), so never -0.0."""
     paid = False
-    for i in range(N):
-        paid |= (S.charges[r, _FINE_MEMBERS, i] != 0.0) | (S.charges[r, _COST_MEMBERS, i] != 0.0)
+    for k in range(part.shape[1]):
+        paid |= part[r, k, PAID] != 0.0
     if not paid:
         return 0.0
+    N = S.draws.shape[1]
     shared = 0.0
     for i in range(N):
         shared += S.charges[r, _FINE_MEMBERS, i] + S.charges[r, _COST_MEMBERS, i]
@@ -82,16 +108,17 @@ def settle_share(r, S):
 
 
 @jitable
-def settle(r, S, share, i0, i1):
-    """Total the charges of organisations i0..i1-1, give each ``share`` (see
-    :func:`settle_share`), set their payoffs (State.settle)."""
+def share_out(r, S, share, i0, i1):
+    """Give organisations i0..i1-1 the members' ``share`` (:func:`settle_share`) after
+    :func:`settle`: their transfers and payoffs become State.settle's. Nothing to do for a
+    share of +0.0, which :func:`settle` has added; otherwise (t + 0.0) + share = t + share
+    for any t, as share is not -0.0."""
+    if share == 0.0:
+        return
     for i in range(i0, i1):
-        f = S.charges[r, 0, i] + S.charges[r, 1, i] + S.charges[r, 2, i]
-        c = S.charges[r, 3, i] + S.charges[r, 4, i] + S.charges[r, 5, i]
-        S.fines[r, i] = f
-        S.costs[r, i] = c
-        S.transfers[r, i] = S.transfers[r, i] + share
-        S.payoffs[r, i] = S.gross[r, i] - f - c + S.transfers[r, i]
+        tr = S.transfers[r, i] + share
+        S.transfers[r, i] = tr
+        S.payoffs[r, i] = S.gross[r, i] - S.fines[r, i] - S.costs[r, i] + tr
 
 
 @jitable
@@ -147,6 +174,9 @@ RB = 256
 #: Sums per block: draws, granted, rent, compliant, fines, costs, to the regulator, burned,
 #: wrongful, excluded, trust.
 NSUMS = 11
+#: The slot after the sums: whether the block's organisations pay the members anything this
+#: round (:func:`settle`). ``part`` has NSUMS + 1 slots a block.
+PAID = NSUMS
 #: The block sum each series (:data:`commons.sim.engine.SERIES`, in order) is made from, and
 #: -1 for the stock and the regulator's spending, which are read from the state.
 SUM_OF_SERIES = (0, 1, -1, 2, 3, 4, 5, 10, 6, -1, 7, 8, 9)

@@ -130,8 +130,8 @@ def _jit(cache: bool) -> str:
 #: The engine's steps that take the whole state, compiled into the kernel like the forms: a
 #: call copies the state's 37 arrays onto the stack, as the kernel that splits a replicate
 #: among threads did for the recorder's total of each round (LLVM had declined to inline it).
-_ENGINE_STEPS = ("after_decide", "after_appropriate", "settle_share", "settle", "clip_next",
-                 "record_orgs", "record_total")
+_ENGINE_STEPS = ("after_decide", "after_appropriate", "settle_share", "settle", "share_out",
+                 "clip_next", "record_orgs", "record_total")
 
 _HEADER = ["from collections import namedtuple", "", "import numba as nb", "import numpy as np", "",
            "from commons.sim import _steps as E", "from commons.sim import _sync as X", "",
@@ -279,9 +279,14 @@ class _Step:
         # returns what was wrong with the field (0: nothing) before the step changed it
 
 
-#: Settling: each thread sums what is paid to the members once, then settles its chunks.
-_SETTLE = _Step(["settle(r, S, share, {lo}, {hi})"], True,
-                prologue=("share = settle_share(r, S)",))
+#: Settling, in two steps: each organisation's charges and payoff, as if nothing were paid to
+#: the members (its own rows: no barrier after a sanction act that reads none of them); then,
+#: after the barrier, each thread tests the blocks' marks (and sums what is paid to the
+#: members once, if anything is) and gives its chunks their share.
+_SETTLE = (_Step(["settle(r, S, part, {lo}, {hi})"], True,
+                 own=("fines", "costs", "transfers", "payoffs")),
+           _Step(["share_out(r, S, share, {lo}, {hi})"], True,
+                 prologue=("share = settle_share(r, S, part)",)))
 
 
 def _needs_no_barrier(step: _Step, nxt: _Step) -> bool:
@@ -338,10 +343,10 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
             steps.append(_Step([] if fused else [after[1]], True, test if fused else None,
                                own=(after[2],), test_call=after[1] if fused else None))
         if last and _next_after_sanction(phase_of, k):
-            steps.append(_SETTLE)
+            steps.extend(_SETTLE)
     if not any(_ORDER.index(p) > _ORDER.index("sanction") for p in phase_of) and \
             not any(_next_after_sanction(phase_of, k) for k in range(len(acts))):
-        steps.append(_SETTLE)
+        steps.extend(_SETTLE)
     steps.append(_Step(["clip_next(r, S, max_draw, {lo}, {hi})"], True,
                        own=("next_draws",)))
     steps.append(_Step(["record_orgs(r, t, S, full_x, full_h, full_p, record_full, "

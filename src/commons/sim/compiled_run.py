@@ -289,7 +289,8 @@ def run_fused(model: Model, ctx: Any, record: Any, bind, recorder_cls, plan) -> 
     keys = np.ascontiguousarray(ctx.streams.keys)
     max_draw = np.ascontiguousarray(ctx.max_draw)
     from ._steps import NSUMS, blocks
-    part = np.zeros((R, blocks(N), NSUMS))  # the recorder's sums per block of organisations
+    # the recorder's sums per block of organisations, and whether it pays the members
+    part = np.zeros((R, blocks(N), NSUMS + 1))
     none = np.zeros((0, 0))  # the accumulators of a run that keeps none
     acc = (rec.cum_payoff, rec.pos_t, rec.pos_n, rec.active) if rec.accumulate else \
         (none, none, none, np.zeros(0))

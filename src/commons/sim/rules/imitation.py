@@ -49,7 +49,7 @@ def imitate(st, ctx, u_pick: np.ndarray, u_copy: np.ndarray, selection: np.ndarr
     return out
 
 
-#: Scratch of the compiled imitation (:func:`_imitate_all`), per organisation: the picked
+#: Scratch of the compiled imitation (:func:`_imitate_batch`), per organisation: the picked
 #: edge, the neighbour at its end, the edge's trust, the neighbour's payoff (then the copy
 #: probability) and the neighbour's draw.
 _PICKS: dict[str, tuple] = {"edge": ("org", np.uint64), "neighbour": ("org", np.uint64),
@@ -92,7 +92,7 @@ class Imitation(Rule):
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (numbers 1 and 2 pick the
     # neighbour and decide the copy), drawn in one loop in compiled code; the rest: what the
-    # compiled form gathers for each organisation's pick (see _imitate_all). All scratch.
+    # compiled form gathers for each organisation's pick (see _imitate_batch). All scratch.
     memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS}
     cparams: ClassVar[tuple[str, ...]] = ("s",)
     stochastic: ClassVar[bool] = True
@@ -150,7 +150,7 @@ class ReviseOrImitate(Rule):
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (revise?, the error or the
     # neighbour, the copy), every block drawn in one loop in compiled code; then what the
-    # compiled form gathers for each pick (see _imitate_all) and the list of the revisers.
+    # compiled form gathers for each pick (see _imitate_batch) and the list of the revisers.
     # All scratch.
     memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS,
                                           "revisers": ("org", np.uint64)}
@@ -205,95 +205,101 @@ def _copy_probability(w, their, own, s):
     return w / (1.0 + exp(min(max(ex, -50.0), 50.0)))
 
 
-#: Organisations imitated at a time: the numbers gathered for them (five per organisation)
-#: stay in the core's first cache. Each range's numbers go to the slots of the range's first
+#: Organisations imitated at a time: their numbers (four uniforms, then five gathered) stay
+#: in the core's first cache. Each range's numbers go to the slots of the range's first
 #: organisations, so a range of N = 10^5 shared by threads writes no more memory than that.
 _BATCH = 256
 
 
 @inlined
-def _imitate_all(r, S, net, s, u, picks, i0, i1):
-    """Organisations i0..i1-1's next draws by trust-weighted Fermi imitation (see
-    :func:`imitate`), from their blocks ``u[r, i]`` (numbers 1 and 2), :data:`_BATCH` at a
-    time, in loops without a jump, each of which the compiler runs in SIMD lanes or gathers
-    eight numbers at a time (:func:`commons.sim._gather.take`):
+def _imitate_batch(r, t, rng, S, net, s, u, picks, i0, b0, b1):
+    """Organisations b0..b1-1's blocks of uniforms, then their next draws by trust-weighted
+    Fermi imitation (see :func:`imitate`), in loops without a jump, each of which the
+    compiler runs in SIMD lanes or gathers eight numbers at a time
+    (:func:`commons.sim._gather.take`):
 
-    1. each organisation's edge e = indptr[i] + min(floor(u_1 deg), deg - 1) (any edge for
+    1. the blocks u4(i, t, rng), drawn in one loop (:func:`commons.sim._jit.fill_items`);
+    2. each organisation's edge e = indptr[i] + min(floor(u_1 deg), deg - 1) (any edge for
        one without neighbours, whose draw is kept below), and the neighbour j at its end;
-    2. the edge's trust w_e, and j's payoff and draw, gathered;
-    3. the copy probability w_e / (1 + exp(-s (pi_j - pi_i))), exponent clipped to
+    3. the edge's trust w_e, and j's payoff and draw, gathered;
+    4. the copy probability w_e / (1 + exp(-s (pi_j - pi_i))), exponent clipped to
        [-50, 50], for everyone (:func:`commons.sim._exp.exp` in SIMD lanes);
-    4. j's draw where u_2 is below it and i has neighbours, else i's own.
+    5. j's draw where u_2 is below it and i has neighbours, else i's own.
 
     Where u_2 >= w_e the probability, at most w_e, is not needed: computing it anyway gives
     the same draws as a test that skips it, and a loop without the jump runs in SIMD lanes
-    (the jump is a coin toss to predict where trust is middling). The scratch ``picks`` holds
-    each batch's numbers in the slots from i0 on: organisation i of the batch b0..b1-1 in
-    slot i0 + i - b0."""
+    (the jump is a coin toss to predict where trust is middling). The batch's numbers sit in
+    the slots from i0 on, organisation i in slot i0 + i - b0, of ``u`` (its block) and of
+    the scratch ``picks``; the caller reads the block there too. Organisations are worked
+    :data:`_BATCH` at a time (i0 <= b0 <= b1 <= b0 + _BATCH)."""
     edge, nbr, trust, their_pay, their_draw = picks
+    fill_items(u, r, b0, b1, t, rng, 0, b0 - i0)
     E = net.indices.shape[0]
     if E == 0:
-        for i in range(i0, i1):
+        for i in range(b0, b1):
             S.next_draws[r, i] = S.draws[r, i]
         return
     last = np.uint64(E - 1)
     one = np.uint64(1)
-    b0 = i0
-    while b0 < i1:
-        b1 = min(i1, b0 + np.uint64(_BATCH))
-        k1 = i0 + (b1 - b0)  # the batch in slots i0..k1-1
-        for i in range(b0, b1):
-            d0 = net.indptr[i]
-            deg = net.indptr[i + 1] - d0
-            k = np.uint64(u[r, i, 1] * deg)  # floor: u_1 deg >= 0
-            top = deg - one if deg > 0 else deg
-            e = d0 + (k if k < top else top)
-            edge[r, i0 + (i - b0)] = e if e < last else last
-        for k in range(i0, k1):
-            nbr[r, k] = net.indices[edge[r, k]]
-        take(trust[r], S.trust[r], edge[r], i0, k1)
-        take(their_pay[r], S.payoffs[r], nbr[r], i0, k1)
-        take(their_draw[r], S.draws[r], nbr[r], i0, k1)
-        for i in range(b0, b1):
-            k = i0 + (i - b0)
-            their_pay[r, k] = _copy_probability(trust[r, k], their_pay[r, k], S.payoffs[r, i],
-                                                s)
-        for i in range(b0, b1):
-            k = i0 + (i - b0)
-            copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, i, 2] < their_pay[r, k])
-            S.next_draws[r, i] = their_draw[r, k] if copy else S.draws[r, i]
-        b0 = b1
+    k1 = i0 + (b1 - b0)  # the batch in slots i0..k1-1
+    for i in range(b0, b1):
+        d0 = net.indptr[i]
+        deg = net.indptr[i + 1] - d0
+        k = np.uint64(u[r, i0 + (i - b0), 1] * deg)  # floor: u_1 deg >= 0
+        top = deg - one if deg > 0 else deg
+        e = d0 + (k if k < top else top)
+        edge[r, i0 + (i - b0)] = e if e < last else last
+    for k in range(i0, k1):
+        nbr[r, k] = net.indices[edge[r, k]]
+    take(trust[r], S.trust[r], edge[r], i0, k1)
+    take(their_pay[r], S.payoffs[r], nbr[r], i0, k1)
+    take(their_draw[r], S.draws[r], nbr[r], i0, k1)
+    for i in range(b0, b1):
+        k = i0 + (i - b0)
+        their_pay[r, k] = _copy_probability(trust[r, k], their_pay[r, k], S.payoffs[r, i], s)
+    for i in range(b0, b1):
+        k = i0 + (i - b0)
+        copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, k, 2] < their_pay[r, k])
+        S.next_draws[r, i] = their_draw[r, k] if copy else S.draws[r, i]
 
 
 @compiled(Imitation, "learn", orgs=True)
 @jitable
 def _imitation(r, t, S, P, M, rng, net, TP, i0, i1):
     (s,) = P
-    u = M[0]
-    fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
-    _imitate_all(r, S, net, s[r], u, M[1:], i0, i1)
+    u, edge, nbr, trust, their_pay, their_draw = M
+    b0 = i0
+    while b0 < i1:
+        b1 = min(i1, b0 + np.uint64(_BATCH))
+        _imitate_batch(r, t, rng, S, net, s[r], u, (edge, nbr, trust, their_pay, their_draw),
+                       i0, b0, b1)
+        b0 = b1
 
 
 @compiled(ReviseOrImitate, "learn", orgs=True)
 @jitable
 def _revise_or_imitate(r, t, S, P, M, rng, net, TP, i0, i1):
     mu, sigma, s, xmax = P
-    u = M[0]
-    who = M[6]
+    u, edge, nbr, trust, their_pay, their_draw, who = M
     prepare_replies(TP, r, t, S)  # each thread: the same values
-    fill_items(u, r, i0, i1, t, rng)  # every organisation's block u4(i, t, rng), at once
-    # everyone imitates, then the revisers' best replies replace theirs (the best reply reads
-    # no next draw): the imitation in loops without a jump, the revisers listed without one
-    _imitate_all(r, S, net, s[r], u, M[1:6], i0, i1)
-    rate = mu[r]  # read once: the loop stores to the state, which the compiler cannot tell
+    rate = mu[r]  # read once: the loops store to the state, which the compiler cannot tell
     noise = sigma[r]  # apart from the parameters, so it would read them each time
-    n = i0
-    for i in range(i0, i1):
-        who[r, n] = i
-        n += np.uint64(u[r, i, 0] < rate)
-    for k in range(i0, n):
-        i = who[r, k]
-        v = best_reply(TP, r, i, t, S)
-        if noise > 0.0:  # without noise, no normal quantile to compute
-            v += noise * normal(u[r, i, 1])
-        S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
+    # batch by batch, everyone imitates, then the revisers' best replies replace theirs (the
+    # best reply reads no next draw): the imitation in loops without a jump, the revisers
+    # listed without one
+    b0 = i0
+    while b0 < i1:
+        b1 = min(i1, b0 + np.uint64(_BATCH))
+        _imitate_batch(r, t, rng, S, net, s[r], u, (edge, nbr, trust, their_pay, their_draw),
+                       i0, b0, b1)
+        n = i0
+        for i in range(b0, b1):
+            who[r, n] = i
+            n += np.uint64(u[r, i0 + (i - b0), 0] < rate)
+        for k in range(i0, n):
+            i = who[r, k]
+            v = best_reply(TP, r, i, t, S)
+            if noise > 0.0:  # without noise, no normal quantile to compute
+                v += noise * normal(u[r, i0 + (i - b0), 1])
+            S.next_draws[r, i] = min(max(v, 0.0), xmax[r, i])
+        b0 = b1
