@@ -329,6 +329,36 @@ def _central_audit(r, t, S, P, M, rng, net, TP):
         S.external[r] = True
 
 
+@inlined
+def _watched_by_compliant(r, S, net, words, dense, base, slope, i0, i1):
+    """Detection probabilities base + slope m_i of organisations i0..i1-1, m_i the share of
+    i's neighbours that comply (0 without neighbours), in two loops: each count of compliant
+    neighbours (by popcount where the network has rows of bits, else a byte an edge, in
+    integers: the value of adding 1.0s, without the adds' chain or a jump), parked in
+    ``detect_prob`` as a float; then the shares and probabilities in SIMD lanes, where a
+    division an organisation in the counting loop waited for the one before. Exact counts,
+    the same division: the same bits as one loop."""
+    if dense:
+        bits.pack(words[r], S.compliant[r])
+        for i in range(i0, i1):
+            S.detect_prob[r, i] = float(bits.count(net.rows[i], words[r]))
+    else:
+        for i in range(i0, i1):
+            seen = 0
+            for e in range(net.indptr[i], net.indptr[i + 1]):
+                seen += np.int64(S.compliant[r, net.indices[e]])
+            S.detect_prob[r, i] = float(seen)
+    for i in range(i0, i1):
+        S.detect_prob[r, i] = base + slope * _share(S.detect_prob[r, i],
+                                                    net.indptr[i + 1] - net.indptr[i])
+
+
+@jitable(error_model="numpy")  # a division without a test for 0 (d > 0 chosen): SIMD lanes
+def _share(seen, d):
+    """seen / d, 0 where d = 0."""
+    return seen / d if d > 0 else 0.0
+
+
 @compiled(PeerMonitoring, "monitor", orgs=True)
 @jitable
 def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
@@ -339,25 +369,14 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
     base = p0[r]  # the parameters read once (the loops store to the state, which the
     slope = p1[r]  # compiler cannot tell apart from them, so it would read them each time)
     c = cost[r]
-    N = S.granted.shape[1]
-    # the compliant neighbours counted by popcount where the network has rows of bits and
-    # this call covers the whole replicate (the flags are packed once for all)
-    dense = by == 0 and net.rows.shape[0] > 0 and i0 == 0 and i1 == N
-    if dense:
-        bits.pack(words[r], S.compliant[r])
-    for i in range(i0, i1):  # the detection probabilities, then the inspections
-        if dense:
-            d = net.indptr[i + 1] - net.indptr[i]
-            seen = bits.count(net.rows[i], words[r])
-            m = float(seen) / d if d > 0 else 0.0
-        elif by == 0:
-            d0 = net.indptr[i]
-            d1 = net.indptr[i + 1]
-            seen = 0  # counted in integers, without a branch: the same value as adding
-            for e in range(d0, d1):  # 1.0s, without the adds' chain or a mispredicted jump
-                seen += np.int64(S.compliant[r, net.indices[e]])
-            m = float(seen) / (d1 - d0) if d1 > d0 else 0.0
-        else:
+    # the detection probabilities, then the inspections; the compliant neighbours counted by
+    # popcount where the network has rows of bits and this call covers the whole replicate
+    # (the flags are packed once for all)
+    if by == 0:
+        dense = net.rows.shape[0] > 0 and i0 == 0 and i1 == S.granted.shape[1]
+        _watched_by_compliant(r, S, net, words, dense, base, slope, i0, i1)
+    else:
+        for i in range(i0, i1):  # the watchers counted (by == 2), or their trust
             a0 = net.in_ptr[i]
             a1 = net.in_ptr[i + 1]
             if by == 2:
@@ -369,7 +388,7 @@ def _peer_monitoring(r, t, S, P, M, rng, net, TP, i0, i1):
                 m = 1.0 - into / (a1 - a0)
             else:
                 m = 0.0
-        S.detect_prob[r, i] = base + slope * m
+            S.detect_prob[r, i] = base + slope * m
     if sigma > 0.0:
         _observe_noisy(r, i0, i1, S, sigma, u, w, tails)
     else:
