@@ -20,7 +20,10 @@ One fused numba loop per replicate (``prange`` over replicates), written for thi
   the round's compliance packed 64 to a word (``commons.sim._bitsets``; for N = 100, two
   words against a gather per edge);
 * trust updated in a pass of its own before learning (5 % faster than in the same pass as
-  i's learning), and only the mean draw and the stock recorded (BENCHMARK_MODEL step 8);
+  i's learning), over every edge at once, eight at a time, with both numbers compared
+  gathered (``commons.sim._gather.ease_where_le_at``: a loop per organisation, of degree 4,
+  ran one edge at a time), and only the mean draw and the stock recorded (BENCHMARK_MODEL
+  step 8);
 * the network's offsets and neighbours unsigned, so indexing skips the negative-index test.
 
 It follows BENCHMARK_MODEL's round exactly, so it agrees with the engine statistically.
@@ -35,12 +38,12 @@ import numpy as np
 
 from commons.sim._bitsets import adjacency_rows, count, pack
 from commons.sim._exp import exp
-from commons.sim._gather import take
+from commons.sim._gather import ease_where_le_at, take
 from commons.sim._jit import fill, normal
 
 
 @nb.njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
-def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
+def run(T, keys, indptr, indices, src, rows, a, x0, out_x, out_s):
     R, N = a.shape
     E = indices.shape[0]
     K = 10.0 * N
@@ -58,6 +61,7 @@ def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
         comp = np.empty(N, np.bool_)
         p = np.empty(N)
         xs = np.empty(N)
+        key = np.empty(N)
         ul = np.empty(4 * N)
         ud = np.empty(N)
         words = np.empty(rows.shape[1], np.uint64)
@@ -104,12 +108,13 @@ def run(T, keys, indptr, indices, rows, a, x0, out_x, out_s):
             Sp = 0.0 if D > S else S - D
             S = min(K, Sp + g * Sp * (1 - Sp / K))
             xsum = 0.0
-            for i in range(N):  # trust, in a loop of its own: 5 % faster than in learning's
-                d0, d1 = indptr[i], indptr[i + 1]
-                top = q if q > h[i] else h[i]
-                for e in range(d0, d1):
-                    ok = 1.0 if h[indices[e]] <= top else 0.0
-                    w[e] = (1 - lam) * w[e] + lam * ok
+            # trust, in loops of its own: h_j <= max(q, h_i) is key_j <= h_i for key_j = -inf
+            # where h_j <= q, else h_j; then every edge in one loop, eight at a time, key_j and
+            # h_i gathered (a loop per organisation, of degree 4, ran one edge at a time), and
+            # lam * ok a choice of lam or lam * 0.0
+            for i in range(N):
+                key[i] = -np.inf if h[i] <= q else h[i]
+            ease_where_le_at(w, key, indices, h, src, 0, E, 1 - lam, lam, lam * 0.0)
             # every organisation's learning block, drawn in one vectorised loop
             fill(ul, 0, 4 * N, t, (k0, k1, np.uint64(2)))
             # everyone imitates, without a jump: the picked edge, the neighbour at its end,
@@ -172,5 +177,6 @@ def run_strong_numba(graph, R: int, T: int, seed: int):
     x0 = rng.uniform(0, 2.0, (R, N))
     keys = replicate_keys(seed, np.arange(R))
     out_x, out_s = np.zeros((R, T)), np.zeros((R, T))
-    run(T, keys, indptr, indices, adjacency_rows(indptr, indices, N), a, x0, out_x, out_s)
+    src = np.repeat(np.arange(N), deg).astype(np.uint64)  # each edge's organisation
+    run(T, keys, indptr, indices, src, adjacency_rows(indptr, indices, N), a, x0, out_x, out_s)
     return out_x, out_s

@@ -26,6 +26,18 @@ def _compiled():
 
 
 @cache
+def _compiled_at():
+    numba = pytest.importorskip("numba")
+    from commons.sim._gather import ease_where_le_at
+
+    @numba.njit
+    def run(w, key, idx, his, src, e0, e1, keep, yes, no):
+        ease_where_le_at(w, key, idx, his, src, e0, e1, keep, yes, no)
+
+    return run
+
+
+@cache
 def _take():
     numba = pytest.importorskip("numba")
     from commons.sim._gather import take
@@ -72,6 +84,36 @@ def test_ease_where_le_is_the_elementwise_update(w, key, data, itype):
     assert _same(got, want)
 
 
+@settings(max_examples=150, deadline=None)
+@given(arrays(np.float64, st.integers(0, 45), elements=_VALUES),
+       arrays(np.float64, st.integers(1, 30), elements=_VALUES),
+       arrays(np.float64, st.integers(1, 30), elements=_VALUES), st.data(),
+       st.sampled_from([np.int64, np.uint64]))
+@example(np.arange(20.0), np.linspace(-1.0, 1.0, 5), np.linspace(1.0, -1.0, 3), None,
+         np.uint64)  # two groups and a tail, keys equal to the bounds
+def test_ease_where_le_at_is_the_elementwise_update_with_gathered_bounds(w, key, his, data,
+                                                                          itype):
+    # each edge's bound his[src[e]] gathered as well: the update of ease_where_le with that
+    # bound, edge by edge
+    run = _compiled_at()
+    if data is None:
+        idx = (np.arange(len(w)) % len(key)).astype(itype)
+        src = (np.arange(len(w)) // 7 % len(his)).astype(itype)
+        e0, e1, (keep, yes, no) = 1, len(w), (0.9, 0.1, 0.0)
+    else:
+        idx = data.draw(arrays(itype, len(w), elements=st.integers(0, len(key) - 1)))
+        src = data.draw(arrays(itype, len(w), elements=st.integers(0, len(his) - 1)))
+        e0 = data.draw(st.integers(0, len(w)))
+        e1 = data.draw(st.integers(e0, len(w)))
+        keep, yes, no = (data.draw(_VALUES) for _ in range(3))
+    want = w.copy()
+    with np.errstate(all="ignore"):
+        want[e0:e1] = keep * w[e0:e1] + np.where(key[idx[e0:e1]] <= his[src[e0:e1]], yes, no)
+    got = w.copy()
+    run(got, key, idx, his, src, np.uint64(e0), np.uint64(e1), keep, yes, no)
+    assert _same(got, want)
+
+
 @settings(max_examples=100, deadline=None)
 @given(arrays(np.float64, st.integers(1, 30), elements=_VALUES), st.integers(0, 45), st.data(),
        st.sampled_from([np.int64, np.uint64]))
@@ -103,6 +145,14 @@ def test_the_python_definitions_are_the_same_loops():
     got = w.copy()
     ease_where_le_py(got, key, idx, 2, 35, 0.1, 0.8, 0.2, -0.0)
     assert _same(got, _oracle(w, key, idx, 2, 35, 0.1, 0.8, 0.2, -0.0))
+    from commons.sim._gather import ease_where_le_at_py
+    his = rng.normal(size=5)
+    src = np.arange(37) % 5
+    got = w.copy()
+    ease_where_le_at_py(got, key, idx, his, src, 2, 35, 0.8, 0.2, -0.0)
+    want = w.copy()
+    want[2:35] = 0.8 * w[2:35] + np.where(key[idx[2:35]] <= his[src[2:35]], 0.2, -0.0)
+    assert _same(got, want)
     from commons.sim._gather import take_py
     out = np.zeros(37)
     take_py(out, key, idx, 2, 35)

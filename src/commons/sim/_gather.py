@@ -11,11 +11,14 @@ machine has it, eight loads where it has not; about 1 cycle an edge):
   loops the compiler vectorises;
 * :func:`ease_where_le` sets w[e] = keep w[e] + (yes if key[idx[e]] <= hi else no) over one
   organisation's edges: the number of each edge's neighbour compared with the
-  organisation's, and a blend.
+  organisation's, and a blend;
+* :func:`ease_where_le_at` does the same over the edges of many organisations, each edge's
+  bound his[src[e]] gathered too: for networks whose organisations have fewer edges than a
+  vector holds, where a loop per organisation runs one edge at a time.
 
 Each lane does what the scalar loop does for its edge (a copy; or a compare, an IEEE
-multiply, then an IEEE add, never fused), so the results are those of :func:`take_py` and
-:func:`ease_where_le_py`, to the bit, on any machine.
+multiply, then an IEEE add, never fused), so the results are those of :func:`take_py`,
+:func:`ease_where_le_py` and :func:`ease_where_le_at_py`, to the bit, on any machine.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Any
 
 from ._jit import HAVE_NUMBA
 
-__all__ = ["ease_where_le", "ease_where_le_py", "take", "take_py"]
+__all__ = ["ease_where_le", "ease_where_le_at", "ease_where_le_at_py", "ease_where_le_py",
+           "take", "take_py"]
 
 #: Edges per vector.
 LANES = 8
@@ -36,6 +40,14 @@ def ease_where_le_py(w: Any, key: Any, idx: Any, e0: int, e1: int, hi: float, ke
     Plain Python: the definition :func:`ease_where_le` compiles."""
     for e in range(e0, e1):
         w[e] = keep * w[e] + (yes if key[idx[e]] <= hi else no)
+
+
+def ease_where_le_at_py(w: Any, key: Any, idx: Any, his: Any, src: Any, e0: int, e1: int,
+                        keep: float, yes: float, no: float) -> None:
+    """For e = e0..e1-1: w[e] = keep * w[e] + (yes if key[idx[e]] <= his[src[e]] else no).
+    Plain Python: the definition :func:`ease_where_le_at` compiles."""
+    for e in range(e0, e1):
+        w[e] = keep * w[e] + (yes if key[idx[e]] <= his[src[e]] else no)
 
 
 def take_py(out: Any, src: Any, idx: Any, e0: int, e1: int) -> None:
@@ -160,13 +172,55 @@ def _ease(typingctx: Any, w: Any, key: Any, idx: Any, e0: Any, e1: Any, hi: Any,
     return sig, codegen
 
 
+def _ease_at(typingctx: Any, w: Any, key: Any, idx: Any, his: Any, src: Any, e0: Any,
+             e1: Any, keep: Any, yes: Any, no: Any) -> Any:
+    """:func:`ease_where_le_at_py` compiled, for contiguous 1-D float64 ``w``, ``key`` and
+    ``his``, contiguous 1-D 64-bit integer ``idx`` and ``src`` (valid indices of ``key`` and
+    ``his``) and e0 <= e1."""
+    if not (_rows(w, key, idx, his, src) and w.dtype == key.dtype == his.dtype == types.float64
+            and idx.dtype in (types.int64, types.uint64)
+            and src.dtype in (types.int64, types.uint64)
+            and all(isinstance(t, types.Integer) for t in (e0, e1))
+            and all(t == types.float64 for t in (keep, yes, no))):
+        return None
+    sig = types.void(w, key, idx, his, src, e0, e1, keep, yes, no)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        (wd, kd, xd, hd, sd), lo, up = _bounds(context, builder, signature, args, 5)
+        kp, y, n = args[7:]
+        vf = ir.VectorType(ir.DoubleType(), LANES)
+        kv, yv, nv = (_splat(builder, x, vf) for x in (kp, y, n))
+
+        def body(at: Any) -> None:
+            le = builder.fcmp_ordered("<=", _gathered(builder, kd, xd, at),
+                                      _gathered(builder, hd, sd, at))
+            add = builder.select(le, yv, nv)
+            at_w = builder.bitcast(builder.gep(wd, [at]), vf.as_pointer())
+            builder.store(builder.fadd(builder.fmul(kv, builder.load(at_w, align=8)), add), at_w,
+                          align=8)
+
+        def tail(at: Any) -> None:
+            got = builder.load(builder.gep(kd, [builder.load(builder.gep(xd, [at]))]))
+            h = builder.load(builder.gep(hd, [builder.load(builder.gep(sd, [at]))]))
+            add = builder.select(builder.fcmp_ordered("<=", got, h), y, n)
+            at_w = builder.gep(wd, [at])
+            builder.store(builder.fadd(builder.fmul(kp, builder.load(at_w)), add), at_w)
+
+        _groups(builder, lo, up, body, tail)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 if HAVE_NUMBA:
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
     from numba.extending import intrinsic
     ease_where_le = intrinsic(_ease)
+    ease_where_le_at = intrinsic(_ease_at)
     take = intrinsic(_take)
 else:  # pragma: no cover - numba is a declared dependency of the fast path
     ease_where_le = ease_where_le_py
+    ease_where_le_at = ease_where_le_at_py
     take = take_py

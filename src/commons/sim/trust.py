@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ._gather import ease_where_le
+from ._gather import LANES, ease_where_le, ease_where_le_at
 from ._jit import jitable
 from ._params import per_replicate
 from .plugin import Plugin, compiled
@@ -100,9 +100,16 @@ def _compliance_trust(r, t, S, P, M, rng, net, TP, i0, i1):
     # a choice between two numbers read once replaces a product per edge
     keep = 1.0 - lr
     nil = lr * 0.0
+    # w[e] = keep w[e] + (lr if k[j] <= h_i else nil) on every edge e = i -> j, eight edges at
+    # a time, k[j] gathered (every key set, see prepare): organisation by organisation, h_i
+    # read once, where the mean degree fills the vectors; else every edge of i0..i1-1 in one
+    # loop, h_i gathered too (a loop per organisation of degree 4 ran one edge at a time)
     w = S.trust[r]
     k = key[r]
-    for i in range(i0, i1):  # one number gathered per edge (every key set, see prepare),
-        # eight edges at a time: w[e] = keep w[e] + (lr if k[j] <= h_i else nil), j = e's end
-        ease_where_le(w, k, net.indices, net.indptr[i], net.indptr[i + 1], S.granted[r, i],
-                      keep, lr, nil)
+    if net.indices.shape[0] >= LANES * S.granted.shape[1]:
+        for i in range(i0, i1):
+            ease_where_le(w, k, net.indices, net.indptr[i], net.indptr[i + 1], S.granted[r, i],
+                          keep, lr, nil)
+    else:
+        ease_where_le_at(w, k, net.indices, S.granted[r], net.src, net.indptr[i0],
+                         net.indptr[i1], keep, lr, nil)
