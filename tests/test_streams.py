@@ -166,18 +166,23 @@ def test_fill_refuses_a_row_too_short_for_its_numbers():
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 40),
-       st.sampled_from([1, 2, 4]), st.integers(0, 12), st.integers(0, 12), st.integers(0, 2))
-@example(5, 6, 0, 4, 0, 7, 1)  # blocks of four, every item
-@example(5, 6, 0, 2, 3, 5, 0)  # two items to a block, from an odd item: a half block first
-def test_filled_items_are_their_numbers_of_the_stream(k0, k1, t, w, i0, n, r):
-    # fill_items(u, r, i0, i1, ...) gives item i of replicate r the stream's numbers
-    # w i .. w i + w - 1 (from the numpy reference) and touches no other item or replicate
+       st.sampled_from([1, 2, 4]), st.integers(0, 12), st.integers(0, 12), st.integers(0, 2),
+       st.integers(0, 12))
+@example(5, 6, 0, 4, 0, 7, 1, 0)  # blocks of four, every item
+@example(5, 6, 0, 2, 3, 5, 0, 0)  # two items to a block, from an odd item: a half block first
+@example(5, 6, 0, 4, 9, 3, 2, 9)  # a window: items 9..11 in the first rows
+def test_filled_items_are_their_numbers_of_the_stream(k0, k1, t, w, i0, n, r, at):
+    # fill_items(u, r, i0, i1, ..., at) gives item i of replicate r, in row i - at, the
+    # stream's numbers w i .. w i + w - 1 (from the numpy reference) and touches no other row
+    # or replicate
     numba = pytest.importorskip("numba")
     from commons.sim._jit import fill_items
 
+    at = min(at, i0)
+
     @numba.njit
     def filled(u, r, i0, i1, t, rng):
-        fill_items(u, r, i0, i1, t, rng)
+        fill_items(u, r, i0, i1, t, rng, 0, at)
 
     i1, N = i0 + n, i0 + n + 3
     words = np.stack(philox4x32(np.arange(w * N // 4 + 1, dtype=np.uint64)[:, None],
@@ -185,7 +190,7 @@ def test_filled_items_are_their_numbers_of_the_stream(k0, k1, t, w, i0, n, r):
                                 np.uint64(k1)), axis=-1)
     flat = (words.reshape(-1).astype(np.float64) + 0.5) / 2.0**32
     want = np.full((3, N, w), -1.0)
-    want[r, i0:i1] = flat[w * i0:w * i1].reshape(n, w)
+    want[r, i0 - at:i1 - at] = flat[w * i0:w * i1].reshape(n, w)
     u = np.full((3, N, w), -1.0)
     filled(u, r, i0, i1, t, (np.uint64(k0), np.uint64(k1), np.uint64(9)))
     np.testing.assert_array_equal(u, want)
