@@ -91,8 +91,9 @@ class Imitation(Rule):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (numbers 1 and 2 pick the
-    # neighbour and decide the copy), drawn in one loop in compiled code; the rest: what the
-    # compiled form gathers for each organisation's pick (see _imitate_batch). All scratch.
+    # neighbour and decide the copy), drawn a batch at a time in one loop in compiled code;
+    # the rest: what the compiled form gathers for each organisation's pick (see
+    # _imitate_batch). All scratch, of which compiled code uses a batch's slots.
     memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS}
     cparams: ClassVar[tuple[str, ...]] = ("s",)
     stochastic: ClassVar[bool] = True
@@ -149,9 +150,9 @@ class ReviseOrImitate(Rule):
     writes: ClassVar[dict[str, tuple[str, ...]]] = {"decide": ("draws",),
                                                     "learn": ("next_draws", "memory")}
     # "draws": the round's block of four uniforms per organisation (revise?, the error or the
-    # neighbour, the copy), every block drawn in one loop in compiled code; then what the
+    # neighbour, the copy), a batch's blocks drawn in one loop in compiled code; then what the
     # compiled form gathers for each pick (see _imitate_batch) and the list of the revisers.
-    # All scratch.
+    # All scratch, of which compiled code uses a batch's slots.
     memory: ClassVar[dict[str, tuple]] = {"draws": ("org", float, "_numbers"), **_PICKS,
                                           "revisers": ("org", np.uint64)}
     cparams: ClassVar[tuple[str, ...]] = ("mu", "sigma", "s", "xmax")
