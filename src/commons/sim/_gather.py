@@ -89,6 +89,11 @@ def _gathered(builder: Any, src: Any, idx: Any, at: Any) -> Any:
                                  ir.Constant(vf, ir.Undefined)])
 
 
+def _through(builder: Any, src: Any, idx: Any, at: Any) -> Any:
+    """The double src[idx[at]] (one edge: the tail of a loop of :func:`_gathered`)."""
+    return builder.load(builder.gep(src, [builder.load(builder.gep(idx, [at]))]))
+
+
 def _splat(builder: Any, x: Any, ty: Any) -> Any:
     """The vector of type ``ty`` with ``x`` in every lane."""
     v = ir.Constant(ty, ir.Undefined)
@@ -127,8 +132,7 @@ def _take(typingctx: Any, out: Any, src: Any, idx: Any, e0: Any, e1: Any) -> Any
                           builder.bitcast(builder.gep(od, [at]), vf.as_pointer()), align=8)
 
         def tail(at: Any) -> None:
-            builder.store(builder.load(builder.gep(sd, [builder.load(builder.gep(xd, [at]))])),
-                          builder.gep(od, [at]))
+            builder.store(_through(builder, sd, xd, at), builder.gep(od, [at]))
 
         _groups(builder, lo, up, body, tail)
         return context.get_dummy_value()
@@ -136,37 +140,52 @@ def _take(typingctx: Any, out: Any, src: Any, idx: Any, e0: Any, e1: Any) -> Any
     return sig, codegen
 
 
+def _ease_loops(builder: Any, wd: Any, kd: Any, xd: Any, lo: Any, up: Any, kp: Any, y: Any,
+                n: Any, bound: Any) -> None:
+    """The loops of both eases: w[e] = keep w[e] + (yes if key[idx[e]] <= bound else no) for
+    e = lo..up-1, eight edges at a time, then one at a time; ``bound(at, lanes)`` gives the
+    bounds of the eight edges from ``at`` (``lanes`` true) or of edge ``at``."""
+    vf = ir.VectorType(ir.DoubleType(), LANES)
+    kv, yv, nv = (_splat(builder, x, vf) for x in (kp, y, n))
+
+    def body(at: Any) -> None:
+        le = builder.fcmp_ordered("<=", _gathered(builder, kd, xd, at), bound(at, True))
+        at_w = builder.bitcast(builder.gep(wd, [at]), vf.as_pointer())
+        builder.store(builder.fadd(builder.fmul(kv, builder.load(at_w, align=8)),
+                                   builder.select(le, yv, nv)), at_w, align=8)
+
+    def tail(at: Any) -> None:
+        le = builder.fcmp_ordered("<=", _through(builder, kd, xd, at), bound(at, False))
+        at_w = builder.gep(wd, [at])
+        builder.store(builder.fadd(builder.fmul(kp, builder.load(at_w)),
+                                   builder.select(le, y, n)), at_w)
+
+    _groups(builder, lo, up, body, tail)
+
+
+def _ease_types(w: Any, key: Any, idx: Any, e0: Any, e1: Any, *numbers: Any) -> bool:
+    """Whether both eases take these: contiguous 1-D float64 ``w`` and ``key``, a contiguous
+    1-D 64-bit integer ``idx``, integer bounds and float64 numbers."""
+    return (_rows(w, key, idx) and w.dtype == key.dtype == types.float64
+            and idx.dtype in (types.int64, types.uint64)
+            and all(isinstance(t, types.Integer) for t in (e0, e1))
+            and all(t == types.float64 for t in numbers))
+
+
 def _ease(typingctx: Any, w: Any, key: Any, idx: Any, e0: Any, e1: Any, hi: Any, keep: Any,
           yes: Any, no: Any) -> Any:
     """:func:`ease_where_le_py` compiled, for contiguous 1-D float64 ``w`` and ``key``,
     a contiguous 1-D 64-bit integer ``idx`` (valid indices of ``key``) and e0 <= e1."""
-    if not (_rows(w, key, idx) and w.dtype == key.dtype == types.float64
-            and idx.dtype in (types.int64, types.uint64)
-            and all(isinstance(t, types.Integer) for t in (e0, e1))
-            and all(t == types.float64 for t in (hi, keep, yes, no))):
+    if not _ease_types(w, key, idx, e0, e1, hi, keep, yes, no):
         return None
     sig = types.void(w, key, idx, e0, e1, hi, keep, yes, no)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         (wd, kd, xd), lo, up = _bounds(context, builder, signature, args, 3)
         h, kp, y, n = args[5:]
-        vf = ir.VectorType(ir.DoubleType(), LANES)
-        hv, kv, yv, nv = (_splat(builder, x, vf) for x in (h, kp, y, n))
-
-        def body(at: Any) -> None:
-            add = builder.select(builder.fcmp_ordered("<=", _gathered(builder, kd, xd, at), hv),
-                                 yv, nv)
-            at_w = builder.bitcast(builder.gep(wd, [at]), vf.as_pointer())
-            builder.store(builder.fadd(builder.fmul(kv, builder.load(at_w, align=8)), add), at_w,
-                          align=8)
-
-        def tail(at: Any) -> None:
-            got = builder.load(builder.gep(kd, [builder.load(builder.gep(xd, [at]))]))
-            add = builder.select(builder.fcmp_ordered("<=", got, h), y, n)
-            at_w = builder.gep(wd, [at])
-            builder.store(builder.fadd(builder.fmul(kp, builder.load(at_w)), add), at_w)
-
-        _groups(builder, lo, up, body, tail)
+        hv = _splat(builder, h, ir.VectorType(ir.DoubleType(), LANES))
+        _ease_loops(builder, wd, kd, xd, lo, up, kp, y, n,
+                    lambda at, lanes: hv if lanes else h)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -177,36 +196,15 @@ def _ease_at(typingctx: Any, w: Any, key: Any, idx: Any, his: Any, src: Any, e0:
     """:func:`ease_where_le_at_py` compiled, for contiguous 1-D float64 ``w``, ``key`` and
     ``his``, contiguous 1-D 64-bit integer ``idx`` and ``src`` (valid indices of ``key`` and
     ``his``) and e0 <= e1."""
-    if not (_rows(w, key, idx, his, src) and w.dtype == key.dtype == his.dtype == types.float64
-            and idx.dtype in (types.int64, types.uint64)
-            and src.dtype in (types.int64, types.uint64)
-            and all(isinstance(t, types.Integer) for t in (e0, e1))
-            and all(t == types.float64 for t in (keep, yes, no))):
+    if not (_ease_types(w, key, idx, e0, e1, keep, yes, no) and _ease_types(his, his, src, e0, e1)):
         return None
     sig = types.void(w, key, idx, his, src, e0, e1, keep, yes, no)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         (wd, kd, xd, hd, sd), lo, up = _bounds(context, builder, signature, args, 5)
         kp, y, n = args[7:]
-        vf = ir.VectorType(ir.DoubleType(), LANES)
-        kv, yv, nv = (_splat(builder, x, vf) for x in (kp, y, n))
-
-        def body(at: Any) -> None:
-            le = builder.fcmp_ordered("<=", _gathered(builder, kd, xd, at),
-                                      _gathered(builder, hd, sd, at))
-            add = builder.select(le, yv, nv)
-            at_w = builder.bitcast(builder.gep(wd, [at]), vf.as_pointer())
-            builder.store(builder.fadd(builder.fmul(kv, builder.load(at_w, align=8)), add), at_w,
-                          align=8)
-
-        def tail(at: Any) -> None:
-            got = builder.load(builder.gep(kd, [builder.load(builder.gep(xd, [at]))]))
-            h = builder.load(builder.gep(hd, [builder.load(builder.gep(sd, [at]))]))
-            add = builder.select(builder.fcmp_ordered("<=", got, h), y, n)
-            at_w = builder.gep(wd, [at])
-            builder.store(builder.fadd(builder.fmul(kp, builder.load(at_w)), add), at_w)
-
-        _groups(builder, lo, up, body, tail)
+        _ease_loops(builder, wd, kd, xd, lo, up, kp, y, n,
+                    lambda at, lanes: (_gathered if lanes else _through)(builder, hd, sd, at))
         return context.get_dummy_value()
 
     return sig, codegen
