@@ -200,10 +200,18 @@ class ReviseOrImitate(Rule):
 
 # ---------------------------------------------------------------------- compiled forms
 @jitable(error_model="numpy")  # a division without a test for 0 (1 + e**x >= 1): SIMD lanes
-def _copy_probability(w, their, own, s):
-    """w / (1 + exp(-s (their - own))), the exponent clipped to [-50, 50]."""
-    ex = -s * (their - own)
-    return w / (1.0 + exp(min(max(ex, -50.0), 50.0)))
+def _copy_probabilities(w, their, own, k0, k1, i0, s):
+    """their[k] <- w[k] / (1 + exp(-s (their[k] - own[i]))), i = i0 + k - k0, for k in
+    k0..k1-1, the exponent clipped to [-50, 50].
+
+    A function of its own, called once a batch: its loop runs in SIMD lanes whether or not
+    the compiler copies it into the caller. Written as a function called per organisation,
+    it stayed a call in the kernel that splits a replicate among threads (the compiler
+    declined to copy it into so large a function), and the loop ran one organisation at a
+    time: 2.8 times slower."""
+    for k in range(k0, k1):
+        ex = -s * (their[k] - own[i0 + (k - k0)])
+        their[k] = w[k] / (1.0 + exp(min(max(ex, -50.0), 50.0)))
 
 
 #: Organisations imitated at a time: their numbers (four uniforms, then five gathered) stay
@@ -255,9 +263,7 @@ def _imitate_batch(r, t, rng, S, net, s, u, picks, i0, b0, b1):
     take(trust[r], S.trust[r], edge[r], i0, k1)
     take(their_pay[r], S.payoffs[r], nbr[r], i0, k1)
     take(their_draw[r], S.draws[r], nbr[r], i0, k1)
-    for i in range(b0, b1):
-        k = i0 + (i - b0)
-        their_pay[r, k] = _copy_probability(trust[r, k], their_pay[r, k], S.payoffs[r, i], s)
+    _copy_probabilities(trust[r], their_pay[r], S.payoffs[r], i0, k1, b0, s)
     for i in range(b0, b1):
         k = i0 + (i - b0)
         copy = (net.indptr[i + 1] > net.indptr[i]) & (u[r, k, 2] < their_pay[r, k])
