@@ -371,17 +371,29 @@ class Poison(Halving):
 
 
 class PoisonRule(commons.BestResponse):
+    """Round 4's next draw of organisation 1: ``bad`` (NaN unless told)."""
+
+    cparams = (*commons.BestResponse.cparams, "bad")
+
+    def __init__(self, revision_rate: float, bad: float = np.nan) -> None:
+        super().__init__(revision_rate)
+        self.bad = bad
+
+    def bind(self, ctx):
+        return {**super().bind(ctx), "bad": np.full(ctx.R, self.bad)}
+
     def learn(self, st, ctx):
         super().learn(st, ctx)
         if st.t == 4:
-            st.next_draws[:, 1] = np.nan
+            st.next_draws[:, 1] = self.bad
 
 
 @compiled(PoisonRule, "learn")
 @jitable
 def _poison(r, t, S, P, M, rng, net, TP):
+    bad = P[3]
     for i in range(S.draws.shape[1]):
-        S.next_draws[r, i] = np.nan if (t == 4 and i == 1) else S.draws[r, i]
+        S.next_draws[r, i] = bad[r] if (t == 4 and i == 1) else S.draws[r, i]
 
 
 def test_a_user_compiled_form_runs_beside_the_built_ins():
@@ -391,6 +403,59 @@ def test_a_user_compiled_form_runs_beside_the_built_ins():
     a = mine.run(20, 3, rng=2, record="full")
     b = mine.run(20, 3, rng=2, record="full", engine="numpy")
     np.testing.assert_array_equal(a.full["draws"], b.full["draws"])
+
+
+class Overshoot(commons.BestResponse):
+    """Organisation 0's next draw 5 over its draw: past max_draw (2), clipped at the round's
+    end."""
+
+    def learn(self, st, ctx):
+        st.next_draws = st.draws + np.where(np.arange(st.N) == 0, 5.0, 0.0)
+
+
+@compiled(Overshoot, "learn")
+@jitable
+def _overshoot(r, t, S, P, M, rng, net, TP):
+    for i in range(S.draws.shape[1]):
+        S.next_draws[r, i] = S.draws[r, i] + (5.0 if i == 0 else 0.0)
+
+
+class Planning(commons.Plugin):
+    """Keeps the next draws' total as the stock (of a model without a resource): an act after
+    learning that reads the next draws, before they are clipped."""
+
+    role = "mechanism"
+    phases = ("regenerate",)
+    reads = {"regenerate": ("next_draws",)}
+    writes = {"regenerate": ("stock",)}
+
+    def regenerate(self, st, ctx):
+        st.stock = np.cumsum(st.next_draws, axis=1)[:, -1]  # added in order, as compiled
+
+
+@compiled(Planning, "regenerate")
+@jitable
+def _planning(r, t, S, P, M, rng, net, TP):
+    total = 0.0
+    for i in range(S.next_draws.shape[1]):
+        total += S.next_draws[r, i]
+    S.stock[r] = total
+
+
+@pytest.mark.fused
+def test_an_act_after_learning_sees_the_next_draws_unclipped():
+    # the fused kernel clips the next draws in the last learn act's check, unless a later act
+    # reads them: here it must see organisation 0's overshoot, as the numpy path does
+    model = compose("none", "fixed", "peer", 2.0, "br").replace(
+        rule=Overshoot(0.5), mechanisms=[Planning()])
+    assert _kernel.why_not(model) == ""
+    a = model.run(12, 3, rng=4, record="full")
+    b = model.run(12, 3, rng=4, record="full", engine="numpy")
+    np.testing.assert_array_equal(a.series["stock"], b.series["stock"])
+    np.testing.assert_array_equal(a.full["draws"], b.full["draws"])
+    # the total holds the overshoot; the draws were clipped before the next round
+    assert np.all(a.series["stock"] >= a.full["draws"].sum(axis=2) + 3.0 - 1e-9)
+    assert np.all(a.full["draws"][:, :, 0] <= 2.0)
 
 
 def test_a_form_that_does_not_compile_is_named():
@@ -406,6 +471,20 @@ def test_a_compiled_nan_is_named_with_its_phase_and_round(engine):
                        match="PoisonRule produced non-finite draws in the learn phase of "
                              "round 4"):
         model.run(10, 2, rng=1, engine=engine)
+
+
+@pytest.mark.fused
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_fused_kernel_names_a_bad_next_draw_its_clip_would_hide(bad):
+    # the fused kernel checks the last learn act's next draws in the loop that then clips
+    # them to [0, max_draw] (which would turn an infinity into a bound): named as the numpy
+    # path names it
+    model = compose("logistic", "share", "peer", 2.0, "br").replace(rule=PoisonRule(0.5, bad))
+    assert _kernel.why_not(model) == ""
+    with pytest.raises(commons.PluginError,
+                       match="PoisonRule produced non-finite draws in the learn phase of "
+                             "round 4"):
+        model.run(10, 2, rng=1)
 
 
 class PoisonDecide(commons.BestResponse):

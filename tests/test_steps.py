@@ -42,3 +42,38 @@ def test_finite_range_is_numpys_test_on_the_range(a, nonneg, data):
     assert finite_row(a, r, nonneg) == fault(a[r])
     if a.shape[1]:  # a field of one value per replicate (the stock)
         assert finite_row(np.ascontiguousarray(a[:, 0]), r, nonneg) == fault(a[r, :1])
+
+
+@cache
+def _clip():
+    """clip_next as compiled code runs it, on a state holding only the next draws."""
+    numba = pytest.importorskip("numba")
+    from collections import namedtuple
+
+    from commons.sim._steps import clip_next
+
+    state = namedtuple("state", ["next_draws"])
+    return state, numba.njit(lambda S, r, cap, i0, i1: clip_next(r, S, cap, i0, i1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 40)), elements=_VALUES),
+       st.floats(0.0, 1e6), st.data())
+@example(np.array([[np.inf, 1.0]]), 2.0, None)  # clipped to 2, but reported: not finite
+@example(np.array([[-np.inf, -1.0, -0.0]]), 2.0, None)  # negatives clip to 0, -inf reported
+def test_clip_next_clips_the_range_and_reports_what_it_was(a, cap, data):
+    # the fused kernel's learn check: what was wrong before the clip (finite only, as the
+    # numpy path checks the next draws), and numpy's clip of the range, the rest untouched
+    state, clip_next = _clip()
+    R, N = a.shape
+    r = 0 if data is None else data.draw(st.integers(0, R - 1))
+    i0 = 0 if data is None else data.draw(st.integers(0, N))
+    i1 = N if data is None else data.draw(st.integers(i0, N))
+    caps = np.full((R, N), cap)
+    got = a.copy()
+    fault = clip_next(state(got), r, caps, np.uint64(i0), np.uint64(i1))
+    assert fault == (0 if np.all(np.isfinite(a[r, i0:i1])) else 1)
+    want = a.copy()
+    want[r, i0:i1] = np.clip(a[r, i0:i1], 0.0, cap)  # the numpy path's clip; NaN stays NaN
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))  # zeros' signs included

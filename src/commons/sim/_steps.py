@@ -123,14 +123,18 @@ def share_out(r, S, share, i0, i1):
 
 @jitable
 def clip_next(r, S, max_draw, i0, i1):
-    """Clip the next draws of organisations i0..i1-1 to [0, max_draw]."""
+    """Clip the next draws of organisations i0..i1-1 to [0, max_draw]. Returns what was wrong
+    with them before (a learn act's check, in the same loop: :func:`finite_range`)."""
+    fin = True
     for i in range(i0, i1):
         v = S.next_draws[r, i]
+        fin &= v - v == 0.0
         if v < 0.0:
             v = 0.0
         if v > max_draw[r, i]:
             v = max_draw[r, i]
         S.next_draws[r, i] = v
+    return _fault(fin, True)
 
 
 @jitable

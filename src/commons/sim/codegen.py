@@ -289,6 +289,11 @@ _SETTLE = (_Step(["settle(r, S, part, {lo}, {hi})"], True,
                  prologue=("share = settle_share(r, S, part)",)))
 
 
+#: Clipping the next draws to [0, max_draw] (the end of the round); it returns the learn act's
+#: check of them, from the same loop.
+_CLIP = "clip_next(r, S, max_draw, {lo}, {hi})"
+
+
 def _needs_no_barrier(step: _Step, nxt: _Step) -> bool:
     """Whether a thread may go from ``step`` to ``nxt`` without waiting for the others: nxt
     is an engine step on the thread's own rows after an act on them, and writes no field
@@ -301,6 +306,12 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
     """The round as steps: the start of the round, each act, the engine's own steps."""
     steps = [_Step(_begin_round(acts), True)]
     phase_of = [a.phase for a in acts]
+    # the last act that reads or writes the next draws: if it is a learn act checked on them,
+    # its check is the clip's loop (no act after it sees whether they were clipped)
+    touch = [k for k, a in enumerate(acts)
+             if "next_draws" in (*a.plugin.view(a.phase), *a.writes)]
+    clip_at = touch[-1] if touch else -1
+    clipped = False
     for k, a in enumerate(acts):
         fn = forms[k]
         lines: list[str] = []
@@ -337,6 +348,8 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
                  "appropriate": ("granted", "after_appropriate(r, S, {lo}, {hi})",
                                  "compliant")}.get(a.phase) if last else None
         fused = after is not None and test is not None and test[0] == after[0]
+        if k == clip_at and test is not None and test[0] == "next_draws":
+            after, fused, clipped = ("next_draws", _CLIP, "next_draws"), True, True
         steps.append(_Step(lines, ranged, None if fused else test,
                            view=tuple(a.plugin.view(a.phase)), writes=tuple(a.writes)))
         if after is not None:
@@ -347,8 +360,8 @@ def _steps(acts: list[Any], forms: list[Any], views: dict[str, str]) -> list[_St
     if not any(_ORDER.index(p) > _ORDER.index("sanction") for p in phase_of) and \
             not any(_next_after_sanction(phase_of, k) for k in range(len(acts))):
         steps.extend(_SETTLE)
-    steps.append(_Step(["clip_next(r, S, max_draw, {lo}, {hi})"], True,
-                       own=("next_draws",)))
+    if not clipped:
+        steps.append(_Step([_CLIP], True, own=("next_draws",)))
     steps.append(_Step(["record_orgs(r, t, S, full_x, full_h, full_p, record_full, "
                         "baseline, cum, pos_t, pos_n, rows, part, net, {klo}, {khi})"], True))
     steps.append(_Step(["record_total(r, t, S, series, rows, active, part)"], False))
