@@ -244,8 +244,7 @@ prepare_replies = TypeDispatch("prepare_replies", "Round-level work before best 
 def _best_reply_concave(TP, r, i, t, S):
     beta = TP.beta[r]
     e = 1.0 / (1.0 - beta)
-    g = TP.gamma[r]
-    need = ipow(1.0 + g, t) if g != 0.0 else 1.0  # 1**t is 1, to the bit: no loop
+    need = TP.n[r]  # set by prepare_replies this round
     base = TP.a[r, i] * beta
     xs = cpow(base / (TP.c[r] + S.unit_charge[r, i]), e) * need
     q = S.quota[r, i]
@@ -254,6 +253,15 @@ def _best_reply_concave(TP, r, i, t, S):
         return xs
     xss = cpow(base / (TP.c[r] + (S.unit_charge[r, i] + f)), e) * need
     return xss if xss >= q else q
+
+
+@prepare_replies.register(ConcaveValues)
+@jitable
+def _concave_need(TP, r, t, S):
+    """The need of round t, (1 + gamma)**t (both paths' repeated squaring), for the round's
+    best replies: a loop of squarings per replicate, not per reviser."""
+    g = TP.gamma[r]
+    TP.n[r] = ipow(1.0 + g, t) if g != 0.0 else 1.0  # 1**t is 1, to the bit: no loop
 
 
 @prepare_replies.register(QuadraticGameValues)
@@ -411,7 +419,7 @@ def _charges(S, r, i, z):
 @jitable
 def _payoff_concave(TP, r, i, t, S, z):
     beta = TP.beta[r]
-    scale = cpow(ipow(1.0 + TP.gamma[r], t), 1.0 - beta)
+    scale = cpow(TP.n[r], 1.0 - beta)  # the need, set by prepare_replies this round
     gross = TP.a[r, i] * scale * cpow(z, beta) - TP.c[r] * z
     return gross - _charges(S, r, i, z)
 

@@ -145,12 +145,15 @@ class Technology(Plugin):
 
 
 class ConcaveValues(NamedTuple):
-    """Bound parameters of :class:`PrivateConcave`: a (R, N); beta, c, gamma (R,)."""
+    """Bound parameters of :class:`PrivateConcave`: a (R, N); beta, c, gamma (R,); and n (R,),
+    compiled code's need of the round, (1 + gamma)**t, set by ``prepare_replies`` before a
+    rule's best replies (once a round, not once a reviser)."""
 
     a: np.ndarray
     beta: np.ndarray
     c: np.ndarray
     gamma: np.ndarray
+    n: np.ndarray
 
     def need(self, t) -> np.ndarray:
         """Need n_t = (1 + gamma)**t, shape (R,) by repeated squaring (the compiled path's
@@ -197,7 +200,8 @@ class PrivateConcave(Technology):
             beta=per_replicate("elasticity", self.elasticity, R, low=0.0, high=1.0,
                                low_open=True, high_open=True),
             c=per_replicate("cost", self.cost, R, low=0.0, low_open=True),
-            gamma=per_replicate("need_growth", self.need_growth, R, low=0.0))
+            gamma=per_replicate("need_growth", self.need_growth, R, low=0.0),
+            n=np.ones(R))
 
     def pay(self, st: State, ctx: Context) -> None:
         """The pay phase: gross_i = a_i n_t**(1 - beta) h_i**beta - c x_i.
