@@ -17,7 +17,9 @@ All in one process, one machine, ratios taken in the same run:
 
 Every ratio (the engine to the hand kernel, the plug-in models to CPR-v1, scaling, degree,
 threads) is the median over pairs of runs taken alternately in one process, which cancels
-most of a shared machine's drift.
+most of a shared machine's drift. On a virtual machine the host may give this machine's cores
+to others for a while (steal): the large replicate's line, and the run's last, say how much
+CPU time the host took (Linux), since threads that meet at barriers wait for a stolen core.
 
 Each model prints one JSON line {"model", "R", "N", "T", "aru_per_s", "baseline_aru_per_s",
 "record"} (agent-round updates per second, median of repeats, compilation excluded).
@@ -70,6 +72,27 @@ def paired(fa, fb, repeats: int) -> tuple[float, float, float]:
     return float(np.median(ta_)), float(np.median(tb_)), float(np.median(tb_ / ta_))
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(stolen, total) CPU ticks of the machine so far, from Linux's /proc/stat; None
+    elsewhere. On a virtual machine, steal is time the host gave this machine's cores to
+    others: threads that meet at barriers (a replicate shared by its organisations) wait
+    for a stolen core, so the figures of a run with much steal are low."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_since(start: tuple[int, int] | None) -> str:
+    """The share of CPU time stolen by the host since ``start`` (:func:`cpu_times`)."""
+    now = cpu_times()
+    if start is None or now is None or now[1] <= start[1]:
+        return "steal not known"
+    return f"{100 * (now[0] - start[0]) / (now[1] - start[1]):.1f} % of CPU time stolen by the host"
+
+
 def model_aru(model, R: int, T: int, repeats: int) -> float:
     """Agent-round updates per second of a model's run (the first, compiling run excluded)."""
     model.run(2, 2, rng=0)
@@ -116,7 +139,8 @@ def main() -> None:
     T = 200
     R = 200 if args.quick else 1000
     reps = 3
-    pairs = 5
+    pairs = 5 if args.quick else 11
+    began = cpu_times()
     print(f"{os.cpu_count()} cores, numba {numba.__version__}, {numba.get_num_threads()} "
           f"threads, commons {commons.__version__}; T = {T}, R = {R}")
     print()
@@ -218,13 +242,15 @@ def main() -> None:
     on(n, lambda: big.run(2, 1, rng=0))()  # and the replicate shared by organisations
     big_t = 20 if args.quick else T
     big_run = lambda: big.run(big_t, 1, rng=1)  # noqa: E731
-    big_one, big_n_threads, q = paired(on(1, big_run), on(n, big_run), reps)
+    big_began = cpu_times()
+    big_one, big_n_threads, q = paired(on(1, big_run), on(n, big_run), 5)
     print(f"one replicate, N = {big_n}, T = {big_t}: 1 thread {big_one:.2f} s, {n} threads "
-          f"{big_n_threads:.2f} s ({1 / q:.2f}x, paired)")
+          f"{big_n_threads:.2f} s ({1 / q:.2f}x, paired; {steal_since(big_began)})")
     # ------------------------------------------------------------------ compilation
     first, cached = compile_times()
     print(f"a composition (the Ostrom commons) in a fresh process: first compile {first:.1f} s, "
           f"cached load {cached:.2f} s")
+    print(f"the whole run: {steal_since(began)}")
     print()
     for row in rows:
         print(json.dumps(row))

@@ -223,7 +223,8 @@ def _(technology: LakeDamage, st, ctx, z: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- compiled best replies
 #: The compiled best reply of organisation i: ``best_reply(TP, r, i, t, S)``, chosen by the
-#: class of the technology's compiled values TP (register one per technology).
+#: class of the technology's compiled values TP (register one per technology); a rule calls
+#: ``prepare_replies`` first in the round.
 best_reply = TypeDispatch("best_reply", "Compiled myopic best reply of organisation i.")
 
 
@@ -233,8 +234,8 @@ def _nothing_to_prepare(TP, r, t, S):
 
 
 #: ``prepare_replies(TP, r, t, S)``: work a technology's best replies share within a round
-#: (the group's total draw of the stage game), done once before a rule's loop over
-#: organisations; nothing unless registered.
+#: (the group's total draw of the stage game, the need of a concave technology), done once
+#: before a rule's loop over organisations; nothing unless registered.
 prepare_replies = TypeDispatch("prepare_replies", "Round-level work before best replies.",
                                default=_nothing_to_prepare)
 
