@@ -156,6 +156,11 @@ curves = st.one_of(
          fine=0.0, e=2.0, N=2)  # others' draw subnormal: k X underflowed and AP(X) came out 0
 @example(curve=(_curves.POWER, 1.0, 0.75), w=1.0, Y=0.0, theta=1.0, share=0.0, fee=0.0,
          fine=6.0, e=1.0, N=23)  # a reply of 0 beside others' 0: the marginal at X = 0
+@example(curve=(_curves.EXPONENTIAL, 65.0, 0.0078125), w=0.75, Y=5e-324, theta=0.0, share=0.0,
+         fee=0.0, fine=0.0, e=1.0, N=2)  # others' draw subnormal: Y AP(X) rounded to Y, and
+# the slope at 0 (AP - w < 0) came out 1 - w > 0: a reply of 9e-308, not the corner
+@example(curve=(_curves.EXPONENTIAL, 65.0, 0.0078125), w=0.75, Y=5e-324, theta=0.0,
+         share=1.1125369292536007e-308, fee=0.0, fine=0.0, e=1.0, N=2)  # the same, quota tiny
 @given(curves, st.floats(0.5, 10.0), st.floats(0.0, 100.0), st.floats(0.0, 1.0),
        st.floats(0.0, 1.0), st.floats(0.0, 3.0), st.floats(0.0, 10.0), st.floats(0.5, 60.0),
        st.integers(2, 40))

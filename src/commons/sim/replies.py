@@ -314,14 +314,17 @@ def _best_reply_lake(TP, r, i, t, S):
 @jitable
 def _curve_slope(z, args):
     """d/dz [(1 - theta) u_i + theta mean_j u_j] - f at own draw z, others' total Y: for
-    X = z + Y > 0, (1 - theta) ((Y AP(X) + z F'(X)) / X - w) + (theta / N) (F'(X) - w) - f;
-    at X = 0 both marginal payoffs are F'(0) - w. Decreasing in z for a concave F."""
+    X = z + Y > 0, (1 - theta) (AP(X) + (z / X) (F'(X) - AP(X)) - w) + (theta / N) (F'(X) - w)
+    - f, the own marginal (Y AP(X) + z F'(X)) / X written with the share z / X in [0, 1]
+    (Y AP(X) rounds to a multiple of the least subnormal where Y is one, which made the
+    slope at z = 0 positive where it is negative); at X = 0 both marginal payoffs are
+    F'(0) - w. Decreasing in z for a concave F."""
     kind, A, s, w, Y, theta, f, N = args
     X = z + Y
     if X > 0.0:
         ap = _curves.average(kind, A, s, X)
         fp = _curves.derivative(kind, A, s, X)
-        own = (Y * ap + z * fp) / X - w
+        own = ap + (z / X) * (fp - ap) - w
         group = fp - w
     else:
         own = _curves.at_zero(kind, A, s) - w
