@@ -20,21 +20,29 @@ def _compiled():
 
 
 _VALUES = st.one_of(st.floats(-1e300, 1e300), st.sampled_from([np.nan, np.inf, -np.inf, -0.0]))
+#: A field of 1-3 replicates' rows of up to 40 values, specials included.
+_ROWS = arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 40)), elements=_VALUES)
+
+
+def _row_range(a, data):
+    """A replicate r of ``a`` and a range i0 <= i1 of its organisations, drawn from ``data``
+    (all of row 0 for an explicit example, whose ``data`` is None)."""
+    R, N = a.shape
+    if data is None:
+        return 0, 0, N
+    i0 = data.draw(st.integers(0, N))
+    return data.draw(st.integers(0, R - 1)), i0, data.draw(st.integers(i0, N))
 
 
 @settings(max_examples=80, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 40)), elements=_VALUES),
-       st.booleans(), st.data())
+@given(_ROWS, st.booleans(), st.data())
 @example(np.array([[1.0, -np.inf, 2.0]]), False, None)  # -inf is not finite
 @example(np.array([[0.0, -0.0, 5.0]]), True, None)  # -0.0 counts as >= 0
 @example(np.array([[1.0, -1e-300]]), True, None)
 @example(np.array([[np.finfo(float).max, -np.finfo(float).max, 5e-324]]), False, None)  # finite
 def test_finite_range_is_numpys_test_on_the_range(a, nonneg, data):
     finite_range, finite_row = _compiled()
-    R, N = a.shape
-    r = 0 if data is None else data.draw(st.integers(0, R - 1))
-    i0 = 0 if data is None else data.draw(st.integers(0, N))
-    i1 = N if data is None else data.draw(st.integers(i0, N))
+    r, i0, i1 = _row_range(a, data)
     def fault(v):  # the numpy path's test (engine._check): 1 non-finite, 2 negative, 0 fine
         return 1 if not np.all(np.isfinite(v)) else 2 if nonneg and np.any(v < 0) else 0
 
@@ -57,18 +65,15 @@ def _clip():
 
 
 @settings(max_examples=80, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 40)), elements=_VALUES),
-       st.floats(0.0, 1e6), st.data())
+@given(_ROWS, st.floats(0.0, 1e6), st.data())
 @example(np.array([[np.inf, 1.0]]), 2.0, None)  # clipped to 2, but reported: not finite
 @example(np.array([[-np.inf, -1.0, -0.0]]), 2.0, None)  # negatives clip to 0, -inf reported
 def test_clip_next_clips_the_range_and_reports_what_it_was(a, cap, data):
     # the fused kernel's learn check: what was wrong before the clip (finite only, as the
     # numpy path checks the next draws), and numpy's clip of the range, the rest untouched
     state, clip_next = _clip()
+    r, i0, i1 = _row_range(a, data)
     R, N = a.shape
-    r = 0 if data is None else data.draw(st.integers(0, R - 1))
-    i0 = 0 if data is None else data.draw(st.integers(0, N))
-    i1 = N if data is None else data.draw(st.integers(i0, N))
     caps = np.full((R, N), cap)
     got = a.copy()
     fault = clip_next(state(got), r, caps, np.uint64(i0), np.uint64(i1))
